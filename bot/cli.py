@@ -1,0 +1,153 @@
+"""The `donghanh` command: train, parse, eval, chat."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+from bot.settings import Settings, get_settings
+
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")  # never phone home
+
+
+def _model_or_exit(settings: Settings, given: str | None) -> Path:
+    from bot import model
+
+    path = Path(given) if given else model.latest_model(settings)
+    if path is None or not path.is_file():
+        sys.exit("No trained model. Run `donghanh train` (or `make run`) first.")
+    return path
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    """Train a model unless one matching the data exists (`--force` retrains)."""
+    from bot import model
+
+    path = model.train(settings, force=args.force)
+    print(path)
+    return 0
+
+
+async def _parse_lines(parser: Any, lines: list[bytes]) -> None:
+    for line in lines:
+        result = await parser.parse(line.rstrip(b"\r\n"))
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+
+
+def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
+    """Parse TEXT, or every line of stdin, into one JSON object per message."""
+    from bot import model
+    from bot.parser import Parser
+
+    parser = Parser(model.load_agent(_model_or_exit(settings, args.model)),
+                    max_chars=settings.max_message_chars)  # fmt: skip
+    lines = [os.fsencode(args.text)] if args.text is not None else sys.stdin.buffer.readlines()
+    asyncio.run(_parse_lines(parser, lines))
+    return 0
+
+
+async def _predict_file(settings: Settings, model_path: Path, path: Path) -> list[Any]:
+    from bot import model
+    from bot.evaluation import predictions_from
+    from bot.nlu.datacheck import load_examples
+    from bot.parser import Parser
+
+    examples = load_examples([path])
+    parser = Parser(model.load_agent(model_path), max_chars=settings.max_message_chars)
+    return predictions_from(examples, [await parser.parse(e.text) for e in examples])
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Evaluate on a labelled file (or by cross-validation); exit 1 below the urgent-recall bar."""
+    from bot.crossval import cross_validate
+    from bot.evaluation import report, score, split_by_diacritics
+
+    if args.cross_validation:
+        predictions = asyncio.run(cross_validate(settings, args.cross_validation))
+    else:
+        model_path = _model_or_exit(settings, args.model)
+        predictions = asyncio.run(_predict_file(settings, model_path, Path(args.file)))
+    print(report(predictions))
+    overall = score(predictions)
+    if args.json:
+        parts = {k: v.as_dict() for k, v in split_by_diacritics(predictions).items()}
+        Path(args.json).write_text(json.dumps({"overall": overall.as_dict(), **parts}, indent=2))
+    if overall.urgent_recall < args.min_urgent_recall:
+        print(f"FAIL: urgent recall {overall.urgent_recall:.3f} < {args.min_urgent_recall}")
+        return 1
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """Talk with the bot in the terminal."""
+    from bot import model
+    from bot.chat import chat
+    from bot.storage.tracker import tracker_store_for
+
+    agent = model.load_agent(_model_or_exit(settings, args.model),
+                             tracker_store=tracker_store_for(settings.database_url))  # fmt: skip
+    asyncio.run(chat(agent))
+    return 0
+
+
+def build_parser(settings: Settings) -> argparse.ArgumentParser:
+    """The argument parser; each sub-command names its handler."""
+    top = argparse.ArgumentParser(prog="donghanh", description="Đồng Hành: child online-safety bot")
+    top.add_argument("-v", "--verbose", action="store_true", help="show Rasa's log")
+    sub = top.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train a model if none matches the data")
+    train.add_argument("--force", action="store_true", help="retrain even if up to date")
+    parse = sub.add_parser("parse", help="triage TEXT or stdin lines as JSON")
+    parse.add_argument("text", nargs="?", help="one message; without it, read lines from stdin")
+    ev = sub.add_parser("eval", help="accuracy, macro-F1, urgent recall/precision")
+    ev.add_argument("file", nargs="?", default=str(settings.root / "tests/nlu/heldout.yml"))
+    ev.add_argument("--cross-validation", type=int, metavar="N", help="N-fold CV on nlu_data/")
+    ev.add_argument("--min-urgent-recall", type=float, default=settings.min_urgent_recall)
+    ev.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
+    chat = sub.add_parser("chat", help="talk with the bot in the terminal")
+    for p in (parse, ev, chat):
+        p.add_argument("--model", help="model archive (default: the one matching the data)")
+    return top
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "train": cmd_train,
+    "parse": cmd_parse,
+    "eval": cmd_eval,
+    "chat": cmd_chat,
+}
+
+
+def configure_logging(verbose: bool) -> None:
+    """Send all logs, Rasa's structlog included, to stderr: stdout carries only results."""
+    from rasa.utils.log_utils import configure_structlog
+
+    level = logging.INFO if verbose else logging.WARNING
+    if not verbose:  # deprecation noise from rasa's pinned dependencies
+        warnings.filterwarnings("ignore")
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    configure_structlog(level)
+    if not verbose:
+        for noisy in ("rasa", "tensorflow", "absl", "sanic", "py.warnings"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `donghanh` console script."""
+    settings = get_settings()
+    args = build_parser(settings).parse_args(argv)
+    configure_logging(args.verbose)
+    return COMMANDS[args.command](args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

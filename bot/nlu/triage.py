@@ -1,0 +1,69 @@
+"""The final triage decision: the model's intent, corrected by the safety net's rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.nlu.rules import RuleSet
+
+URGENT_INTENTS = ("urgent_danger", "self_harm")
+
+
+@dataclass
+class Decision:
+    """What the safety net decided for one message."""
+
+    intent: str
+    confidence: float
+    urgent: bool
+    reason: str | None = None  # "model", "rule", "model_ranking" or "figure_of_speech"
+    rules: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The `safety` property added to the parse result."""
+        return {"urgent": self.urgent, "reason": self.reason, "rules": self.rules,
+                "evidence": self.evidence}  # fmt: skip
+
+
+def _best_non_urgent(ranking: list[dict[str, Any]]) -> tuple[str, float]:
+    for item in ranking:
+        if item["name"] not in URGENT_INTENTS:
+            return item["name"], float(item["confidence"])
+    return "out_of_scope", 0.0
+
+
+def decide(
+    text: str,
+    intent: str,
+    confidence: float,
+    ranking: list[dict[str, Any]],
+    rules: RuleSet,
+    *,
+    veto_confidence: float = 0.7,
+    urgent_floor: float = 0.0,
+) -> Decision:
+    """Decide the final intent and whether the message is urgent.
+
+    Order of precedence, recall first:
+    1. a rule fires -> urgent; the final intent is the model's if urgent, else the rule's category;
+    2. the model says urgent -> urgent, unless the only evidence is a figure of speech the rules
+       blanked and the model is unsure (below `veto_confidence`): "đói chết đi được";
+    3. an urgent intent scores at least `urgent_floor` in the ranking -> urgent (0 turns this off).
+    """
+    hits = rules.match(text)
+    if hits:
+        final = intent if intent in URGENT_INTENTS else hits[0].category
+        return Decision(final, 1.0 if final != intent else confidence, True, "rule",
+                        [h.rule for h in hits], [h.evidence for h in hits])  # fmt: skip
+    if intent in URGENT_INTENTS:
+        if confidence < veto_confidence and rules.has_figure_of_speech(text):
+            name, conf = _best_non_urgent(ranking)
+            return Decision(name, conf, False, "figure_of_speech")
+        return Decision(intent, confidence, True, "model")
+    if urgent_floor > 0:
+        for item in ranking:
+            if item["name"] in URGENT_INTENTS and float(item["confidence"]) >= urgent_floor:
+                return Decision(item["name"], float(item["confidence"]), True, "model_ranking")
+    return Decision(intent, confidence, False)

@@ -1,0 +1,27 @@
+"""Rasa's SQL tracker store, built from the project's `DATABASE_URL`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+
+def tracker_store_for(database_url: str) -> Any:
+    """Return a `SQLTrackerStore` on `database_url` (SQLite file or PostgreSQL server).
+
+    The SQLite folder is created if needed, so a fresh clone starts without setup.
+    """
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    url = make_url(database_url)
+    dialect = url.get_backend_name()
+    if dialect == "sqlite":
+        db = url.database or ":memory:"
+        if db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        return SQLTrackerStore(dialect="sqlite", db=db)
+    return SQLTrackerStore(dialect=url.drivername, host=url.host, port=url.port, db=url.database,
+                           username=url.username, password=url.password,
+                           query=dict(url.query))  # fmt: skip
