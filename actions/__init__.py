@@ -1,0 +1,1 @@
+"""Custom Rasa actions, run in-process (none yet)."""

@@ -1,0 +1,1 @@
+"""Đồng Hành: a Vietnamese chatbot that helps parents and children stay safe online."""

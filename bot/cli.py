@@ -134,7 +134,9 @@ def configure_logging(verbose: bool) -> None:
     level = logging.INFO if verbose else logging.WARNING
     if not verbose:  # deprecation noise from rasa's pinned dependencies
         warnings.filterwarnings("ignore")
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     configure_structlog(level)
     if not verbose:
         for noisy in ("rasa", "tensorflow", "absl", "sanic", "py.warnings"):

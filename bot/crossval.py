@@ -37,7 +37,9 @@ def write_nlu(examples: list[Example], path: Path) -> None:
     by_intent: dict[str, list[str]] = {}
     for e in examples:
         by_intent.setdefault(e.intent, []).append(e.text)
-    blocks = [{"intent": k, "examples": "".join(f"- {t}\n" for t in v)} for k, v in by_intent.items()]
+    blocks = [
+        {"intent": k, "examples": "".join(f"- {t}\n" for t in v)} for k, v in by_intent.items()
+    ]
     path.write_text(yaml.safe_dump({"version": "3.1", "nlu": blocks}, allow_unicode=True),
                     encoding="utf-8")  # fmt: skip
 

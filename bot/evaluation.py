@@ -1,4 +1,4 @@
-"""Evaluation of the triage: accuracy, macro-F1, urgent recall and precision, splits and confusions."""
+"""Evaluation of the triage: accuracy, macro-F1, urgent recall/precision, splits, confusions."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def split_by_diacritics(predictions: list[Prediction]) -> dict[str, Scores]:
 def predictions_from(examples: list[Example], results: list[dict[str, Any]]) -> list[Prediction]:
     """Pair gold examples with `donghanh parse` results."""
     return [Prediction(e.text, e.intent, r["intent"], bool(r["urgent"]))
-            for e, r in zip(examples, results)]  # fmt: skip
+            for e, r in zip(examples, results, strict=True)]  # fmt: skip
 
 
 def report(predictions: list[Prediction]) -> str:

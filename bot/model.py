@@ -13,7 +13,13 @@ from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 MODEL_PREFIX = "donghanh-"
-TRAINING_INPUTS = ("config.yml", "domain.yml", "nlu_data/**/*.yml", "bot/nlu/*.py", "bot/nlu/data/*.yml")
+TRAINING_INPUTS = (
+    "config.yml",
+    "domain.yml",
+    "nlu_data/**/*.yml",
+    "bot/nlu/*.py",
+    "bot/nlu/data/*.yml",
+)
 
 
 def training_fingerprint(root: Path) -> str:

@@ -32,7 +32,7 @@ def check_text(raw: bytes | str, *, max_chars: int) -> str:
 
 
 def triage_result(parse_data: dict[str, Any]) -> dict[str, Any]:
-    """Shape Rasa's parse data into `{"text", "intent", "confidence", "urgent", "ranking", "safety"}`."""
+    """Shape Rasa's parse data into the `donghanh parse` JSON object."""
     intent = parse_data.get("intent") or {}
     safety = parse_data.get("safety") or {}
     ranking = [

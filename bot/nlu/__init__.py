@@ -1,0 +1,1 @@
+"""Vietnamese NLU: Rasa graph components and the data they read."""

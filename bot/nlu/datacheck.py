@@ -1,4 +1,4 @@
-"""Checks on NLU training data: counts, share without diacritics, teencode, long messages, duplicates.
+"""Checks on NLU training data: counts, no-diacritics share, teencode, long messages, duplicates.
 
 Run `python -m bot.nlu.datacheck [FILES...]` (default: nlu_data/nlu/*.yml) for a table; the test
 suite calls `check()` and fails on any problem it reports.
@@ -137,7 +137,7 @@ def summary(report: Report) -> str:
 def main(argv: list[str]) -> int:
     """Print the table and the problems; exit 1 when there are problems."""
     paths = [Path(a) for a in argv] or sorted((ROOT / "nlu_data" / "nlu").glob("*.yml"))
-    labels = ALL_LABELS
+    labels: tuple[str, ...] = ALL_LABELS
     if argv:  # only the intents present in the files named
         present = {e.intent for e in load_examples(paths)}
         labels = tuple(label for label in ALL_LABELS if label in present)

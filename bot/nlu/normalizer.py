@@ -1,9 +1,9 @@
-"""A Rasa component that puts message text in NFC with collapsed whitespace, and records its normal form."""
+"""A Rasa component: message text in NFC with collapsed whitespace, and its normal form."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -21,7 +21,7 @@ NORMALIZED_TEXT = "text_normalized"
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class VietnameseNormalizer(GraphComponent):
-    """NFC and whitespace on `text`; lower case, stretched letters and teencode in `text_normalized`.
+    """NFC and whitespace on `text`; lower case, squashed letters, teencode in `text_normalized`.
 
     The text itself keeps its case and its words, so offsets and what the person wrote stay intact;
     the tokenizer and the safety net read the normal form through `bot.nlu.textnorm`.
@@ -39,7 +39,7 @@ class VietnameseNormalizer(GraphComponent):
         return cls()
 
     @classmethod
-    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:
         """Retrain when the normalisation code or the teencode table changes."""
         return files_fingerprint(Path(textnorm.__file__), textnorm.TEENCODE_FILE)
 

@@ -2,8 +2,10 @@
 
 A phrase is written once, in Vietnamese with diacritics ("muốn chết"). Each of its words matches the
 same word as typed with diacritics, or the same word typed without any ("muon chet"), but never a
-different accented word: "từ từ" (slowly) does not match "tự tử". `*` stands for up to three words.
-Matching runs on the normalised text (lower case, teencode expanded: "e muon chet" -> "em muon chet").
+different accented word: "từ từ" (slowly) does not match "tự tử". `*` stands for up to three words;
+a leading `=` keeps the phrase to its accented form.
+Matching runs on the normalised text (lower case, teencode expanded: "e muon chet" ->
+"em muon chet").
 
 Before matching, spans that are figures of speech ("đói chết đi được", "cười chết mất") are blanked,
 and a match right after a negation ("không muốn chết") does not count, unless the phrase itself
@@ -32,8 +34,16 @@ def _word_regex(word: str) -> str:
 
 
 def compile_phrase(phrase: str) -> re.Pattern[str]:
-    """Compile a phrase of the rules file into a regex over normalised, space-separated words."""
-    parts = [_GAP if w == "*" else _word_regex(w) + " " for w in normalize_text(phrase).split()]
+    """Compile a phrase of the rules file into a regex over normalised, space-separated words.
+
+    A phrase written `=tự tử` matches only as typed with diacritics: without them, "tu tu" is as
+    likely "từ từ" (slowly), so the rules list it again in contexts that decide ("muốn tự tử").
+    """
+    exact = phrase.startswith("=")
+    words = normalize_text(phrase.lstrip("=")).split()
+    parts = [
+        _GAP if w == "*" else (re.escape(w) if exact else _word_regex(w)) + " " for w in words
+    ]
     return re.compile(r"(?<!\S)" + "".join(parts))
 
 
@@ -128,8 +138,8 @@ class RuleSet:
     def _fire(self, rule: Rule, prepared: str) -> Hit | None:
         if rule.situational and self.is_generic(prepared):
             return None
-        for phrase, pattern in zip(rule.phrases, rule.patterns):
-            negatable = not any(phrase.startswith(n + " ") for n in self.negations)
+        for phrase, pattern in zip(rule.phrases, rule.patterns, strict=True):
+            negatable = not any(phrase.lstrip("=").startswith(n + " ") for n in self.negations)
             found = self._find(pattern, prepared, negatable)
             if found:
                 return Hit(rule.id, rule.category, found)

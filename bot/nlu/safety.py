@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -50,7 +50,7 @@ class SafetyNet(GraphComponent):
         return cls(config)
 
     @classmethod
-    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:
         """Rebuild when the rules, their engine or the normaliser change."""
         rules_file = Path(config.get("rules_file") or rules_module.RULES_FILE)
         return files_fingerprint(rules_file, Path(rules_module.__file__),

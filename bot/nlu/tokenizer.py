@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
@@ -17,12 +17,23 @@ _HAS_WORD_CHAR = re.compile(r"\w")
 
 
 def segment(text: str) -> List[str]:
-    """Split text into words; compounds come back as syllables joined by spaces ("bắt nạt")."""
+    """Split text into words; compounds come back as syllables joined by spaces ("bắt nạt").
+
+    Args:
+        text: NFC text.
+
+    Returns:
+        The words, each a substring of `text` up to the spacing between its syllables.
+    """
     from underthesea import word_tokenize  # imported late: 0.5 s, and only the NLU needs it
 
     # use_token_normalize=False: underthesea would otherwise rewrite "Hoà" to "Hòa" and the
     # words would no longer be substrings of the text (tech-notes §2.4, pitfall 1).
-    return list(word_tokenize(text, use_token_normalize=False))
+    words = word_tokenize(text, use_token_normalize=False)
+    # The segmenter is trained on accented text; on text typed without diacritics it joins
+    # syllables at random ("e bi", "ng la"), so such words are split back into syllables and
+    # the word-bigram features carry the pairs instead.
+    return [part for w in words for part in (w.split() if not textnorm.has_diacritics(w) else [w])]
 
 
 def lemma_of(word: str) -> str:
@@ -74,11 +85,9 @@ class VietnameseTokenizer(Tokenizer):
         }
 
     @classmethod
-    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:
         """Retrain when this module, the normaliser or the teencode table changes."""
-        return files_fingerprint(
-            Path(__file__), Path(textnorm.__file__), textnorm.TEENCODE_FILE
-        )
+        return files_fingerprint(Path(__file__), Path(textnorm.__file__), textnorm.TEENCODE_FILE)
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         """Segment the attribute's text into word tokens."""

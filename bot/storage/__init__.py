@@ -1,1 +1,1 @@
-"""Storage: Rasa's tracker store from our database URL (our own tables come with the escalations issue)."""
+"""Storage: Rasa's tracker store from our database URL (our own tables come later)."""

@@ -1,0 +1,79 @@
+"""Every safety-net rule against what it must and must not catch (listed beside it in the data)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu.rules import compile_phrase, default_rules, load_rules
+
+RULES = default_rules()
+MUST = [(r.id, t) for r in RULES.rules for t in r.must]
+MUST_NOT = [(r.id, t) for r in RULES.rules for t in r.must_not]
+
+
+def test_every_rule_lists_cases_both_ways() -> None:
+    for rule in RULES.rules:
+        assert rule.must, f"{rule.id} has no must-catch cases"
+        assert rule.must_not, f"{rule.id} has no must-not-catch cases"
+        assert rule.category in ("urgent_danger", "self_harm")
+
+
+@pytest.mark.parametrize(("rule_id", "text"), MUST)
+def test_rule_catches(rule_id: str, text: str) -> None:
+    assert rule_id in [h.rule for h in RULES.match(text)]
+
+
+@pytest.mark.parametrize(("rule_id", "text"), MUST_NOT)
+def test_no_rule_fires_on(rule_id: str, text: str) -> None:
+    assert RULES.match(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "đói chết đi được",
+        "cười chết mất",
+        "mệt muốn xỉu",
+        "nóng muốn chết",
+        "cười chết mất thôi haha",
+        "từ từ rồi tính",
+        "trời lạnh muốn chết",
+    ],
+)
+def test_figures_of_speech_from_the_contract_are_not_urgent(text: str) -> None:
+    assert RULES.match(text) == []
+
+
+def test_accented_word_never_matches_a_different_accented_word() -> None:
+    pattern = compile_phrase("tự tử")
+    assert pattern.search("em muốn tự tử ")
+    assert pattern.search("em muon tu tu ")
+    assert not pattern.search("từ từ thôi ")
+
+
+def test_gap_matches_up_to_three_words() -> None:
+    pattern = compile_phrase("gửi * cho bố mẹ")
+    assert pattern.search("gửi ảnh cho bố mẹ ")
+    assert pattern.search("gửi hết ảnh này cho bố mẹ ")
+    assert not pattern.search("gửi một hai ba bốn cho bố mẹ ")
+
+
+def test_negation_cancels_a_match_but_not_a_negated_phrase() -> None:
+    assert RULES.match("em không muốn chết") == []
+    assert [h.category for h in RULES.match("em không muốn sống nữa")] == ["self_harm"]
+
+
+def test_situational_rule_skips_general_question_unless_happening_now() -> None:
+    assert RULES.match("làm gì khi bị dọa tung ảnh nóng") == []
+    hits = RULES.match("làm gì khi con tôi đang bị dọa tung ảnh nóng")
+    assert [h.rule for h in hits] == ["sextortion_threat"]
+
+
+def test_rules_file_loads_from_a_path(tmp_path) -> None:  # noqa: ANN001
+    path = tmp_path / "rules.yml"
+    path.write_text(
+        "figures_of_speech: []\nnegations: [không]\n"
+        "rules:\n  - id: x\n    category: self_harm\n    phrases: [biến mất]\n",
+        encoding="utf-8",
+    )
+    assert [h.rule for h in load_rules(path).match("em muốn biến mất")] == ["x"]

@@ -1,0 +1,71 @@
+from bot.nlu.rules import default_rules
+from bot.nlu.triage import decide
+
+RULES = default_rules()
+
+
+def _ranking(*pairs: tuple[str, float]) -> list[dict]:
+    return [{"name": n, "confidence": c} for n, c in pairs]
+
+
+def test_rule_overrides_a_non_urgent_model_intent() -> None:
+    d = decide(
+        "con tôi đang bị dọa tung ảnh",
+        "ask_sextortion",
+        0.8,
+        _ranking(("ask_sextortion", 0.8)),
+        RULES,
+    )
+    assert (d.intent, d.urgent, d.reason) == ("urgent_danger", True, "rule")
+    assert d.rules == ["sextortion_threat"]
+
+
+def test_rule_keeps_the_model_intent_when_it_is_already_urgent() -> None:
+    d = decide("em muốn chết", "self_harm", 0.9, _ranking(("self_harm", 0.9)), RULES)
+    assert (d.intent, d.urgent, d.reason, d.confidence) == ("self_harm", True, "rule", 0.9)
+
+
+def test_model_urgent_without_rule_stays_urgent() -> None:
+    d = decide(
+        "mọi người sẽ vui hơn nếu em biến mất",
+        "self_harm",
+        0.6,
+        _ranking(("self_harm", 0.6)),
+        RULES,
+    )
+    assert (d.urgent, d.reason) == (True, "model")
+
+
+def test_unsure_model_urgent_on_a_figure_of_speech_is_vetoed() -> None:
+    ranking = _ranking(("self_harm", 0.5), ("out_of_scope", 0.4))
+    d = decide("đói chết đi được", "self_harm", 0.5, ranking, RULES)
+    assert (d.intent, d.urgent, d.reason) == ("out_of_scope", False, "figure_of_speech")
+
+
+def test_confident_model_urgent_is_not_vetoed_by_a_figure_of_speech() -> None:
+    d = decide(
+        "mệt chết đi được, em chẳng còn lý do gì để tiếp tục",
+        "self_harm",
+        0.9,
+        _ranking(("self_harm", 0.9)),
+        RULES,
+    )
+    assert d.urgent
+
+
+def test_urgent_floor_flags_a_close_second_guess() -> None:
+    ranking = _ranking(("ask_grooming", 0.5), ("urgent_danger", 0.4))
+    assert not decide("...", "ask_grooming", 0.5, ranking, RULES).urgent
+    d = decide("...", "ask_grooming", 0.5, ranking, RULES, urgent_floor=0.35)
+    assert (d.intent, d.urgent, d.reason) == ("urgent_danger", True, "model_ranking")
+
+
+def test_plain_topic_question_is_not_urgent() -> None:
+    d = decide(
+        "cài Family Link thế nào",
+        "ask_parental_controls",
+        0.95,
+        _ranking(("ask_parental_controls", 0.95)),
+        RULES,
+    )
+    assert (d.intent, d.urgent, d.reason) == ("ask_parental_controls", False, None)
