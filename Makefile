@@ -26,7 +26,7 @@ run: train ## set up, train if needed, and start a conversation in the terminal
 	$(BIN)/donghanh chat
 
 test: $(STAMP) ## run the whole test suite (trains a model once, in a temporary folder)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -rs -p no:cacheprovider
 
 eval: train ## evaluate on the held-out set
 	$(BIN)/donghanh eval
