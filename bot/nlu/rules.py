@@ -41,9 +41,7 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
     """
     exact = phrase.startswith("=")
     words = normalize_text(phrase.lstrip("=")).split()
-    parts = [
-        _GAP if w == "*" else (re.escape(w) if exact else _word_regex(w)) + " " for w in words
-    ]
+    parts = [_GAP if w == "*" else (re.escape(w) if exact else _word_regex(w)) + " " for w in words]
     return re.compile(r"(?<!\S)" + "".join(parts))
 
 

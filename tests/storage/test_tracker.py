@@ -36,7 +36,8 @@ async def test_tracker_round_trip(database_url: str) -> None:
     sender = f"test-{uuid.uuid4().hex}"
     tracker = DialogueStateTracker(sender, slots=[])
     tracker.update(ActionExecuted("action_listen"))
-    tracker.update(UserUttered("con tôi bị bắt nạt", {"name": "ask_cyberbullying", "confidence": 0.9}))
+    intent = {"name": "ask_cyberbullying", "confidence": 0.9}
+    tracker.update(UserUttered("con tôi bị bắt nạt", intent))
     await store.save(tracker)
     loaded = await store.retrieve(sender)
     assert loaded is not None
