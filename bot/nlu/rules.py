@@ -96,7 +96,8 @@ class RuleSet:
     def negation_pattern(self) -> re.Pattern[str]:
         """A regex that matches when the text ends in a negation (with up to two words after it)."""
         options = "|".join(compile_phrase(n).pattern[len(r"(?<!\S)") :] for n in self.negations)
-        return re.compile(r"(?:^|\s)(?:" + options + r")(?:\S+ ){0,2}$")
+        # "không thì" is "or else" ("gửi đi không thì anh leak ảnh"), not a negation.
+        return re.compile(r"(?:^|\s)(?:" + options + r")(?!th[iì] )(?:\S+ ){0,2}$")
 
     @functools.cached_property
     def generic_patterns(self) -> list[re.Pattern[str]]:

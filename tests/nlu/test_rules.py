@@ -66,7 +66,7 @@ def test_negation_cancels_a_match_but_not_a_negated_phrase() -> None:
 def test_situational_rule_skips_general_question_unless_happening_now() -> None:
     assert RULES.match("làm gì khi bị dọa tung ảnh nóng") == []
     hits = RULES.match("làm gì khi con tôi đang bị dọa tung ảnh nóng")
-    assert [h.rule for h in hits] == ["sextortion_threat"]
+    assert "sextortion_threat" in [h.rule for h in hits]
 
 
 def test_rules_file_loads_from_a_path(tmp_path) -> None:  # noqa: ANN001
