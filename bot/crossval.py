@@ -44,9 +44,19 @@ def write_nlu(examples: list[Example], path: Path) -> None:
                     encoding="utf-8")  # fmt: skip
 
 
-async def cross_validate(settings: Settings, n: int) -> list[Prediction]:
-    """Train on n-1 folds, predict the held-out fold, n times; return all predictions."""
-    examples = load_examples(sorted((settings.root / "nlu_data" / "nlu").glob("*.yml")))
+async def cross_validate(
+    settings: Settings, n: int, *, data: list[Path] | None = None
+) -> list[Prediction]:
+    """Train on n-1 folds, predict the held-out fold, n times; return all predictions.
+
+    Args:
+        settings: the project's settings (config and domain come from its root).
+        n: number of folds (at least 2).
+        data: NLU files to split (default: `nlu_data/nlu/*.yml`).
+    """
+    if n < 2:
+        raise ValueError("cross-validation needs at least 2 folds")
+    examples = load_examples(data or sorted((settings.root / "nlu_data" / "nlu").glob("*.yml")))
     folds = stratified_folds(examples, n)
     predictions: list[Prediction] = []
     with tempfile.TemporaryDirectory(prefix="donghanh-cv-") as tmp:

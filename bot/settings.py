@@ -44,7 +44,7 @@ class Settings:
             root=ROOT,
             models_dir=Path(env.get("DONGHANH_MODELS_DIR", str(ROOT / "models"))),
             data_dir=data_dir,
-            database_url=env.get("DATABASE_URL", f"sqlite:///{data_dir / 'donghanh.db'}"),
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'donghanh.db'}",
             max_message_chars=int(env.get("DONGHANH_MAX_MESSAGE_CHARS", "4000")),
             min_urgent_recall=float(env.get("DONGHANH_MIN_URGENT_RECALL", "1.0")),
         )

@@ -75,3 +75,20 @@ def test_parse_without_a_model_says_how_to_get_one(tmp_path: Path) -> None:
     proc = _run(["parse", "xin chào"], env_extra={"DONGHANH_MODELS_DIR": str(tmp_path)})
     assert proc.returncode == 1
     assert "donghanh train" in proc.stderr.decode()
+
+
+def test_chat_answers_an_urgent_message_with_111_first(trained_model: Path, tmp_path: Path) -> None:
+    stdin = "xin chào\ncon tôi bị người lạ dọa tung ảnh\n/quit\n".encode()
+    proc = _run(
+        ["chat", "--model", str(trained_model)],
+        stdin=stdin,
+        env_extra={"DONGHANH_DATA_DIR": str(tmp_path), "DATABASE_URL": ""},
+    )
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    replies = [line for line in proc.stdout.decode().split("Bạn: ") if "Đồng Hành:" in line]
+    urgent_reply = replies[-1]
+    assert urgent_reply.strip().startswith("Đồng Hành:")
+    assert "111" in urgent_reply
+    assert (
+        tmp_path / "donghanh.db"
+    ).is_file()  # the conversation went to SQLite under the data folder
