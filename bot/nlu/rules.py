@@ -45,6 +45,14 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\S)" + "".join(parts))
 
 
+def _alternation(phrases: list[str]) -> re.Pattern[str] | None:
+    """One regex matching any of `phrases` (None for no phrase)."""
+    if not phrases:
+        return None
+    bodies = [compile_phrase(p).pattern[len(r"(?<!\S)") :] for p in phrases]
+    return re.compile(r"(?<!\S)(?:" + "|".join(bodies) + ")")
+
+
 @dataclass(frozen=True)
 class Hit:
     """One rule that fired, with the words that made it fire."""
@@ -67,14 +75,9 @@ class Rule:
     situational: bool = False
 
     @functools.cached_property
-    def patterns(self) -> list[re.Pattern[str]]:
-        """The compiled `phrases` (any one is enough)."""
-        return [compile_phrase(p) for p in self.phrases]
-
-    @functools.cached_property
-    def groups(self) -> list[list[re.Pattern[str]]]:
-        """The compiled `all_of` groups (one phrase of each group must be found)."""
-        return [[compile_phrase(p) for p in group] for group in self.all_of]
+    def groups(self) -> list[re.Pattern[str]]:
+        """One regex per `all_of` group: an alternation of its phrases (one of each must be found)."""
+        return [pattern for group in self.all_of if (pattern := _alternation(group))]
 
 
 @dataclass
@@ -86,6 +89,9 @@ class RuleSet:
     negations: list[str]
     generic: list[str]
     present: list[str]
+    _phrase_cache: dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = field(
+        default_factory=dict, repr=False
+    )
 
     @functools.cached_property
     def figure_patterns(self) -> list[re.Pattern[str]]:
@@ -134,17 +140,32 @@ class RuleSet:
             return match.group(0).strip()
         return None
 
+    def phrase_patterns(self, rule: Rule) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+        """A rule's phrases as two alternations: those a negation cancels, and those it cannot.
+
+        A phrase that itself starts with a negation ("không muốn sống") cannot be cancelled.
+        """
+        key = rule.id
+        if key not in self._phrase_cache:
+            fixed = [p for p in rule.phrases if self._starts_negated(p)]
+            plain = [p for p in rule.phrases if not self._starts_negated(p)]
+            self._phrase_cache[key] = (_alternation(plain), _alternation(fixed))
+        return self._phrase_cache[key]
+
+    def _starts_negated(self, phrase: str) -> bool:
+        return any(phrase.lstrip("=").startswith(n + " ") for n in self.negations)
+
     def _fire(self, rule: Rule, prepared: str) -> Hit | None:
         if rule.situational and self.is_generic(prepared):
             return None
-        for phrase, pattern in zip(rule.phrases, rule.patterns, strict=True):
-            negatable = not any(phrase.lstrip("=").startswith(n + " ") for n in self.negations)
-            found = self._find(pattern, prepared, negatable)
-            if found:
-                return Hit(rule.id, rule.category, found)
+        negatable, fixed = self.phrase_patterns(rule)
+        found = (negatable and self._find(negatable, prepared, True)) or (
+            fixed and self._find(fixed, prepared, False)
+        )
+        if found:
+            return Hit(rule.id, rule.category, found)
         if rule.groups:
-            found_all = [next(filter(None, (self._find(p, prepared, True) for p in g)), None)
-                         for g in rule.groups]  # fmt: skip
+            found_all = [self._find(g, prepared, True) for g in rule.groups]
             if all(found_all):
                 return Hit(rule.id, rule.category, " + ".join(str(f) for f in found_all))
         return None

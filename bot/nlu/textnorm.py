@@ -68,8 +68,12 @@ def teencode() -> dict[str, str]:
     return {nfc(str(k)).lower(): nfc(str(v)).lower() for k, v in raw["words"].items()}
 
 
+@functools.lru_cache(maxsize=100_000)
 def normalize_word(word: str) -> str:
-    """Lower-case one word, squash stretched letters and expand teencode ("kooo" -> "không")."""
+    """Lower-case one word, squash stretched letters and expand teencode ("kooo" -> "không").
+
+    Cached: a chat vocabulary is small and every message passes through here several times.
+    """
     lowered = squash_repeats(nfc(word).lower())
     return teencode().get(lowered, lowered)
 
