@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TRAINING = sorted((ROOT / "nlu_data" / "nlu").glob("*.yml"))
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 DEV = ROOT / "tests" / "nlu" / "dev.yml"
+HELDOUT2 = ROOT / "tests" / "nlu" / "heldout2.yml"
 
 
 def test_training_data_meets_every_quota() -> None:
@@ -32,7 +33,9 @@ def test_heldout_has_ten_examples_per_label() -> None:
     assert min(counts.values()) >= 10, counts
 
 
-@pytest.mark.parametrize("evaluation_set", [HELDOUT, DEV], ids=["heldout", "dev"])
+@pytest.mark.parametrize(
+    "evaluation_set", [HELDOUT, HELDOUT2, DEV], ids=["heldout", "heldout2", "dev"]
+)
 def test_evaluation_sets_never_repeat_a_training_example(evaluation_set: Path) -> None:
     trained = {fold(e.text) for e in datacheck.load_examples(TRAINING)}
     examples = datacheck.load_examples([evaluation_set])
