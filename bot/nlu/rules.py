@@ -76,7 +76,7 @@ class Rule:
 
     @functools.cached_property
     def groups(self) -> list[re.Pattern[str]]:
-        """One regex per `all_of` group: an alternation of its phrases (one of each must be found)."""
+        """One regex per `all_of` group, an alternation of its phrases; each group must match."""
         return [pattern for group in self.all_of if (pattern := _alternation(group))]
 
 
