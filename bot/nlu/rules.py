@@ -45,6 +45,11 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\S)" + "".join(parts))
 
 
+def _spaced(text: str) -> str:
+    """The normalised text as single-spaced words, ending in a space (what patterns expect)."""
+    return " ".join(normalize_text(text).split()) + " "
+
+
 def _alternation(phrases: list[str]) -> re.Pattern[str] | None:
     """One regex matching any of `phrases` (None for no phrase)."""
     if not phrases:
@@ -89,9 +94,6 @@ class RuleSet:
     negations: list[str]
     generic: list[str]
     present: list[str]
-    _phrase_cache: dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = field(
-        default_factory=dict, repr=False
-    )
 
     @functools.cached_property
     def figure_patterns(self) -> list[re.Pattern[str]]:
@@ -106,32 +108,49 @@ class RuleSet:
         return re.compile(r"(?:^|\s)(?:" + options + r")(?!th[iì] )(?:\S+ ){0,2}$")
 
     @functools.cached_property
-    def generic_patterns(self) -> list[re.Pattern[str]]:
-        """Compiled markers of a general question ("làm gì khi", "nếu bị")."""
-        return [compile_phrase(p) for p in self.generic]
+    def generic_pattern(self) -> re.Pattern[str] | None:
+        """Markers of a general question ("làm gì khi", "nếu bị")."""
+        return _alternation(self.generic)
+
+    @functools.cached_property
+    def present_pattern(self) -> re.Pattern[str] | None:
+        """Markers of something happening now ("đang", "tối nay")."""
+        return _alternation(self.present)
+
+    @functools.cached_property
+    def phrase_patterns(self) -> dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]]:
+        """Each rule's phrases as two alternations: those a negation cancels, and those it cannot.
+
+        A phrase that itself starts with a negation ("không muốn sống") cannot be cancelled.
+        """
+
+        def negated(phrase: str) -> bool:
+            return any(phrase.lstrip("=").startswith(n + " ") for n in self.negations)
+
+        return {
+            r.id: (_alternation([p for p in r.phrases if not negated(p)]),
+                   _alternation([p for p in r.phrases if negated(p)]))
+            for r in self.rules
+        }  # fmt: skip
 
     def prepare(self, text: str) -> str:
         """Normalise `text` and blank its figures of speech; the result ends in a space."""
-        prepared = " ".join(normalize_text(text).split()) + " "
+        prepared = _spaced(text)
         for pattern in self.figure_patterns:
             prepared = pattern.sub(lambda m: "_ " * len(m.group(0).split()), prepared)
         return prepared
 
-    @functools.cached_property
-    def present_patterns(self) -> list[re.Pattern[str]]:
-        """Compiled markers of something happening now ("đang", "tối nay")."""
-        return [compile_phrase(p) for p in self.present]
-
     def is_generic(self, prepared: str) -> bool:
         """True when a prepared message reads as a general question, not as a situation now."""
-        return any(p.search(prepared) for p in self.generic_patterns) and not any(
-            p.search(prepared) for p in self.present_patterns
+        generic, present = self.generic_pattern, self.present_pattern
+        return bool(generic and generic.search(prepared)) and not (
+            present and present.search(prepared)
         )
 
     def has_figure_of_speech(self, text: str) -> bool:
         """True when the text contains one of the listed figures of speech."""
-        prepared = " ".join(normalize_text(text).split()) + " "
-        return any(p.search(prepared) for p in self.figure_patterns)
+        spaced = _spaced(text)
+        return any(p.search(spaced) for p in self.figure_patterns)
 
     def _find(self, pattern: re.Pattern[str], prepared: str, negatable: bool) -> str | None:
         for match in pattern.finditer(prepared):
@@ -140,25 +159,10 @@ class RuleSet:
             return match.group(0).strip()
         return None
 
-    def phrase_patterns(self, rule: Rule) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
-        """A rule's phrases as two alternations: those a negation cancels, and those it cannot.
-
-        A phrase that itself starts with a negation ("không muốn sống") cannot be cancelled.
-        """
-        key = rule.id
-        if key not in self._phrase_cache:
-            fixed = [p for p in rule.phrases if self._starts_negated(p)]
-            plain = [p for p in rule.phrases if not self._starts_negated(p)]
-            self._phrase_cache[key] = (_alternation(plain), _alternation(fixed))
-        return self._phrase_cache[key]
-
-    def _starts_negated(self, phrase: str) -> bool:
-        return any(phrase.lstrip("=").startswith(n + " ") for n in self.negations)
-
-    def _fire(self, rule: Rule, prepared: str) -> Hit | None:
-        if rule.situational and self.is_generic(prepared):
+    def _fire(self, rule: Rule, prepared: str, generic: bool) -> Hit | None:
+        if rule.situational and generic:
             return None
-        negatable, fixed = self.phrase_patterns(rule)
+        negatable, fixed = self.phrase_patterns[rule.id]
         found = (negatable and self._find(negatable, prepared, True)) or (
             fixed and self._find(fixed, prepared, False)
         )
@@ -173,7 +177,8 @@ class RuleSet:
     def match(self, text: str) -> list[Hit]:
         """Return every rule that fires on `text`."""
         prepared = self.prepare(text)
-        return [hit for rule in self.rules if (hit := self._fire(rule, prepared))]
+        generic = self.is_generic(prepared)
+        return [hit for rule in self.rules if (hit := self._fire(rule, prepared, generic))]
 
 
 def load_rules(path: Path = RULES_FILE) -> RuleSet:
