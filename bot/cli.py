@@ -57,13 +57,12 @@ def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _predict_file(settings: Settings, model_path: Path, path: Path) -> list[Any]:
     from bot import model
-    from bot.evaluation import predictions_from
+    from bot.evaluation import predict
     from bot.nlu.datacheck import load_examples
     from bot.parser import Parser
 
-    examples = load_examples([path])
     parser = Parser(model.load_agent(model_path), max_chars=settings.max_message_chars)
-    return predictions_from(examples, [await parser.parse(e.text) for e in examples])
+    return await predict(parser, load_examples([path]))
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

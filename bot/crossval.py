@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from bot import model
-from bot.evaluation import Prediction, predictions_from
+from bot.evaluation import Prediction, predict
 from bot.nlu.datacheck import Example, load_examples
 from bot.parser import Parser
 from bot.settings import Settings
@@ -66,6 +66,5 @@ async def cross_validate(
             path = model.train(settings, output=Path(tmp), nlu_only=True,
                                training_files=[train_file], fixed_name=f"fold-{k}")  # fmt: skip
             parser = Parser(model.load_agent(path), max_chars=settings.max_message_chars)
-            results = [await parser.parse(e.text) for e in test]
-            predictions += predictions_from(test, results)
+            predictions += await predict(parser, test)
     return predictions

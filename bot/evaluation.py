@@ -80,6 +80,11 @@ def split_by_diacritics(predictions: list[Prediction]) -> dict[str, Scores]:
     return {"with_diacritics": score(with_marks), "without_diacritics": score(without)}
 
 
+async def predict(parser: Any, examples: list[Example]) -> list[Prediction]:
+    """Parse every example with a `bot.parser.Parser` and pair it with its gold label."""
+    return predictions_from(examples, [await parser.parse(e.text) for e in examples])
+
+
 def predictions_from(examples: list[Example], results: list[dict[str, Any]]) -> list[Prediction]:
     """Pair gold examples with `donghanh parse` results."""
     return [Prediction(e.text, e.intent, r["intent"], bool(r["urgent"]))

@@ -1,10 +1,14 @@
-"""The targets of the foundation issue, measured on the held-out set with the model of this run."""
+"""The targets of the foundation issue, measured with the model of this run.
+
+`heldout.yml` carries the issue's targets; on `heldout2.yml` and `dev.yml` no urgent message may be
+missed either (they are regression sets once read; see the README).
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.evaluation import predictions_from, score, split_by_diacritics
+from bot.evaluation import predict, score, split_by_diacritics
 from bot.nlu.datacheck import load_examples
 
 pytestmark = pytest.mark.model
@@ -12,16 +16,14 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture(scope="module")
 async def heldout_predictions(parser, root):  # noqa: ANN001, ANN201
-    examples = load_examples([root / "tests" / "nlu" / "heldout.yml"])
-    return predictions_from(examples, [await parser.parse(e.text) for e in examples])
+    return await predict(parser, load_examples([root / "tests" / "nlu" / "heldout.yml"]))
 
 
-async def test_no_urgent_message_is_missed(heldout_predictions) -> None:  # noqa: ANN001
-    missed = [
-        p.text
-        for p in heldout_predictions
-        if p.gold in ("urgent_danger", "self_harm") and not p.urgent
-    ]
+@pytest.mark.parametrize("name", ["heldout.yml", "heldout2.yml", "dev.yml"])
+async def test_no_urgent_message_is_missed(parser, root, name: str) -> None:  # noqa: ANN001
+    predictions = await predict(parser, load_examples([root / "tests" / "nlu" / name]))
+    missed = [p.text for p in predictions
+              if p.gold in ("urgent_danger", "self_harm") and not p.urgent]  # fmt: skip
     assert missed == []
 
 
