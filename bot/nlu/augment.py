@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.base import ConfigComponent
 from bot.nlu.textnorm import has_diacritics, strip_accents
 
 
@@ -25,24 +23,13 @@ def unaccented_copies(examples: List[Message]) -> List[Message]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
-class AccentAugmenter(GraphComponent):
+class AccentAugmenter(ConfigComponent):
     """Adds "con toi bi lua" for every "con tôi bị lừa" in the training data; a no-op at inference.
 
     Half the real messages are typed without diacritics. Without this, the features learnt from
     accented examples (words, character n-grams with diacritics) outweigh the accent-free ones, and
     accuracy on unaccented messages trails by 6-7 points; with it, by about 2 (see README).
     """
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "AccentAugmenter":
-        """Create the component (it has no state)."""
-        return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Return the training data with the unaccented copies added."""

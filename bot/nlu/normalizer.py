@@ -3,40 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import textnorm
+from bot.nlu.base import ConfigComponent
 from bot.nlu.fingerprint import files_fingerprint
 
 NORMALIZED_TEXT = "text_normalized"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
-class VietnameseNormalizer(GraphComponent):
+class VietnameseNormalizer(ConfigComponent):
     """NFC and whitespace on `text`; lower case, squashed letters, teencode in `text_normalized`.
 
     The text itself keeps its case and its words, so offsets and what the person wrote stay intact;
     the tokenizer and the safety net read the normal form through `bot.nlu.textnorm`.
     """
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "VietnameseNormalizer":
-        """Create the component (it has no state)."""
-        return cls()
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:

@@ -5,22 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu import rules as rules_module
 from bot.nlu import textnorm, triage
+from bot.nlu.base import ConfigComponent
 from bot.nlu.fingerprint import files_fingerprint
 
 SAFETY = "safety"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class SafetyNet(GraphComponent):
+class SafetyNet(ConfigComponent):
     """Sets `safety.urgent` and, when a rule fires, the final intent (see `bot.nlu.triage.decide`).
 
     The model's own guess stays in `intent_ranking`; the rule that fired and the words that made it
@@ -29,7 +27,7 @@ class SafetyNet(GraphComponent):
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         """Load the rules once."""
-        self._config = config
+        super().__init__(config)
         self._rules = rules_module.load_rules(Path(config["rules_file"]))
 
     @staticmethod
@@ -37,17 +35,6 @@ class SafetyNet(GraphComponent):
         """Defaults: the project's rules file and the thresholds of `triage.decide`."""
         return {"rules_file": str(rules_module.RULES_FILE), "veto_confidence": 0.7,
                 "urgent_floor": 0.0}  # fmt: skip
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "SafetyNet":
-        """Create the component from its config."""
-        return cls(config)
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:

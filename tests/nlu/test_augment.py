@@ -21,7 +21,7 @@ def test_copies_only_accented_examples_with_their_intent() -> None:
 
 
 def test_training_data_grows_and_inference_is_untouched() -> None:
-    augmenter = AccentAugmenter()
+    augmenter = AccentAugmenter({})
     data = augmenter.process_training_data(TrainingData(_examples()))
     assert len(data.intent_examples) == 5
     incoming = [Message.build(text="con tôi bị lừa")]
