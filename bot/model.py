@@ -98,8 +98,14 @@ def train(
     return Path(path)
 
 
-def load_agent(model_path: Path, tracker_store=None):  # type: ignore[no-untyped-def]
-    """Load a trained model into a Rasa `Agent` (takes a few seconds: TensorFlow imports)."""
+def load_agent(model_path: Path, tracker_store=None, lock_store=None):  # type: ignore[no-untyped-def]
+    """Load a trained model into a Rasa `Agent` (takes a few seconds: TensorFlow imports).
+
+    Custom actions run in this process (`bot.actions_endpoint`).
+    """
     from rasa.core.agent import Agent
 
-    return Agent.load(str(model_path), tracker_store=tracker_store)
+    from bot.actions_endpoint import InProcessActionEndpoint
+
+    return Agent.load(str(model_path), tracker_store=tracker_store, lock_store=lock_store,
+                      action_endpoint=InProcessActionEndpoint("actions"))  # fmt: skip

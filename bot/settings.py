@@ -1,4 +1,8 @@
-"""Typed settings, read once from the environment (and a `.env` file in the project root)."""
+"""Typed settings, read once from the environment (and a `.env` file in the project root).
+
+Secrets (tokens, keys) come only from the environment or `.env`, never from files in the repo.
+Every name read here is listed in the README's settings table (a test checks it).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,89 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """Telegram is served when `token` is set."""
+
+    token: str
+    api_base_url: str
+    mode: str  # "polling" or "webhook"
+    webhook_url: str
+    webhook_secret: str
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> "TelegramSettings":
+        """Read the TELEGRAM_* variables."""
+        return cls(
+            token=env.get("TELEGRAM_BOT_TOKEN", ""),
+            api_base_url=env.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org").rstrip("/"),
+            mode=env.get("TELEGRAM_MODE", "polling"),
+            webhook_url=env.get("TELEGRAM_WEBHOOK_URL", ""),
+            webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
+        )
+
+
+@dataclass(frozen=True)
+class ZaloSettings:
+    """Zalo OA is served when the app id, the OA secret key and a refresh token are set."""
+
+    app_id: str
+    app_secret: str
+    oa_secret_key: str
+    refresh_token: str
+    openapi_base_url: str
+    oauth_base_url: str
+    reply_window_hours: int
+
+    @property
+    def enabled(self) -> bool:
+        """True when every key needed to receive and send is present."""
+        return bool(self.app_id and self.oa_secret_key and self.app_secret and self.refresh_token)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> "ZaloSettings":
+        """Read the ZALO_* variables."""
+        return cls(
+            app_id=env.get("ZALO_APP_ID", ""),
+            app_secret=env.get("ZALO_APP_SECRET", ""),
+            oa_secret_key=env.get("ZALO_OA_SECRET_KEY", ""),
+            refresh_token=env.get("ZALO_REFRESH_TOKEN", ""),
+            openapi_base_url=env.get("ZALO_OPENAPI_BASE_URL", "https://openapi.zalo.me").rstrip(
+                "/"
+            ),
+            oauth_base_url=env.get("ZALO_OAUTH_BASE_URL", "https://oauth.zaloapp.com").rstrip("/"),
+            reply_window_hours=int(env.get("ZALO_REPLY_WINDOW_HOURS", "48")),
+        )
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The operator console and the handoff rules."""
+
+    claim_timeout_minutes: int
+    opening_hours: str  # "" = always open, else "HH:MM-HH:MM" in `timezone`
+    timezone: str
+    cookie_secure: bool
+    max_failed_logins: int
+    lockout_minutes: int
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> "ConsoleSettings":
+        """Read the console variables."""
+        return cls(
+            claim_timeout_minutes=int(env.get("DONGHANH_CLAIM_TIMEOUT_MINUTES", "10")),
+            opening_hours=env.get("DONGHANH_OPENING_HOURS", ""),
+            timezone=env.get("DONGHANH_TIMEZONE", "Asia/Ho_Chi_Minh"),
+            cookie_secure=_flag(env.get("DONGHANH_COOKIE_SECURE", "true")),
+            max_failed_logins=int(env.get("DONGHANH_MAX_FAILED_LOGINS", "5")),
+            lockout_minutes=int(env.get("DONGHANH_LOCKOUT_MINUTES", "15")),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the bot can be configured with. See the README's settings table."""
@@ -33,6 +120,12 @@ class Settings:
     database_url: str
     max_message_chars: int
     min_urgent_recall: float
+    production: bool
+    secret_key: str
+    max_body_bytes: int
+    telegram: TelegramSettings
+    zalo: ZaloSettings
+    console: ConsoleSettings
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -47,6 +140,12 @@ class Settings:
             database_url=env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'donghanh.db'}",
             max_message_chars=int(env.get("DONGHANH_MAX_MESSAGE_CHARS", "4000")),
             min_urgent_recall=float(env.get("DONGHANH_MIN_URGENT_RECALL", "1.0")),
+            production=env.get("DONGHANH_ENV", "development") == "production",
+            secret_key=env.get("DONGHANH_SECRET_KEY", ""),
+            max_body_bytes=int(env.get("DONGHANH_MAX_BODY_BYTES", str(64 * 1024))),
+            telegram=TelegramSettings.from_env(env),
+            zalo=ZaloSettings.from_env(env),
+            console=ConsoleSettings.from_env(env),
         )
 
 

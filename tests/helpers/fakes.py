@@ -1,0 +1,58 @@
+"""In-memory fakes for the seams of the bot (storage), so tests need no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.storage.api import PRIORITIES, EscalationRef, TurnRecord
+
+
+@dataclass
+class MemoryStore:
+    """Implements `bot.storage.api.StoreAPI` in memory; `fail` makes escalations raise."""
+
+    people: dict[str, dict[str, Any]] = field(default_factory=dict)
+    turns: list[TurnRecord] = field(default_factory=list)
+    escalations: list[dict[str, Any]] = field(default_factory=list)
+    fail: bool = False
+
+    def touch_person(self, person_id: str, channel: str, sealed_address: str | None) -> None:
+        person = self.people.setdefault(person_id, {"channel": channel, "address": None})
+        if sealed_address:
+            person["address"] = sealed_address
+
+    def person_address(self, person_id: str) -> tuple[str, str] | None:
+        person = self.people.get(person_id)
+        return (person["channel"], person["address"]) if person and person["address"] else None
+
+    def record_turn(self, turn: TurnRecord) -> None:
+        self.turns.append(turn)
+
+    def open_escalation(
+        self, *, person_id: str, channel: str, priority: str, reason: str, context: dict[str, Any]
+    ) -> EscalationRef:
+        if self.fail:
+            raise RuntimeError("database is down")
+        for case in self.escalations:
+            if case["person_id"] == person_id and case["status"] != "resolved":
+                if PRIORITIES[priority] < PRIORITIES[case["priority"]]:
+                    case["priority"] = priority
+                case["context"] = context
+                return EscalationRef(case["id"], case["status"], created=False)
+        case = {
+            "id": len(self.escalations) + 1, "person_id": person_id, "channel": channel,
+            "priority": priority, "reason": reason, "context": context, "status": "new",
+        }  # fmt: skip
+        self.escalations.append(case)
+        return EscalationRef(case["id"], "new", created=True)
+
+    def forget_person(self, person_id: str) -> dict[str, int]:
+        gone = {"people": int(self.people.pop(person_id, None) is not None)}
+        before = len(self.turns)
+        self.turns = [t for t in self.turns if t.person_id != person_id]
+        gone["turns"] = before - len(self.turns)
+        for case in self.escalations:
+            if case["person_id"] == person_id:
+                case["person_id"], case["context"] = None, {}
+        return gone
