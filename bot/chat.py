@@ -5,36 +5,35 @@ from __future__ import annotations
 import uuid
 from typing import Any, Callable
 
+from bot.messages import Button, IncomingMessage, OutgoingMessage
 from bot.nlu.textnorm import nfc
 
 QUIT_WORDS = {"/quit", "/exit", "/thoat"}
+CHANNEL = "terminal"
 
 
-def render(message: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
-    """Text of one bot message with its buttons as numbered lines, and the buttons."""
-    buttons = list(message.get("buttons") or [])
-    lines = [message.get("text") or ""]
-    lines += [f"  {i}. {b['title']}" for i, b in enumerate(buttons, start=1)]
-    return "\n".join(line for line in lines if line), buttons
+def render(message: OutgoingMessage) -> str:
+    """Text of one bot message with its buttons as numbered lines."""
+    return message.as_numbered_text()
 
 
-def pick(text: str, buttons: list[dict[str, str]]) -> str:
+def pick(text: str, buttons: tuple[Button, ...]) -> str:
     """Turn "2" into the payload of the second button shown; anything else is sent as typed."""
     if text.isdigit() and 1 <= int(text) <= len(buttons):
-        return buttons[int(text) - 1]["payload"]
+        return buttons[int(text) - 1].payload
     return text
 
 
 async def chat(
-    agent: Any,
+    core: Any,
     *,
     read: Callable[[str], str] = input,
     write: Callable[[str], None] = print,
-    sender_id: str | None = None,
+    platform_id: str | None = None,
 ) -> None:
-    """Talk with the bot until end of input or /quit."""
-    sender = sender_id or f"terminal-{uuid.uuid4().hex[:12]}"
-    buttons: list[dict[str, str]] = []
+    """Talk with the bot through the conversation core until end of input or /quit."""
+    person = platform_id or uuid.uuid4().hex[:12]
+    buttons: tuple[Button, ...] = ()
     write("Đồng Hành — gõ tin nhắn rồi Enter (/quit để thoát). Gặp nguy hiểm: gọi 111.")
     while True:
         try:
@@ -46,9 +45,8 @@ async def chat(
             return
         if not text:
             continue
-        replies = await agent.handle_text(pick(text, buttons), sender_id=sender) or []
-        buttons = []
+        replies = await core.handle(IncomingMessage(CHANNEL, person, pick(text, buttons)))
+        buttons = ()
         for reply in replies:
-            shown, buttons_here = render(reply)
-            buttons = buttons_here or buttons
-            write(f"Đồng Hành: {shown}")
+            buttons = reply.buttons or buttons
+            write(f"Đồng Hành: {render(reply)}")

@@ -88,13 +88,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Talk with the bot in the terminal."""
-    from bot import model
+    from bot import bootstrap
     from bot.chat import chat
-    from bot.storage.tracker import tracker_store_for
 
-    agent = model.load_agent(_model_or_exit(settings, args.model),
-                             tracker_store=tracker_store_for(settings.database_url))  # fmt: skip
-    asyncio.run(chat(agent))
+    agent = bootstrap.load_bot_agent(settings, _model_or_exit(settings, args.model))
+    bot = bootstrap.build(settings, agent=agent)
+    asyncio.run(chat(bot.core))
     return 0
 
 
@@ -113,9 +112,20 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     ev.add_argument("--min-urgent-recall", type=float, default=settings.min_urgent_recall)
     ev.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
     chat = sub.add_parser("chat", help="talk with the bot in the terminal")
-    for p in (parse, ev, chat):
+    run = sub.add_parser("run", help="serve the web chat, Telegram and Zalo (what is configured)")
+    run.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    run.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    for p in (parse, ev, chat, run):
         p.add_argument("--model", help="model archive (default: the one matching the data)")
     return top
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve every enabled channel from one process until interrupted."""
+    from bot.app import serve
+
+    serve(settings, args.host, args.port, model_path=_model_or_exit(settings, args.model))
+    return 0
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
@@ -123,6 +133,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "parse": cmd_parse,
     "eval": cmd_eval,
     "chat": cmd_chat,
+    "run": cmd_run,
 }
 
 

@@ -36,10 +36,13 @@ def trained_model(settings: Settings) -> Path:
 
 
 @pytest.fixture(scope="session")
-def agent(trained_model: Path):  # noqa: ANN201
+def agent(trained_model: Path, settings: Settings):  # noqa: ANN201
     """The trained model loaded into a Rasa agent (in-memory tracker store)."""
-    from bot import model
+    from bot import model, runtime
+    from bot.content import load_content
+    from tests.helpers.fakes import MemoryStore
 
+    runtime.install(runtime.Services(settings, load_content(), MemoryStore()))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return model.load_agent(trained_model)

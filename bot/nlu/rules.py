@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.nlu.textnorm import normalize_text, strip_accents
+from bot.nlu.textnorm import fold, normalize_text, strip_accents
 
 RULES_FILE = Path(__file__).parent / "data" / "safety_rules.yml"
 _GAP = r"(?:\S+ ){0,3}"
@@ -94,6 +94,11 @@ class RuleSet:
     negations: list[str]
     generic: list[str]
     present: list[str]
+    safe_words: list[str] = field(default_factory=list)
+
+    def is_safe_word(self, text: str) -> bool:
+        """True when the whole message is a safe word ("111", "giúp", "help")."""
+        return fold(text).strip(" !.?") in {fold(w) for w in self.safe_words}
 
     @functools.cached_property
     def figure_patterns(self) -> list[re.Pattern[str]]:
@@ -202,6 +207,7 @@ def load_rules(path: Path = RULES_FILE) -> RuleSet:
         negations=list(raw["negations"]),
         generic=list(raw.get("generic_question", [])),
         present=list(raw.get("happening_now", [])),
+        safe_words=list(raw.get("safe_words", [])),
     )
 
 

@@ -60,7 +60,7 @@ class SafetyNet(ConfigComponent):
                 veto_confidence=self._config["veto_confidence"],
                 urgent_floor=self._config["urgent_floor"],
             )
-            if decision.intent != predicted["name"]:
+            if decision.intent != predicted["name"] or decision.reason == "safe_word":
                 message.set(INTENT, {"name": decision.intent, "confidence": decision.confidence},
                             add_to_output=True)  # fmt: skip
             message.set(SAFETY, decision.as_dict(), add_to_output=True)

@@ -17,7 +17,7 @@ class Decision:
     intent: str
     confidence: float
     urgent: bool
-    reason: str | None = None  # "model", "rule", "model_ranking" or "figure_of_speech"
+    reason: str | None = None  # "model", "rule", "model_ranking", "figure_of_speech", "safe_word"
     rules: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
 
@@ -50,7 +50,8 @@ def decide(
     1. a rule fires -> urgent; the final intent is the model's if urgent, else the rule's category;
     2. the model says urgent -> urgent, unless the only evidence is a figure of speech the rules
        blanked and the model is unsure (below `veto_confidence`): "đói chết đi được";
-    3. an urgent intent scores at least `urgent_floor` in the ranking -> urgent (0 turns this off).
+    3. a safe word ("111", "giúp", "help") -> ask_hotline, which brings back the help contacts;
+    4. an urgent intent scores at least `urgent_floor` in the ranking -> urgent (0 turns this off).
     """
     hits = rules.match(text)
     if hits:
@@ -62,6 +63,8 @@ def decide(
             name, conf = _best_non_urgent(ranking)
             return Decision(name, conf, False, "figure_of_speech")
         return Decision(intent, confidence, True, "model")
+    if rules.is_safe_word(text):
+        return Decision("ask_hotline", 1.0, False, "safe_word")
     if urgent_floor > 0:
         for item in ranking:
             if item["name"] in URGENT_INTENTS and float(item["confidence"]) >= urgent_floor:

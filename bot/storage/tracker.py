@@ -25,3 +25,20 @@ def tracker_store_for(database_url: str) -> Any:
     return SQLTrackerStore(dialect=url.drivername, host=url.host, port=url.port, db=url.database,
                            username=url.username, password=url.password,
                            query=dict(url.query))  # fmt: skip
+
+
+def forget_tracker(tracker_store: Any, sender_id: str) -> int:
+    """Delete every stored event of one conversation (`/xoa`); returns how many were deleted."""
+    from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore
+
+    if isinstance(tracker_store, FailSafeTrackerStore):  # how Agent.load wraps every store
+        tracker_store = tracker_store._tracker_store
+    if isinstance(tracker_store, SQLTrackerStore):
+        with tracker_store.session_scope() as session:
+            query = session.query(SQLTrackerStore.SQLEvent).filter_by(sender_id=sender_id)
+            deleted = int(query.delete(synchronize_session=False))
+            session.commit()
+            return deleted
+    if isinstance(tracker_store, InMemoryTrackerStore):
+        return 1 if tracker_store.store.pop(sender_id, None) is not None else 0
+    raise TypeError(f"cannot delete from {type(tracker_store).__name__}")

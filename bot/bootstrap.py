@@ -1,0 +1,55 @@
+"""Build the running bot: agent, store, content, pseudonyms, the core and the actions' services."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot import runtime
+from bot.content import Content, load_content
+from bot.core import Core
+from bot.pseudonym import Pseudonymizer, load_key
+from bot.settings import Settings
+from bot.storage.api import StoreAPI
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Bot:
+    """Everything one process serves with."""
+
+    settings: Settings
+    agent: Any
+    store: StoreAPI
+    content: Content
+    core: Core
+
+
+def open_store(settings: Settings) -> StoreAPI:
+    """The application database (SQLite by default, PostgreSQL through DATABASE_URL)."""
+    from bot.storage.store import Store
+
+    return Store.open(settings.database_url)
+
+
+def load_bot_agent(settings: Settings, model_path: Path) -> Any:
+    """The trained model with the SQL tracker store on the same database."""
+    from bot.model import load_agent
+    from bot.storage.tracker import tracker_store_for
+
+    return load_agent(model_path, tracker_store=tracker_store_for(settings.database_url))
+
+
+def build(
+    settings: Settings, *, agent: Any, store: StoreAPI | None = None, content: Content | None = None
+) -> Bot:
+    """Wire the core and install the services the actions use."""
+    store = store if store is not None else open_store(settings)
+    content = content or load_content()
+    key = load_key(settings.secret_key, settings.data_dir, production=settings.production)
+    core = Core(agent, store, Pseudonymizer(key), content, max_chars=settings.max_message_chars)
+    runtime.install(runtime.Services(settings=settings, content=content, store=store))
+    return Bot(settings=settings, agent=agent, store=store, content=content, core=core)

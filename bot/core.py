@@ -1,0 +1,151 @@
+"""The conversation core: every channel hands its messages here and sends back what it returns.
+
+It pseudonymises the sender, validates the text, runs the Rasa agent (custom actions in-process),
+counts the turn for the yearly report, and carries out what must happen outside Rasa: the safe
+words while a counsellor holds the conversation, and deleting the tracker after `/xoa`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable, Protocol
+
+from bot.content import Content
+from bot.messages import IncomingMessage, OutgoingMessage
+from bot.nlu.rules import default_rules
+from bot.parser import InvalidMessage, check_text
+from bot.pseudonym import Pseudonymizer
+from bot.storage.api import StoreAPI, TurnRecord
+from bot.storage.tracker import forget_tracker
+
+log = logging.getLogger(__name__)
+
+# Commands typed by people or sent by channels, as the Rasa payloads they stand for.
+ALIASES = {
+    "/help": "/ask_hotline",
+    "/111": "/ask_hotline",
+    "/start": "/greet",
+    "/xoa": '/ask_anonymity{"delete":"ask"}',
+    "/delete": '/ask_anonymity{"delete":"ask"}',
+}
+FORGET_SLOT = "forget"
+
+
+class Sender(Protocol):
+    """Something that can deliver messages to a sealed address on one channel."""
+
+    name: str
+
+    async def send(self, address: str, messages: list[OutgoingMessage]) -> None:
+        """Deliver `messages` to the platform address (already unsealed)."""
+
+
+def is_safe_word(text: str) -> bool:
+    """Whether the message is a safe word (bot/nlu/data/safety_rules.yml, or /help)."""
+    return text.strip().lower() in ("/help", "/111") or default_rules().is_safe_word(text)
+
+
+class Core:
+    """One conversation core for all channels."""
+
+    def __init__(
+        self,
+        agent: Any,
+        store: StoreAPI,
+        pseudonymizer: Pseudonymizer,
+        content: Content,
+        *,
+        max_chars: int,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        """Wire the core; senders are registered by the channels that can push messages."""
+        self.agent = agent
+        self.store = store
+        self.pseudonymizer = pseudonymizer
+        self.content = content
+        self.max_chars = max_chars
+        self.clock = clock
+        self.senders: dict[str, Sender] = {}
+        self.listeners: list[Callable[[str], Awaitable[None]]] = []
+
+    def person_id(self, channel: str, platform_id: str) -> str:
+        """The pseudonym of a person on a channel."""
+        return self.pseudonymizer.pseudonym(channel, platform_id)
+
+    def register_sender(self, sender: Sender) -> None:
+        """Let the core push messages (counsellor replies, timeouts) on this channel."""
+        self.senders[sender.name] = sender
+
+    async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
+        """Answer one message; an invalid one gets a clear reply and changes nothing."""
+        try:
+            text = check_text(message.text, max_chars=self.max_chars)
+        except InvalidMessage as exc:
+            return self._invalid(exc, message)
+        person = self.person_id(message.channel, message.platform_id)
+        self.store.touch_person(person, message.channel, self._seal(message))
+        tracker = await self.agent.tracker_store.retrieve(person)
+        audience = tracker.get_slot("audience") if tracker else None
+        if tracker is not None and tracker.is_paused() and is_safe_word(text):
+            await self._run(person, text, message)  # keep it in the transcript
+            return [OutgoingMessage(self.content.help_card(audience))]
+        replies = await self._run(person, ALIASES.get(text.lower(), text), message)
+        await self._after_turn(person, message)
+        for listener in self.listeners:
+            await listener(person)
+        return replies
+
+    async def _run(self, person: str, text: str, message: IncomingMessage) -> list[OutgoingMessage]:
+        from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+        output = CollectingOutputChannel()
+        metadata = {"channel": message.channel, **message.metadata}
+        user_message = UserMessage(text, output, sender_id=person, input_channel=message.channel,
+                                   metadata=metadata)  # fmt: skip
+        await self.agent.handle_message(user_message)
+        return [OutgoingMessage.from_rasa(m) for m in output.messages]
+
+    async def _after_turn(self, person: str, message: IncomingMessage) -> None:
+        tracker = await self.agent.tracker_store.retrieve(person)
+        if tracker is None:
+            return
+        if tracker.get_slot(FORGET_SLOT):
+            async with self.agent.lock_store.lock(person):
+                deleted = forget_tracker(self.agent.tracker_store, person)
+            self.store.forget_person(person)
+            log.info("forgot a person on request (%d tracker events)", deleted)
+            return
+        latest = tracker.latest_message
+        safety = (latest.parse_data or {}).get("safety") or {} if latest else {}
+        intent = (latest.intent or {}).get("name") if latest else None
+        self.store.record_turn(TurnRecord(
+            person_id=person, channel=message.channel, intent=intent,
+            audience=tracker.get_slot("audience"), urgent=bool(safety.get("urgent")),
+            at=self.clock(), campaign=message.metadata.get("campaign"),
+        ))  # fmt: skip
+
+    def _seal(self, message: IncomingMessage) -> str | None:
+        return (
+            self.pseudonymizer.seal(message.platform_id)
+            if message.channel in self.senders
+            else None
+        )
+
+    def _invalid(self, exc: InvalidMessage, message: IncomingMessage) -> list[OutgoingMessage]:
+        if "too long" in str(exc):
+            text = self.content.say("blocked_too_long", None, limit=str(self.max_chars))
+            return [OutgoingMessage(text)]
+        return []
+
+    async def deliver(self, person_id: str, messages: list[OutgoingMessage]) -> bool:
+        """Push messages to a person on their own channel; False if that channel cannot push."""
+        found = self.store.person_address(person_id)
+        if found is None:
+            return False
+        channel, sealed = found
+        sender = self.senders.get(channel)
+        if sender is None or not sealed:
+            return False
+        await sender.send(self.pseudonymizer.open(sealed), messages)
+        return True

@@ -1,0 +1,132 @@
+"""action_answer: topics in two voices, follow-ups, voice switch, clarification, deletion."""
+
+from __future__ import annotations
+
+from actions.answer import CLARIFY_BELOW, ActionAnswer
+from bot.content import Content
+from tests.actions.conftest import make_tracker, slot_events
+
+
+async def run(dispatcher, tracker):
+    return await ActionAnswer().run(dispatcher, tracker, {})
+
+
+async def test_a_parent_gets_the_parent_voice_with_follow_ups(dispatcher, content: Content) -> None:
+    events = await run(
+        dispatcher, make_tracker("con tôi bị bạn bè bắt nạt trên facebook", "ask_cyberbullying")
+    )
+    message = dispatcher.messages[0]
+    assert message["text"] == content.answer("ask_cyberbullying", "parent")
+    payloads = [b["payload"] for b in message["buttons"]]
+    for key, _ in content.followups("ask_cyberbullying"):
+        assert f'/ask_cyberbullying{{"item":"{key}"}}' in payloads
+    assert "/request_human" in payloads
+    assert '/ask_cyberbullying{"audience":"child"}' in payloads
+    assert slot_events(events)["audience"] == "parent"
+    assert slot_events(events)["last_topic"] == "ask_cyberbullying"
+
+
+async def test_a_child_gets_the_child_voice(dispatcher, content: Content) -> None:
+    await run(dispatcher, make_tracker("e bi ban cung lop bat nat tren fb", "ask_cyberbullying"))
+    assert dispatcher.messages[0]["text"] == content.answer("ask_cyberbullying", "child")
+    assert content.answer("ask_cyberbullying", "child") != content.answer(
+        "ask_cyberbullying", "parent"
+    )
+
+
+async def test_a_follow_up_button_shows_that_item_and_offers_the_others(
+    dispatcher, content: Content
+) -> None:
+    key, _ = content.followups("ask_scam")[0]
+    tracker = make_tracker(
+        f'/ask_scam{{"item":"{key}"}}',
+        "ask_scam",
+        confidence=1.0,
+        entities={"item": key},
+        slots={"audience": "child"},
+    )
+    await run(dispatcher, tracker)
+    message = dispatcher.messages[0]
+    assert message["text"] == content.followup("ask_scam", key, "child")
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert f'/ask_scam{{"item":"{key}"}}' not in payloads
+    assert "/request_human" in payloads
+
+
+async def test_the_voice_button_switches_and_says_so(dispatcher, content: Content) -> None:
+    tracker = make_tracker(
+        '/ask_privacy{"audience":"child"}',
+        "ask_privacy",
+        confidence=1.0,
+        entities={"audience": "child"},
+        slots={"audience": "parent"},
+    )
+    events = await run(dispatcher, tracker)
+    text = dispatcher.messages[0]["text"]
+    assert text.startswith(content.say("audience_switched", "child"))
+    assert text.endswith(content.answer("ask_privacy", "child"))
+    assert slot_events(events)["audience"] == "child"
+
+
+async def test_low_confidence_asks_with_the_top_two_guesses(dispatcher, content: Content) -> None:
+    low = CLARIFY_BELOW - 0.1
+    tracker = make_tracker(
+        "cái app đó có sao không",
+        "ask_privacy",
+        confidence=low,
+        ranking=[("ask_privacy", low), ("greet", 0.2), ("ask_parental_controls", 0.15)],
+    )
+    events = await run(dispatcher, tracker)
+    message = dispatcher.messages[0]
+    first, second = content.title("ask_privacy"), content.title("ask_parental_controls")
+    assert message["text"] == content.say("clarify", "parent", first=first, second=second)
+    assert [b["payload"] for b in message["buttons"]] == [
+        "/ask_privacy",
+        "/ask_parental_controls",
+        "/deny",
+    ]
+    assert slot_events(events)["pending"] == "clarify"
+    assert slot_events(events)["guess"] == "ask_privacy"
+
+
+async def test_a_second_miss_offers_a_person_and_111(dispatcher, content: Content) -> None:
+    low = CLARIFY_BELOW - 0.1
+    tracker = make_tracker(
+        "vẫn không phải",
+        "ask_scam",
+        confidence=low,
+        ranking=[("ask_scam", low), ("ask_privacy", 0.2)],
+        slots={"pending": "clarify", "misses": 1.0},
+    )
+    await run(dispatcher, tracker)
+    message = dispatcher.messages[0]
+    assert message["text"] == content.say("two_misses", "parent")
+    assert [b["payload"] for b in message["buttons"]] == ["/request_human", "/ask_hotline"]
+
+
+async def test_a_payload_is_never_second_guessed(dispatcher, content: Content) -> None:
+    await run(dispatcher, make_tracker("/ask_scam", "ask_scam", confidence=0.1))
+    assert dispatcher.messages[0]["text"] == content.answer("ask_scam", "parent")
+
+
+async def test_small_talk_uses_its_own_wording(dispatcher, content: Content) -> None:
+    await run(dispatcher, make_tracker("chào ad", "greet"))
+    assert dispatcher.messages[0]["text"] == content.say("greet", "parent")
+    assert "/ask_capabilities" in [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+
+
+async def test_asking_to_delete_explains_what_is_kept_and_asks_to_confirm(
+    dispatcher, content: Content
+) -> None:
+    events = await run(dispatcher, make_tracker("xóa dữ liệu của em đi", "ask_anonymity"))
+    message = dispatcher.messages[0]
+    assert message["text"] == content.say("delete_confirm", "child")
+    assert [b["payload"] for b in message["buttons"]] == ["/affirm", "/deny"]
+    assert slot_events(events)["pending"] == "delete"
+
+
+async def test_privacy_question_without_deletion_gets_the_privacy_notice(
+    dispatcher, content: Content
+) -> None:
+    await run(dispatcher, make_tracker("mình có phải khai tên không", "ask_anonymity"))
+    assert dispatcher.messages[0]["text"] == content.answer("ask_anonymity", "child")

@@ -1,0 +1,59 @@
+"""The urgent protocols: 111 in the very first message, the case recorded, a counsellor offered."""
+
+from __future__ import annotations
+
+from actions.urgent import ActionSelfHarm, ActionUrgent
+from bot.content import Content
+from tests.actions.conftest import make_tracker, slot_events
+from tests.helpers.fakes import MemoryStore
+
+SEXTORTION = "e bị 1 ng lạ dọa tung ảnh nóng nếu ko chuyển tiền"
+MEETING = "con gái tôi tối nay hẹn gặp người quen trên mạng"
+
+
+async def test_urgent_first_message_is_the_situation_reply_with_111(
+    dispatcher, content: Content, store: MemoryStore
+) -> None:
+    events = await ActionUrgent().run(
+        dispatcher, make_tracker(SEXTORTION, "urgent_danger", urgent=True), {}
+    )
+    first = dispatcher.messages[0]
+    assert first["text"] == content.urgent_first("sextortion", "child")
+    assert "111" in first["text"] and not first["buttons"]
+    assert dispatcher.messages[1]["text"] == content.protocol("urgent_danger", "offer", "child")
+    assert [b["payload"] for b in dispatcher.messages[1]["buttons"]] == ["/affirm", "/deny"]
+    [case] = store.escalations
+    assert case["priority"] == "urgent_danger" and case["reason"] == "sextortion"
+    assert case["context"]["audience"] == "child" and case["context"]["urgent"] is True
+    assert case["context"]["last_messages"][-1]["text"] == SEXTORTION
+    assert slot_events(events)["pending"] == "counsellor"
+
+
+async def test_a_planned_meeting_gets_its_own_first_step(dispatcher, content: Content) -> None:
+    await ActionUrgent().run(dispatcher, make_tracker(MEETING, "urgent_danger"), {})
+    assert dispatcher.messages[0]["text"] == content.urgent_first("meeting", "parent")
+
+
+async def test_when_recording_fails_the_bot_says_so_and_offers_nothing(
+    dispatcher, content: Content, store: MemoryStore
+) -> None:
+    store.fail = True
+    await ActionUrgent().run(dispatcher, make_tracker(MEETING, "urgent_danger"), {})
+    assert "111" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[1]["text"] == content.protocol(
+        "urgent_danger", "not_recorded", "parent"
+    )
+    assert len(dispatcher.messages) == 2
+
+
+async def test_self_harm_asks_if_safe_with_111_first(
+    dispatcher, content: Content, store: MemoryStore
+) -> None:
+    events = await ActionSelfHarm().run(
+        dispatcher, make_tracker("em không muốn sống nữa", "self_harm"), {}
+    )
+    first = dispatcher.messages[0]
+    assert first["text"] == content.protocol("self_harm", "first", "child")
+    assert [b["payload"] for b in first["buttons"]] == ["/affirm", "/deny"]
+    assert store.escalations[0]["priority"] == "self_harm"
+    assert slot_events(events)["pending"] == "safety_check"

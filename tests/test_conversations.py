@@ -1,0 +1,190 @@
+"""Whole conversations through the real model, the in-process actions and the conversation core."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot import runtime
+from bot.content import Content, load_content
+from bot.core import Core
+from bot.messages import IncomingMessage, OutgoingMessage
+from bot.pseudonym import Pseudonymizer
+from bot.settings import ROOT, Settings
+from tests.helpers.fakes import MemoryStore
+
+pytestmark = pytest.mark.model
+CONVERSATIONS = ROOT / "tests" / "conversations"
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def core(
+    agent: Any, settings: Settings, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> Core:
+    content = load_content()
+    monkeypatch.setattr(runtime, "_current", runtime.Services(settings, content, store))
+    return Core(
+        agent, store, Pseudonymizer(b"k" * 32), content, max_chars=settings.max_message_chars
+    )
+
+
+def topic_stories() -> list[tuple[str, str, str]]:
+    stories = yaml.safe_load((CONVERSATIONS / "topics.yml").read_text(encoding="utf-8"))["stories"]
+    return [
+        (s["steps"][0]["intent"], s["story"].rsplit(" ", 1)[-1], s["steps"][0]["user"].strip())
+        for s in stories
+    ]
+
+
+async def say(core: Core, text: str, person: str) -> list[OutgoingMessage]:
+    return await core.handle(IncomingMessage("telegram", person, text))
+
+
+def test_e2e_stories_pass_rasa_test_core(trained_model: Path, tmp_path: Path) -> None:
+    """`rasa test core --e2e` checks the intent of every message and the action that answers it."""
+    rasa = Path(sys.executable).parent / "rasa"
+    result = subprocess.run(
+        [
+            str(rasa),
+            "test",
+            "core",
+            "--e2e",
+            "--fail-on-prediction-errors",
+            "-m",
+            str(trained_model),
+            "--stories",
+            str(CONVERSATIONS),
+            "--out",
+            str(tmp_path / "results"),
+            "--no-plot",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+@pytest.mark.parametrize(("intent", "who", "text"), topic_stories())
+async def test_every_topic_is_answered_in_the_askers_voice(
+    core: Core, intent: str, who: str, text: str
+) -> None:
+    replies = await say(core, text, uuid.uuid4().hex)
+    assert replies[0].text == core.content.answer(intent, who)
+    payloads = [b.payload for b in replies[0].buttons]
+    assert "/request_human" in payloads and any('"item"' in p for p in payloads)
+    follow_up = next(p for p in payloads if '"item"' in p)
+    deeper = await say(core, follow_up, uuid.uuid4().hex)
+    key = follow_up.split('"item":"')[1].rstrip('"}')
+    assert deeper[0].text == core.content.followup(intent, key, None)
+
+
+URGENT = [
+    (
+        "có người dọa sẽ gửi ảnh khỏa thân của em cho cả lớp nếu em không chuyển tiền",
+        "sextortion",
+        "child",
+    ),
+    ("con gái tôi tối nay định đi gặp một người đàn ông quen qua game", "meeting", "parent"),
+]
+
+
+@pytest.mark.parametrize(("text", "situation", "who"), URGENT)
+async def test_urgent_gets_111_first_and_a_counsellor_after_the_case_is_saved(
+    core: Core, store: MemoryStore, text: str, situation: str, who: str
+) -> None:
+    person = uuid.uuid4().hex
+    replies = await say(core, text, person)
+    assert replies[0].text == core.content.urgent_first(situation, who)
+    assert "111" in replies[0].text
+    assert [b.payload for b in replies[1].buttons] == ["/affirm", "/deny"]
+    assert len(store.escalations) == 1
+    yes = await say(core, "có", person)
+    assert yes[0].text == core.content.protocol("urgent_danger", "handed_over", who)
+
+
+async def test_self_harm_asks_if_safe_then_offers_a_counsellor(
+    core: Core, store: MemoryStore
+) -> None:
+    person = uuid.uuid4().hex
+    first = await say(core, "dạo này em chỉ muốn biến mất khỏi cuộc đời này", person)
+    assert first[0].text == core.content.protocol("self_harm", "first", "child")
+    assert store.escalations[0]["priority"] == "self_harm"
+    safe = await say(core, "/deny", person)
+    assert safe[0].text == core.content.protocol("self_harm", "unsafe", "child")
+    assert safe[1].text == core.content.protocol("self_harm", "offer", "child")
+
+
+@pytest.mark.parametrize("word", ["111", "giúp", "/help"])
+async def test_the_safe_word_brings_back_the_contacts_in_any_state(core: Core, word: str) -> None:
+    person = uuid.uuid4().hex
+    await say(core, "con tôi bị lừa nạp thẻ game", person)
+    replies = await say(core, word, person)
+    assert replies[0].text == core.content.answer("ask_hotline", "parent")
+
+
+async def test_the_safe_word_works_while_a_counsellor_holds_the_conversation(core: Core) -> None:
+    from rasa.shared.core.events import ConversationPaused
+
+    person = uuid.uuid4().hex
+    await say(core, "tôi muốn gặp tư vấn viên", person)
+    sender = core.person_id("telegram", person)
+    tracker = await core.agent.tracker_store.get_or_create_tracker(sender)
+    tracker.update(ConversationPaused())
+    await core.agent.tracker_store.save(tracker)
+    assert await say(core, "con tôi vẫn chưa về", person) == []
+    replies = await say(core, "111", person)
+    assert replies[0].text == core.content.help_card("parent")
+
+
+async def test_deletion_removes_the_conversation_and_the_person(
+    core: Core, store: MemoryStore
+) -> None:
+    person = uuid.uuid4().hex
+    await say(core, "con tôi bị bắt nạt trên mạng", person)
+    sender = core.person_id("telegram", person)
+    assert sender in store.people
+    asked = await say(core, "/xoa", person)
+    assert asked[0].text == core.content.say("delete_confirm", "parent")
+    done = await say(core, "/affirm", person)
+    assert done[0].text == core.content.say("delete_done", "parent")
+    assert sender not in store.people
+    assert await core.agent.tracker_store.retrieve(sender) is None
+
+
+async def test_low_confidence_correction_then_two_misses(core: Core) -> None:
+    person = uuid.uuid4().hex
+    first = await say(core, "điện thoại của con", person)
+    assert first[0].buttons[-1].payload == "/deny", first[0].text
+    retry = await say(core, "/deny", person)
+    assert retry[0].text == core.content.say("clarify_retry", "parent")
+    again = await say(core, "/deny", person)
+    assert again[0].text == core.content.say("two_misses", "parent")
+
+
+async def test_an_oversized_message_is_refused_and_changes_nothing(
+    core: Core, store: MemoryStore
+) -> None:
+    replies = await say(core, "a" * (core.max_chars + 1), "x")
+    assert str(core.max_chars) in replies[0].text
+    assert not store.people and not store.turns
+
+
+def test_content_names_what_the_stories_cover(root: Path) -> None:
+    content: Content = load_content()
+    intents = {i for i, _, _ in topic_stories()}
+    assert intents == {
+        i for i in content.topics if i not in ("ask_hotline", "ask_anonymity", "ask_capabilities")
+    }
