@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || { PY=$$(PYTHON310="$(PYTHON310)" scripts/find-python310) && $$PY -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade "pip<24.1"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@scripts/ensure-chromium
 	@touch $@
 
 install: $(STAMP) ## create the Python 3.10 virtualenv and install the project
@@ -22,7 +23,10 @@ install: $(STAMP) ## create the Python 3.10 virtualenv and install the project
 train: $(STAMP) ## train a model if none matches the data (donghanh train)
 	$(BIN)/donghanh train
 
-run: train ## set up, train if needed, and start a conversation in the terminal
+run: train ## set up, train if needed, and serve the web chat (and Telegram/Zalo when configured)
+	$(BIN)/donghanh run
+
+chat: train ## talk with the bot in the terminal
 	$(BIN)/donghanh chat
 
 test: $(STAMP) ## run the whole test suite (trains a model once, in a temporary folder)
@@ -48,4 +52,4 @@ format: $(STAMP) ## ruff format
 types: $(STAMP) ## mypy
 	$(BIN)/mypy bot actions
 
-.PHONY: help install train run test eval validate bench lint format types
+.PHONY: help install train run chat test eval validate bench lint format types
