@@ -1,1 +1,1 @@
-"""Storage: Rasa's tracker store from our database URL (our own tables come later)."""
+"""Storage: our own tables and Rasa's tracker store, in one database."""

@@ -1,0 +1,154 @@
+"""A case: transcript, context packet, reply, notes, claim, hand back and resolve.
+
+Every view and every change of a case writes an audit entry (never message text).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from bot.console.security import ConsoleError, Ctx, field, guarded
+from bot.console.views.queue import SUPERVISORS
+from bot.handoff import HandoffError, Line
+from bot.storage.models import OUTCOMES
+from bot.storage.store import CaseView
+
+MAX_NOTE = 2000
+
+
+def _case(ctx: Ctx) -> CaseView:
+    """The case of the URL, if this operator may see it (404 / 403 otherwise)."""
+    case = ctx.request.app.state.console.store.case(ctx.request.path_params["case_id"])
+    if case is None:
+        raise ConsoleError(404, "not_found")
+    mine = case.claimed_by == ctx.operator.username
+    if ctx.operator.role not in SUPERVISORS and not (case.status == "new" or mine):
+        raise ConsoleError(403, "forbidden")
+    return case
+
+
+def _back(ctx: Ctx, case: CaseView, flash: str | None = None) -> Response:
+    if flash:
+        ctx.request.session["flash"] = flash
+    return RedirectResponse(ctx.request.url_for("case", case_id=case.id).path, status_code=303)
+
+
+def _audit(ctx: Ctx, action: str, case: CaseView, detail: str = "") -> None:
+    ctx.request.app.state.console.store.audit(ctx.operator.username, action, case.id, detail)
+
+
+async def _lines(ctx: Ctx, case: CaseView) -> list[Line]:
+    if not case.person_id:
+        return []
+    return list(await ctx.request.app.state.console.handoff.transcript(case.person_id))
+
+
+def zalo_window_closed(case: CaseView, lines: list[Line], now: datetime, hours: int) -> bool:
+    """Whether Zalo may refuse a reply: the person's last message is older than the window."""
+    if case.channel != "zalo":
+        return False
+    last = max((line.at for line in lines if line.sender == "person"), default=None)
+    return last is None or now - last > timedelta(hours=hours)
+
+
+@guarded()
+async def case_page(ctx: Ctx) -> Response:
+    """Everything about a case on one page."""
+    state = ctx.request.app.state.console
+    case = _case(ctx)
+    lines = await _lines(ctx, case)
+    _audit(ctx, "view", case)
+    return state.render(
+        ctx.request,
+        "case.html",
+        case=case,
+        lines=lines,
+        notes=state.store.notes(case.id),
+        held=case.held_by(ctx.operator.username),
+        outcomes=OUTCOMES,
+        can_resolve=case.status != "resolved"
+        and (case.held_by(ctx.operator.username) or ctx.operator.role in SUPERVISORS),
+        zalo_closed=zalo_window_closed(
+            case, lines, state.now(), state.settings.zalo.reply_window_hours
+        ),
+        window_hours=state.settings.zalo.reply_window_hours,
+        flash=ctx.request.session.pop("flash", None),
+        max_chars=state.settings.max_message_chars,
+        max_note=MAX_NOTE,
+    )
+
+
+@guarded(json=True)
+async def transcript_json(ctx: Ctx) -> Response:
+    """The transcript as HTML rows, for live updates of the case page."""
+    state = ctx.request.app.state.console
+    case = _case(ctx)
+    lines = await _lines(ctx, case)
+    html = state.env.get_template("_transcript.html").render(lines=lines)
+    return JSONResponse({"html": html, "count": len(lines), "status": case.status})
+
+
+@guarded()
+async def claim(ctx: Ctx) -> Response:
+    """Take the case: exactly one of several operators wins; the bot pauses for the person."""
+    case = ctx.request.app.state.console.store.case(ctx.request.path_params["case_id"])
+    if case is None:
+        raise ConsoleError(404, "not_found")
+    if not await ctx.request.app.state.console.handoff.claim(case.id, ctx.operator.username):
+        raise ConsoleError(409, "taken")
+    _audit(ctx, "claim", case)
+    return _back(ctx, case, "claimed")
+
+
+@guarded()
+async def reply(ctx: Ctx) -> Response:
+    """Send a reply to the person on their channel (only the holder may)."""
+    state = ctx.request.app.state.console
+    case = _case(ctx)
+    text = field(ctx.form, "text", max_chars=state.settings.max_message_chars)
+    try:
+        result = await state.handoff.reply(case.id, ctx.operator.username, text)
+    except HandoffError as exc:
+        raise ConsoleError(409, "not_holder") from exc
+    _audit(ctx, "reply", case, result)
+    return _back(ctx, case, result)
+
+
+@guarded()
+async def note(ctx: Ctx) -> Response:
+    """Add a note to the case."""
+    state = ctx.request.app.state.console
+    case = _case(ctx)
+    text = field(ctx.form, "text", max_chars=MAX_NOTE)
+    state.store.add_note(case.id, ctx.operator.username, text)
+    _audit(ctx, "note", case)
+    return _back(ctx, case, "noted")
+
+
+@guarded()
+async def hand_back(ctx: Ctx) -> Response:
+    """Give the conversation back to the bot (the case stays open until resolved)."""
+    case = _case(ctx)
+    try:
+        await ctx.request.app.state.console.handoff.hand_back(case.id, ctx.operator.username)
+    except HandoffError as exc:
+        raise ConsoleError(409, "not_holder") from exc
+    _audit(ctx, "hand_back", case)
+    return _back(ctx, case, "handed_back")
+
+
+@guarded()
+async def resolve(ctx: Ctx) -> Response:
+    """Close the case with an outcome; supervisors may close cases they do not hold."""
+    case = _case(ctx)
+    outcome = field(ctx.form, "outcome", max_chars=32)
+    if outcome not in OUTCOMES:
+        raise ConsoleError(400, "bad_input")
+    handoff = ctx.request.app.state.console.handoff
+    supervisor = ctx.operator.role in SUPERVISORS
+    if not await handoff.resolve(case.id, ctx.operator.username, outcome, any_holder=supervisor):
+        raise ConsoleError(409, "not_holder")
+    _audit(ctx, "resolve", case, outcome)
+    return _back(ctx, case, "resolved")

@@ -1,0 +1,278 @@
+"""The yearly report: anonymous counts of conversations and escalations, as CSV or an HTML page.
+
+Units report before 10 December each year. No cell may identify a person:
+
+1. Primary suppression: a count from 1 to 4 is published as "<5" (zero is published as 0).
+2. Secondary suppression: where a table publishes its total, the hidden cells must not be
+   computable from it. Knowing the total and the published cells, each hidden cell lies in an
+   interval ([1, 4] for "<5", [5, ∞) for a cell hidden to protect another); while some hidden
+   cell's interval shrinks to a single value, the smallest published non-zero cell is hidden too
+   ("suppressed"), and when none is left the total is hidden.
+3. A median time is published only when at least 5 cases contribute to it.
+
+Months and the year are counted in the console's time zone. Topics count once per conversation,
+so a conversation about two topics is in two rows (that table has no total).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+import statistics
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.settings import Settings
+from bot.storage.api import PRIORITIES
+from bot.storage.models import OUTCOMES, Conversation, ConversationTopic, Escalation
+from bot.storage.store import CODE, Store
+
+THRESHOLD = 5
+LESS = "<5"
+HIDDEN = "suppressed"
+CHANNELS = ("telegram", "zalo", "web")
+AUDIENCES = ("parent", "child", "unknown")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One published cell: `value` is None when hidden (the count itself is not kept)."""
+
+    key: str
+    value: int | None
+    shown: str  # the number, "<5" or "suppressed"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A breakdown of one quantity by one category."""
+
+    name: str
+    cells: tuple[Cell, ...]
+    total: str | None  # None: the table has no total (topics)
+
+    def max_value(self) -> int:
+        """The largest published value (for chart scales; at least 1)."""
+        return max([c.value or 0 for c in self.cells] + [THRESHOLD, 1])
+
+
+@dataclass
+class Report:
+    """Everything the report publishes (already suppressed)."""
+
+    year: int
+    province: str | None
+    generated_at: datetime
+    conversations: str
+    escalations: str
+    tables: list[Table] = field(default_factory=list)
+    medians: dict[str, str] = field(default_factory=dict)  # name → minutes, or "<5 cases"
+
+
+def _pinned(lo: list[float], hi: list[float], total: int) -> bool:
+    """Whether the sum constraint pins any hidden cell to a single value."""
+    for i in range(len(lo)):
+        low = max(lo[i], total - sum(h for j, h in enumerate(hi) if j != i))
+        high = min(hi[i], total - sum(v for j, v in enumerate(lo) if j != i))
+        if low == high:
+            return True
+    return False
+
+
+def suppress(name: str, counts: dict[str, int], *, with_total: bool = True) -> Table:
+    """Publish `counts` with primary and secondary suppression (see the module docstring)."""
+    total = sum(counts.values())
+    primary = {k for k, v in counts.items() if 0 < v < THRESHOLD}
+    secondary: set[str] = set()
+    total_hidden = not with_total or 0 < total < THRESHOLD
+    while primary and not total_hidden:
+        hidden = sorted(primary | secondary)
+        lo = [1.0 if k in primary else float(THRESHOLD) for k in hidden]
+        hi = [float(THRESHOLD - 1) if k in primary else math.inf for k in hidden]
+        if not _pinned(lo, hi, sum(counts[k] for k in hidden)):
+            break
+        candidates = sorted((v, k) for k, v in counts.items() if v and k not in primary | secondary)
+        if candidates:
+            secondary.add(candidates[0][1])
+        else:
+            total_hidden = True
+    cells = tuple(
+        Cell(k, None, LESS)
+        if k in primary
+        else Cell(k, None, HIDDEN)
+        if k in secondary
+        else Cell(k, v, str(v))
+        for k, v in counts.items()
+    )
+    shown_total = (
+        None
+        if not with_total
+        else LESS
+        if 0 < total < THRESHOLD
+        else (HIDDEN if total_hidden else str(total))
+    )
+    return Table(name, cells, shown_total)
+
+
+def _count(keys: Iterable[str], order: Iterable[str] = ()) -> dict[str, int]:
+    counts = dict.fromkeys(order, 0)
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _median(minutes: list[float]) -> str:
+    return f"{statistics.median(minutes):.0f}" if len(minutes) >= THRESHOLD else f"{LESS} cases"
+
+
+def _bounds(year: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime(year, 1, 1, tzinfo=zone).astimezone(timezone.utc)
+    return start, datetime(year + 1, 1, 1, tzinfo=zone).astimezone(timezone.utc)
+
+
+def _rows(store: Store, year: int, province: str | None, zone: ZoneInfo) -> tuple[list[Any], ...]:
+    start, end = _bounds(year, zone)
+    conv = select(
+        Conversation.id, Conversation.channel, Conversation.audience, Conversation.started_at
+    ).where(Conversation.started_at >= start, Conversation.started_at < end)
+    cases = select(
+        Escalation.priority,
+        Escalation.status,
+        Escalation.outcome,
+        Escalation.created_at,
+        Escalation.claimed_at,
+        Escalation.resolved_at,
+    ).where(Escalation.created_at >= start, Escalation.created_at < end)
+    if province:
+        conv = conv.where(Conversation.province == province)
+        cases = cases.where(Escalation.province == province)
+    topics = select(ConversationTopic.topic).where(
+        ConversationTopic.conversation_id.in_(conv.with_only_columns(Conversation.id))
+    )
+    with store.session() as s:
+        return (list(s.execute(conv)), list(s.execute(cases)), list(s.execute(topics).scalars()))
+
+
+def build_report(
+    store: Store, year: int, *, province: str | None = None, timezone_name: str = "Asia/Ho_Chi_Minh"
+) -> Report:
+    """Count a year (optionally one province) and apply the suppression rules."""
+    zone = ZoneInfo(timezone_name)
+    conversations, cases, topics = _rows(store, year, province, zone)
+    months = [f"{year}-{m:02d}" for m in range(1, 13)]
+    month_of = [c.started_at.astimezone(zone).strftime("%Y-%m") for c in conversations]
+    conv_total = suppress("_", {"all": len(conversations)}).total or "0"
+    case_total = suppress("_", {"all": len(cases)}).total or "0"
+    outcomes = [c.outcome if c.status == "resolved" else "open" for c in cases]
+    tables = [
+        suppress("topic", dict(sorted(_count(topics).items())), with_total=False),
+        suppress("channel", _count((c.channel for c in conversations), CHANNELS)),
+        suppress("audience", _count((c.audience or "unknown" for c in conversations), AUDIENCES)),
+        suppress("month", _count(month_of, months)),
+        suppress("priority", _count((c.priority for c in cases), PRIORITIES)),
+        suppress("outcome", _count(outcomes, (*OUTCOMES, "open"))),
+    ]
+    if any(t.total == HIDDEN for t in tables[1:4]):
+        conv_total = HIDDEN
+    if any(t.total == HIDDEN for t in tables[4:]):
+        case_total = HIDDEN
+    claim = [(c.claimed_at - c.created_at) / timedelta(minutes=1) for c in cases if c.claimed_at]
+    done = [(c.resolved_at - c.created_at) / timedelta(minutes=1) for c in cases if c.resolved_at]
+    return Report(
+        year=year,
+        province=province,
+        generated_at=store.clock(),
+        conversations=conv_total,
+        escalations=case_total,
+        tables=tables,
+        medians={"minutes_to_claim": _median(claim), "minutes_to_resolve": _median(done)},
+    )
+
+
+def to_csv(report: Report) -> str:
+    """Long format: section, category, value (one row per published cell)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "category", "value"])
+    scope = report.province or "all"
+    writer.writerow(["report", "year", report.year])
+    writer.writerow(["report", "province", scope])
+    writer.writerow(["conversations", "total", report.conversations])
+    writer.writerow(["escalations", "total", report.escalations])
+    for table in report.tables:
+        for cell in table.cells:
+            writer.writerow([table.name, cell.key, cell.shown])
+        if table.total is not None:
+            writer.writerow([table.name, "total", table.total])
+    for name, value in report.medians.items():
+        writer.writerow(["median", name, value])
+    return out.getvalue()
+
+
+def to_html(report: Report, *, labels: dict[str, str] | None = None) -> str:
+    """A self-contained page: inline CSS and inline SVG charts, no scripts."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from bot.console.app import HERE
+
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])
+    )
+    return env.get_template("report_standalone.html").render(
+        report=report, labels=labels or {}, css=_css()
+    )
+
+
+def _css() -> str:
+    from bot.console.app import HERE
+
+    return (HERE / "static" / "console.css").read_text(encoding="utf-8")
+
+
+def topic_labels() -> dict[str, str]:
+    """Readable titles of the topics that have a content file (falls back to the intent name)."""
+    from bot.content import load_content
+
+    try:
+        content = load_content()
+    except (OSError, KeyError, ValueError):
+        return {}
+    return {key: content.title(key) for key in content.topics}
+
+
+# The command ------------------------------------------------------------------------------------
+def add_report_command(sub: Any) -> None:
+    """`donghanh report --year Y [--province P] [--format csv|html] [--output PATH]`."""
+    report = sub.add_parser("report", help="the yearly anonymous report (CSV or HTML)")
+    report.add_argument("--year", type=int, required=True)
+    report.add_argument("--province", help="only conversations carrying this province code")
+    report.add_argument("--format", choices=("csv", "html"), default="csv")
+    report.add_argument("--output", metavar="PATH", help="write here instead of stdout")
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Build the report from the database and print or write it."""
+    if not 2000 <= args.year <= 2100:
+        print("error: --year must be between 2000 and 2100", file=sys.stderr)
+        return 2
+    if args.province is not None and not CODE.match(args.province):
+        print("error: --province must be a short code (letters, digits, . _ -)", file=sys.stderr)
+        return 2
+    store = Store.open(settings.database_url)
+    report = build_report(
+        store, args.year, province=args.province, timezone_name=settings.console.timezone
+    )
+    text = to_csv(report) if args.format == "csv" else to_html(report, labels=topic_labels())
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0

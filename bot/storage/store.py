@@ -1,0 +1,527 @@
+"""The application database: `StoreAPI` for the core and the actions, plus what the console needs.
+
+`Store.open(url)` creates the engine (and the SQLite folder) and brings the schema to the latest
+Alembic revision. Every method opens its own short transaction and commits before it returns.
+State changes of a case are single conditional UPDATEs (`... WHERE status = 'new'`), so two
+operators claiming at once cannot both win, on SQLite or on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from sqlalchemy import create_engine, delete, event, func, select, update
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from bot.storage.api import PRIORITIES, EscalationRef, TurnRecord
+from bot.storage.models import (
+    HELD_STATUSES,
+    OPEN_STATUSES,
+    OUTCOMES,
+    ROLES,
+    AuditEntry,
+    CaseNote,
+    Conversation,
+    ConversationTopic,
+    Escalation,
+    Operator,
+    Person,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+IDLE = timedelta(minutes=60)  # a new conversation starts after this much silence
+NOT_TOPICS = frozenset(
+    {
+        "greet",
+        "goodbye",
+        "thank",
+        "affirm",
+        "deny",
+        "bot_challenge",
+        "out_of_scope",
+        "nlu_fallback",
+        "ask_capabilities",
+    }
+)
+CODE = re.compile(r"^[A-Za-z0-9_.-]{1,16}$")
+
+
+class StoreError(ValueError):
+    """A request the store refuses (unknown priority, outcome or role)."""
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """One escalation as the console and the handoff see it."""
+
+    id: int
+    person_id: str | None
+    channel: str
+    priority: str
+    rank: int
+    reason: str
+    topic: str | None
+    audience: str | None
+    context: dict[str, Any]
+    status: str
+    outcome: str | None
+    claimed_by: str | None
+    created_at: datetime
+    claimed_at: datetime | None
+    handed_back_at: datetime | None
+    resolved_at: datetime | None
+    timeout_notified_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Escalation) -> "CaseView":
+        """Copy a row (so it can be used after its session closed)."""
+        values = {f.name: getattr(row, f.name) for f in fields(cls)}
+        values["context"] = dict(row.context or {})
+        return cls(**values)
+
+    def waited(self, now: datetime) -> timedelta:
+        """How long the person waited (until claimed, or until now)."""
+        return (self.claimed_at or now) - self.created_at
+
+    def held_by(self, operator: str) -> bool:
+        """Whether `operator` holds this case now."""
+        return self.status in HELD_STATUSES and self.claimed_by == operator
+
+
+@dataclass(frozen=True)
+class OperatorView:
+    """An operator account without its password hash."""
+
+    username: str
+    role: str
+    active: bool
+    failed_logins: int
+    locked_until: datetime | None
+    last_login_at: datetime | None
+    session_version: int = 0
+
+
+def _operator_view(row: Operator) -> OperatorView:
+    return OperatorView(
+        row.username,
+        row.role,
+        row.active,
+        row.failed_logins,
+        row.locked_until,
+        row.last_login_at,
+        row.session_version,
+    )
+
+
+def _code(value: Any) -> str | None:
+    """A campaign or province code if it is a short plain token, else None."""
+    return value if isinstance(value, str) and CODE.match(value) else None
+
+
+def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine for `database_url`; creates the folder of a SQLite file."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, future=True, pool_pre_ping=True)
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, future=True, connect_args={"check_same_thread": False, "timeout": 30}
+    )
+    event.listen(engine, "connect", _sqlite_foreign_keys)
+    return engine
+
+
+def migrate(engine: Engine, revision: str = "head", *, down: bool = False) -> None:
+    """Run Alembic on `engine` (upgrade to `revision`, or downgrade to it)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+class Store:
+    """`bot.storage.api.StoreAPI` on SQLAlchemy, with the case lifecycle and operator accounts."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    @classmethod
+    def open(cls, database_url: str) -> "Store":
+        """Connect and bring the schema up to date."""
+        engine = make_engine(database_url)
+        migrate(engine)
+        return cls(engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with Session(self.engine, future=True, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    # StoreAPI ----------------------------------------------------------------------------------
+    def touch_person(self, person_id: str, channel: str, sealed_address: str | None) -> None:
+        """Create or update a person (pseudonym, channel, sealed address, last seen)."""
+        with self.session() as s:
+            person = self._person(s, person_id, channel)
+            person.last_seen = self.clock()
+            if sealed_address:
+                person.sealed_address = sealed_address
+
+    def person_address(self, person_id: str) -> tuple[str, str] | None:
+        """(channel, sealed address) of a person, or None."""
+        with self.session() as s:
+            person = s.get(Person, person_id)
+            if person is None or not person.sealed_address:
+                return None
+            return person.channel, person.sealed_address
+
+    def record_turn(self, turn: TurnRecord) -> None:
+        """Count one message towards the person's conversation (a new one after 60 min idle)."""
+        with self.session() as s:
+            self._person(s, turn.person_id, turn.channel)
+            latest = s.execute(
+                select(Conversation)
+                .where(Conversation.person_id == turn.person_id)
+                .order_by(Conversation.last_message_at.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if latest is None or turn.at - latest.last_message_at > IDLE:
+                latest = Conversation(
+                    person_id=turn.person_id,
+                    channel=turn.channel,
+                    started_at=turn.at,
+                    message_count=0,
+                    urgent=False,
+                )
+                s.add(latest)
+            latest.last_message_at = max(turn.at, latest.last_message_at or turn.at)
+            latest.message_count += 1
+            latest.urgent = latest.urgent or turn.urgent
+            latest.audience = turn.audience or latest.audience
+            latest.campaign = latest.campaign or _code(turn.campaign)
+            latest.province = latest.province or _code(turn.extra.get("province"))
+            s.flush()
+            if turn.intent and turn.intent not in NOT_TOPICS:
+                self._add_topic(s, latest.id, turn.intent[:64])
+
+    def open_escalation(
+        self, *, person_id: str, channel: str, priority: str, reason: str, context: dict[str, Any]
+    ) -> EscalationRef:
+        """Open a case, or raise the priority of the person's open case; committed on return."""
+        if priority not in PRIORITIES:
+            raise StoreError(f"unknown priority {priority!r}")
+        with self.session() as s:
+            self._person(s, person_id, channel)
+            case = s.execute(
+                select(Escalation)
+                .where(Escalation.person_id == person_id, Escalation.status.in_(OPEN_STATUSES))
+                .order_by(Escalation.id.desc())
+                .limit(1)
+                .with_for_update()
+            ).scalar_one_or_none()
+            if case is not None:
+                if PRIORITIES[priority] < case.rank:
+                    case.priority, case.rank = priority, PRIORITIES[priority]
+                case.context = context
+                return EscalationRef(case.id, case.status, created=False)
+            case = Escalation(
+                person_id=person_id,
+                channel=channel,
+                priority=priority,
+                rank=PRIORITIES[priority],
+                reason=reason[:200],
+                topic=_short(context.get("topic")),
+                audience=_short(context.get("audience")),
+                province=self._province(s, person_id),
+                context=context,
+                status="new",
+                created_at=self.clock(),
+            )
+            s.add(case)
+            s.flush()
+            log.info("escalation %s opened for %s (%s)", case.id, person_id, priority)
+            return EscalationRef(case.id, "new", created=True)
+
+    def forget_person(self, person_id: str) -> dict[str, int]:
+        """Delete everything kept about a person; their cases stay only as anonymous counts."""
+        with self.session() as s:
+            conversations = select(Conversation.id).where(Conversation.person_id == person_id)
+            cases = select(Escalation.id).where(Escalation.person_id == person_id)
+            gone = {
+                "conversation_topics": _deleted(
+                    s,
+                    delete(ConversationTopic).where(
+                        ConversationTopic.conversation_id.in_(conversations)
+                    ),
+                ),
+                "conversations": _deleted(
+                    s, delete(Conversation).where(Conversation.person_id == person_id)
+                ),
+                "case_notes": _deleted(
+                    s, delete(CaseNote).where(CaseNote.escalation_id.in_(cases))
+                ),
+                "escalations_anonymised": _deleted(
+                    s,
+                    update(Escalation)
+                    .where(Escalation.person_id == person_id)
+                    .values(person_id=None, context=None, reason=""),
+                ),
+                "people": _deleted(s, delete(Person).where(Person.id == person_id)),
+            }
+            return gone
+
+    # Cases ---------------------------------------------------------------------------------------
+    def queue(self) -> list[CaseView]:
+        """Open cases, most urgent first, then longest waiting."""
+        with self.session() as s:
+            rows = s.execute(
+                select(Escalation)
+                .where(Escalation.status.in_(OPEN_STATUSES))
+                .order_by(Escalation.rank, Escalation.created_at, Escalation.id)
+            ).scalars()
+            return [CaseView.of(row) for row in rows]
+
+    def case(self, case_id: int) -> CaseView | None:
+        """One case, or None."""
+        with self.session() as s:
+            row = s.get(Escalation, case_id)
+            return CaseView.of(row) if row is not None else None
+
+    def claim(self, case_id: int, operator: str) -> bool:
+        """Take a new case; exactly one of several simultaneous claims returns True."""
+        return self._transition(
+            case_id,
+            [Escalation.status == "new"],
+            status="claimed",
+            claimed_by=operator,
+            claimed_at=self.clock(),
+            handed_back_at=None,
+        )
+
+    def start_counselling(self, case_id: int, operator: str) -> bool:
+        """Mark that the holder wrote to the person (claimed → with_counsellor)."""
+        return self._transition(
+            case_id, self._held(operator), status="with_counsellor", handed_back_at=None
+        )
+
+    def hand_back(self, case_id: int, operator: str) -> bool:
+        """Note that the holder gave the conversation back to the bot (the case stays theirs)."""
+        return self._transition(case_id, self._held(operator), handed_back_at=self.clock())
+
+    def resolve(
+        self, case_id: int, operator: str, outcome: str, *, any_holder: bool = False
+    ) -> bool:
+        """Close a case with an outcome; only its holder may, unless `any_holder` (supervisors)."""
+        if outcome not in OUTCOMES:
+            raise StoreError(f"unknown outcome {outcome!r}")
+        where = [Escalation.status.in_(OPEN_STATUSES)] if any_holder else self._held(operator)
+        return self._transition(
+            case_id, where, status="resolved", outcome=outcome, resolved_at=self.clock()
+        )
+
+    def due_for_timeout(self, cutoff: datetime) -> list[CaseView]:
+        """New cases opened before `cutoff` whose person was not yet told nobody is free."""
+        with self.session() as s:
+            rows = s.execute(
+                select(Escalation)
+                .where(
+                    Escalation.status == "new",
+                    Escalation.created_at <= cutoff,
+                    Escalation.timeout_notified_at.is_(None),
+                    Escalation.person_id.is_not(None),
+                )
+                .order_by(Escalation.id)
+            ).scalars()
+            return [CaseView.of(row) for row in rows]
+
+    def mark_timeout_notified(self, case_id: int) -> bool:
+        """Record that the person was told; True only for the first caller."""
+        return self._transition(
+            case_id, [Escalation.timeout_notified_at.is_(None)], timeout_notified_at=self.clock()
+        )
+
+    def add_note(self, case_id: int, author: str, text: str) -> bool:
+        """Add a note to an existing case; False if there is no such case."""
+        with self.session() as s:
+            if s.get(Escalation, case_id) is None:
+                return False
+            s.add(
+                CaseNote(escalation_id=case_id, author=author, text=text, created_at=self.clock())
+            )
+            return True
+
+    def notes(self, case_id: int) -> list[tuple[datetime, str, str]]:
+        """(time, author, text) of a case's notes, oldest first."""
+        with self.session() as s:
+            rows = s.execute(
+                select(CaseNote)
+                .where(CaseNote.escalation_id == case_id)
+                .order_by(CaseNote.created_at, CaseNote.id)
+            ).scalars()
+            return [(n.created_at, n.author, n.text) for n in rows]
+
+    # Operators and audit ------------------------------------------------------------------------
+    def add_operator(self, username: str, password_hash: str, role: str) -> None:
+        """Create an account (raises StoreError if the role is unknown or the name is taken)."""
+        if role not in ROLES:
+            raise StoreError(f"unknown role {role!r}")
+        with self.session() as s:
+            if s.execute(select(Operator).where(Operator.username == username)).first():
+                raise StoreError(f"operator {username!r} exists")
+            s.add(
+                Operator(
+                    username=username,
+                    password_hash=password_hash,
+                    role=role,
+                    active=True,
+                    failed_logins=0,
+                    session_version=0,
+                    created_at=self.clock(),
+                )
+            )
+
+    def operator(self, username: str) -> tuple[OperatorView, str] | None:
+        """(account, password hash) for a username, or None."""
+        with self.session() as s:
+            row = s.execute(select(Operator).where(Operator.username == username)).scalar()
+            return (_operator_view(row), row.password_hash) if row is not None else None
+
+    def operators(self) -> list[OperatorView]:
+        """Every account, by username."""
+        with self.session() as s:
+            rows = s.execute(select(Operator).order_by(Operator.username)).scalars()
+            return [_operator_view(row) for row in rows]
+
+    def count_operators(self) -> int:
+        """How many accounts exist (0 on a fresh install)."""
+        with self.session() as s:
+            return int(s.execute(select(func.count()).select_from(Operator)).scalar_one())
+
+    def set_operator_active(self, username: str, active: bool) -> bool:
+        """Enable or disable an account (ending its sessions); False if there is none."""
+        with self.session() as s:
+            result = s.execute(
+                update(Operator)
+                .where(Operator.username == username)
+                .values(active=active, session_version=Operator.session_version + 1)
+            )
+            return bool(result.rowcount)
+
+    def end_sessions(self, username: str) -> None:
+        """Invalidate every session cookie of an operator (logout)."""
+        with self.session() as s:
+            s.execute(
+                update(Operator)
+                .where(Operator.username == username)
+                .values(session_version=Operator.session_version + 1)
+            )
+
+    def login_failed(self, username: str, *, max_failures: int, lockout: timedelta) -> bool:
+        """Count a failed login; True when this failure locks the account."""
+        with self.session() as s:
+            row = s.execute(
+                select(Operator).where(Operator.username == username).with_for_update()
+            ).scalar()
+            if row is None:
+                return False
+            row.failed_logins += 1
+            if row.failed_logins >= max_failures:
+                row.failed_logins, row.locked_until = 0, self.clock() + lockout
+                return True
+            return False
+
+    def login_succeeded(self, username: str) -> None:
+        """Reset the failure counter and note the login time."""
+        with self.session() as s:
+            s.execute(
+                update(Operator)
+                .where(Operator.username == username)
+                .values(failed_logins=0, locked_until=None, last_login_at=self.clock())
+            )
+
+    def audit(
+        self, operator: str, action: str, case_id: int | None = None, detail: str = ""
+    ) -> None:
+        """Append one audit entry (never message text)."""
+        with self.session() as s:
+            s.add(
+                AuditEntry(
+                    at=self.clock(),
+                    operator=operator,
+                    action=action[:32],
+                    escalation_id=case_id,
+                    detail=detail[:200],
+                )
+            )
+
+    def audit_entries(self, *, case_id: int | None = None, limit: int = 200) -> list[AuditEntry]:
+        """The latest audit entries, newest first (optionally of one case)."""
+        query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+        if case_id is not None:
+            query = query.where(AuditEntry.escalation_id == case_id)
+        with self.session() as s:
+            return list(s.execute(query).scalars())
+
+    # Helpers -----------------------------------------------------------------------------------
+    def _person(self, s: Session, person_id: str, channel: str) -> Person:
+        person = s.get(Person, person_id)
+        if person is None:
+            now = self.clock()
+            person = Person(id=person_id, channel=channel, first_seen=now, last_seen=now)
+            s.add(person)
+            s.flush()
+        return person
+
+    def _province(self, s: Session, person_id: str) -> str | None:
+        return s.execute(
+            select(Conversation.province)
+            .where(Conversation.person_id == person_id)
+            .order_by(Conversation.last_message_at.desc())
+            .limit(1)
+        ).scalar()
+
+    @staticmethod
+    def _add_topic(s: Session, conversation_id: int, topic: str) -> None:
+        if s.get(ConversationTopic, (conversation_id, topic)) is None:
+            s.add(ConversationTopic(conversation_id=conversation_id, topic=topic))
+
+    @staticmethod
+    def _held(operator: str) -> list[Any]:
+        return [Escalation.status.in_(HELD_STATUSES), Escalation.claimed_by == operator]
+
+    def _transition(self, case_id: int, where: list[Any], **values: Any) -> bool:
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(Escalation).where(Escalation.id == case_id, *where).values(**values)
+            )
+            return result.rowcount == 1
+
+
+def _deleted(s: Session, statement: Any) -> int:
+    return int(s.execute(statement.execution_options(synchronize_session=False)).rowcount or 0)
+
+
+def _short(value: Any) -> str | None:
+    return str(value)[:64] if value else None

@@ -1,0 +1,187 @@
+"""Console fixtures: a store on SQLite, a fake agent, the console mounted at /console, accounts."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from bot.console.app import create_console
+from bot.console.security import hash_password
+from bot.content import load_content
+from bot.core import Core
+from bot.handoff import Handoff
+from bot.messages import IncomingMessage, OutgoingMessage
+from bot.pseudonym import Pseudonymizer
+from bot.settings import Settings
+from bot.storage.store import Store
+
+PASSWORD = "correct horse battery"
+ACCOUNTS = {"lan": "counsellor", "minh": "counsellor", "sup": "supervisor", "root": "admin"}
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class FakeAgent:
+    """Stores every message; answers "echo" unless the conversation is paused (like Rasa)."""
+
+    def __init__(self) -> None:
+        from rasa.core.lock_store import InMemoryLockStore
+        from rasa.core.tracker_store import InMemoryTrackerStore
+        from rasa.shared.core.domain import Domain
+
+        self.tracker_store = InMemoryTrackerStore(Domain.empty())
+        self.lock_store = InMemoryLockStore()
+
+    async def handle_message(self, message: Any) -> None:
+        from rasa.shared.core.events import BotUttered, UserUttered
+
+        async with self.lock_store.lock(message.sender_id):
+            tracker = await self.tracker_store.get_or_create_tracker(message.sender_id)
+            tracker.update(UserUttered(message.text, {"name": "ask_scam", "confidence": 1.0}))
+            if not tracker.is_paused():
+                tracker.update(BotUttered("echo"))
+                await message.output_channel.send_text_message(message.sender_id, "echo")
+            await self.tracker_store.save(tracker)
+
+
+class RecordingSender:
+    name = "telegram"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, address: str, messages: list[OutgoingMessage]) -> None:
+        self.sent.extend((address, m.text) for m in messages)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class World:
+    """Everything a console test touches."""
+
+    def __init__(
+        self,
+        store: Store,
+        core: Core,
+        handoff: Handoff,
+        sender: RecordingSender,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        self.store, self.core, self.handoff = store, core, handoff
+        self.sender, self.clock, self.settings = sender, clock, settings
+
+    async def person_writes(
+        self, text: str, platform_id: str = "42", channel: str = "telegram"
+    ) -> str:
+        await self.core.handle(IncomingMessage(channel, platform_id, text))
+        return self.core.person_id(channel, platform_id)
+
+    async def urgent_case(
+        self, platform_id: str = "42", priority: str = "self_harm", channel: str = "telegram"
+    ) -> int:
+        person = await self.person_writes("em không muốn sống nữa", platform_id, channel)
+        return self.store.open_escalation(
+            person_id=person,
+            channel=channel,
+            priority=priority,
+            reason="urgent rule",
+            context={
+                "topic": priority,
+                "urgent": True,
+                "flags": ["suicidal_ideation"],
+                "audience": "child",
+                "channel": channel,
+                "last_messages": [
+                    {"from": "person", "text": "em không muốn sống nữa", "time": 1_767_225_600.0}
+                ],
+            },
+        ).id
+
+
+@functools.lru_cache(maxsize=1)
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+def console_settings(settings: Settings, tmp_path: Path, **console: Any) -> Settings:
+    return replace(
+        settings,
+        data_dir=tmp_path,
+        secret_key="test-secret-key-0123456789",
+        console=replace(settings.console, **console),
+    )
+
+
+def make_world(settings: Settings, tmp_path: Path, **console: Any) -> World:
+    configured = console_settings(settings, tmp_path, **console)
+    clock = Clock()
+    store = Store.open(f"sqlite:///{tmp_path / 'console.db'}")
+    store.clock = clock
+    for name, role in ACCOUNTS.items():
+        store.add_operator(name, password_hash(), role)
+    agent = FakeAgent()
+    content = load_content()
+    core = Core(
+        agent, store, Pseudonymizer(b"k" * 32), content, max_chars=configured.max_message_chars
+    )
+    sender = RecordingSender()
+    core.register_sender(sender)
+    handoff = Handoff(agent, store, core, content, configured, clock=clock)
+    return World(store, core, handoff, sender, clock, configured)
+
+
+def mounted(world: World) -> Starlette:
+    return Starlette(
+        routes=[Mount("/console", app=create_console(world.store, world.handoff, world.settings))]
+    )
+
+
+@pytest.fixture
+def world(settings: Settings, tmp_path: Path) -> World:
+    return make_world(settings, tmp_path)
+
+
+@pytest.fixture
+async def client(world: World) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=mounted(world))
+    async with httpx.AsyncClient(transport=transport, base_url="https://console.test") as c:
+        yield c
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+async def login(
+    client: httpx.AsyncClient, username: str, password: str = PASSWORD
+) -> httpx.Response:
+    client.cookies.clear()  # a fresh browser session
+    page = await client.get("/console/login")
+    return await client.post(
+        "/console/login",
+        data={"csrf_token": csrf_of(page.text), "username": username, "password": password},
+    )
+
+
+async def logged_in(client: httpx.AsyncClient, username: str) -> str:
+    """Log in and return the session's CSRF token."""
+    response = await login(client, username)
+    assert response.status_code == 303, response.text
+    return csrf_of((await client.get("/console/queue")).text)
