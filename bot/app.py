@@ -1,0 +1,183 @@
+"""The ASGI app: every enabled channel in one Starlette application, served by `donghanh run`.
+
+The web chat is always on; Telegram joins when `TELEGRAM_BOT_TOKEN` is set, Zalo when its keys are
+set (`bot.channels.CHANNELS`, each channel's `enabled`). PTB's application starts and stops in the
+app's lifespan, on the same event loop as the HTTP server and the Rasa agent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterable, cast
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.channels import CHANNELS, Channel
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class BodySizeLimit:
+    """Refuse request bodies over `max_bytes` with 413 before any endpoint reads them.
+
+    The body is read (up to the cap) and replayed to the endpoint, so a chunked body without a
+    Content-Length is capped as well.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the declared length, then buffer and count the body."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit():
+            await _refuse(scope, receive, send, 400, "invalid Content-Length")
+            return
+        if int(declared) > self.max_bytes:
+            await _refuse(scope, receive, send, 413, "request body too large")
+            return
+        body = await self._read(receive)
+        if body is None:
+            await _refuse(scope, receive, send, 413, "request body too large")
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _read(self, receive: Receive) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks)  # the client left; the endpoint will see the disconnect
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detail: str) -> None:
+    await JSONResponse({"error": detail}, status_code=status)(scope, receive, send)
+
+
+def build_channels(settings: Settings, core: Any) -> list[Channel]:
+    """One instance of every channel the settings enable."""
+    return [cls(settings, core) for cls in CHANNELS.values() if cls.enabled(settings)]
+
+
+def model_name(core: Any) -> str | None:
+    """The file name of the model the core's agent runs (None if it has none)."""
+    processor = getattr(core.agent, "processor", None)
+    filename = getattr(processor, "model_filename", None)
+    return Path(filename).name if filename else None
+
+
+def create_app(
+    settings: Settings,
+    core: Any,
+    *,
+    extra_routes: Iterable[BaseRoute] = (),
+    background: Iterable[Any] = (),
+) -> Starlette:
+    """The ASGI app: the enabled channels' routes, `/health`, and `extra_routes` (the console).
+
+    Args:
+        settings: the process's settings (which channels, body cap, base URLs).
+        core: the conversation core (`bot.core.Core`, or a test double with `async handle`).
+        extra_routes: more routes to serve from the same app.
+        background: objects with `start()` and `async stop()` run for the app's lifetime
+            (the handoff's claim-timeout check).
+    """
+    channels = build_channels(settings, core)
+    for channel in channels:
+        if channel.can_push:  # the core seals addresses only for these (Core.deliver)
+            core.register_sender(channel)
+
+    async def health(request: Request) -> Response:
+        names = [c.name for c in channels]
+        return JSONResponse({"status": "ok", "model": model_name(core), "channels": names})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        started: list[Channel] = []
+        running: list[Any] = []
+        try:
+            for channel in channels:
+                await channel.start()
+                started.append(channel)
+            for task in background:
+                task.start()
+                running.append(task)
+            yield
+        finally:
+            for task in reversed(running):
+                await task.stop()
+            for channel in reversed(started):
+                await channel.stop()
+
+    routes: list[BaseRoute] = [Route("/health", health, methods=["GET"])]
+    routes += [route for channel in channels for route in channel.routes()]
+    routes += list(extra_routes)
+    middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]  # type: ignore[arg-type]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.channels = {channel.name: channel for channel in channels}
+    app.state.core = core
+    return app
+
+
+def serve(
+    settings: Settings, host: str = "127.0.0.1", port: int = 8080, *, model_path: Path
+) -> None:
+    """Load the bot and serve every enabled channel until interrupted (`donghanh run`)."""
+    import uvicorn
+    from starlette.routing import Mount
+
+    from bot import bootstrap
+    from bot.console.app import create_console
+    from bot.console.commands import first_run_hint
+    from bot.storage.store import Store
+
+    agent = bootstrap.load_bot_agent(settings, model_path)
+    bot = bootstrap.build(settings, agent=agent)
+    store = cast(Store, bot.store)  # serve always runs on the real database
+    console = Mount("/console", app=create_console(store, bot.handoff, settings))
+    app = create_app(settings, bot.core, extra_routes=[console], background=[bot.handoff])
+    # httpx logs every request URL at INFO, and Telegram's URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    names = ", ".join(app.state.channels)
+    base = f"http://{host}:{port}"
+    print(f"Đồng Hành: {base}/ (channels: {names}); console: {base}/console", file=sys.stderr)
+    hint = first_run_hint(store)
+    if hint:
+        print(hint, file=sys.stderr, flush=True)
+    # No access log: query strings carry the web chat's sender id.
+    config = uvicorn.Config(app, host=host, port=port, ws="none", lifespan="on", access_log=False)
+    uvicorn.Server(config).run()

@@ -1,0 +1,171 @@
+"""The contract every channel implements, and the helpers they share.
+
+A channel turns platform payloads into `bot.messages.IncomingMessage`s for the conversation core
+and sends the core's `OutgoingMessage`s back. Platform types never leave the channel's module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, Iterable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute
+
+from bot.messages import Button, IncomingMessage, OutgoingMessage
+from bot.settings import Settings
+
+# What an update means for the bot (see `Event.kind`).
+MESSAGE = "message"  # text for the conversation core
+BUTTON = "button"  # a pressed button: its payload goes to the core
+CANNED = "canned"  # answered with a content key, without the core (media, group chats)
+
+_SENTENCE_END = re.compile(r"[.!?…](?=\s)")
+
+
+class BadPayload(ValueError):
+    """A request the channel cannot read (malformed JSON, missing fields, wrong types)."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One platform update, reduced to what the bot does with it."""
+
+    kind: str
+    message: IncomingMessage
+    reply: str | None = None  # the content key of a CANNED answer
+
+
+class Channel(ABC):
+    """A messaging platform the bot is reachable on."""
+
+    name: ClassVar[str]
+    max_text: ClassVar[int] = 4096  # longer texts are split before `send_text`
+    can_push: ClassVar[bool] = True  # can send without being asked (counsellor replies)
+
+    def __init__(self, settings: Settings, core: Any) -> None:
+        """Keep the settings and the conversation core (an object with `async handle()`)."""
+        self.settings = settings
+        self.core = core
+
+    @classmethod
+    def enabled(cls, settings: Settings) -> bool:
+        """Whether the settings hold what this channel needs to run."""
+        return True
+
+    def routes(self) -> list[BaseRoute]:
+        """The HTTP routes the channel serves (webhooks, pages)."""
+        return []
+
+    async def start(self) -> None:
+        """Connect to the platform once the app starts (default: nothing to do)."""
+        return None
+
+    async def stop(self) -> None:
+        """Disconnect when the app stops (default: nothing to do)."""
+        return None
+
+    @abstractmethod
+    def parse(self, payload: dict[str, Any]) -> Event | None:
+        """Must be implemented by a subclass: None for updates the bot ignores."""
+
+    @abstractmethod
+    async def send_text(self, recipient_id: str, text: str) -> None:
+        """Must be implemented by a subclass."""
+
+    async def send_buttons(self, recipient_id: str, text: str, buttons: Iterable[Button]) -> None:
+        """Send text with buttons; by default the buttons become numbered lines."""
+        await self.send_text(recipient_id, OutgoingMessage(text, tuple(buttons)).as_numbered_text())
+
+    async def send(self, address: str, messages: list[OutgoingMessage]) -> None:
+        """Send the core's messages, long texts split; buttons go with the last part."""
+        for message in messages:
+            *head, last = split_text(message.text, self.max_text) or [""]
+            for part in head:
+                await self.send_text(address, part)
+            if message.buttons:
+                await self.send_buttons(address, last, message.buttons)
+            elif last:
+                await self.send_text(address, last)
+
+    async def answer(self, event: Event) -> list[OutgoingMessage]:
+        """What the bot says to an event: the core's answer, or a canned reply."""
+        if event.kind == CANNED and event.reply:
+            return [await self.canned(event.message.platform_id, event.reply)]
+        return list(await self.core.handle(event.message))
+
+    async def canned(self, platform_id: str, key: str, **values: str) -> OutgoingMessage:
+        """A reply from content/conversation.yml in the person's voice (parent's if unknown)."""
+        person = self.core.person_id(self.name, platform_id)
+        tracker = await self.core.agent.tracker_store.retrieve(person)
+        audience = tracker.get_slot("audience") if tracker is not None else None
+        return OutgoingMessage(self.core.content.say(key, audience, **values))
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split `text` into parts of at most `limit` characters.
+
+    Cuts at the last line break of the window, else at the last sentence end, else at the last
+    space, and only mid-word when a single word is longer than the limit.
+    """
+    parts: list[str] = []
+    text = text.strip()
+    while len(text) > limit:
+        cut = _cut_point(text[: limit + 1], limit)
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        parts.append(text)
+    return parts
+
+
+def _cut_point(window: str, limit: int) -> int:
+    newline = window.rfind("\n", 0, limit)
+    if newline > 0:
+        return newline
+    sentences = [m.end() for m in _SENTENCE_END.finditer(window) if m.end() <= limit]
+    if sentences:
+        return sentences[-1]
+    space = window.rfind(" ", 0, limit)
+    return space if space > 0 else limit
+
+
+async def read_json(request: Request) -> Any:
+    """The request's JSON body; `BadPayload` on a non-JSON content type or malformed JSON.
+
+    Raises:
+        UnsupportedMediaType: the content type is not JSON.
+        BadPayload: the body is not valid UTF-8 JSON.
+    """
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(media_type or "none")
+    return parse_json(await request.body())
+
+
+def parse_json(body: bytes) -> Any:
+    """Decode a JSON body (`BadPayload` when it is not UTF-8 JSON)."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadPayload(f"malformed JSON: {exc}") from None
+
+
+class UnsupportedMediaType(BadPayload):
+    """The request's content type is not JSON (HTTP 415)."""
+
+
+def error(status: int, detail: str) -> JSONResponse:
+    """A JSON error response."""
+    return JSONResponse({"error": detail}, status_code=status)
+
+
+def bad_request(exc: BadPayload) -> JSONResponse:
+    """400 for a malformed payload, 415 for a non-JSON content type."""
+    if isinstance(exc, UnsupportedMediaType):
+        return error(415, f"expected application/json, got {exc}")
+    return error(400, str(exc))

@@ -1,0 +1,146 @@
+"""The anonymous web chat: a page at `/` and Rasa's REST channel at `/webhooks/rest/webhook`.
+
+A student opens the page, talks, and leaves no account behind. The page keeps a random sender id
+in sessionStorage (no cookie); the server sees it only as a platform id, which the core turns into
+a pseudonym. The web cannot push, so a counsellor's replies reach the page when it polls
+`/webhooks/rest/updates`, which reads them from the Rasa tracker store.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from bot.channels.base import (
+    MESSAGE,
+    BadPayload,
+    Channel,
+    Event,
+    bad_request,
+    error,
+    read_json,
+)
+from bot.messages import IncomingMessage
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+MAX_SENDER_CHARS = 128
+# The page loads nothing from elsewhere and cannot be framed (quick exit must always work).
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+}
+
+
+class SecureStaticFiles(StaticFiles):
+    """Static files with the page's security headers."""
+
+    async def get_response(self, path: str, scope: Any) -> Response:
+        """Serve the file and add the headers."""
+        response = await super().get_response(path, scope)
+        response.headers.update({k: v for k, v in PAGE_HEADERS.items() if k != "Cache-Control"})
+        return response
+
+
+class WebChannel(Channel):
+    """The web chat page and the Rasa-compatible REST endpoint."""
+
+    name = "web"
+    max_text = 100_000  # the page shows any length
+    can_push = False  # the page polls /webhooks/rest/updates instead
+
+    def __init__(self, settings: Any, core: Any) -> None:
+        """Load the page templates."""
+        super().__init__(settings, core)
+        self.templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+
+    def routes(self) -> list[BaseRoute]:
+        """The page, the neutral exit page, static files and the REST endpoints."""
+        return [
+            Route("/", self.page, methods=["GET"]),
+            Route("/thoi-tiet", self.neutral_page, methods=["GET"]),
+            Route("/favicon.ico", self.no_icon, methods=["GET"]),
+            Route("/webhooks/rest/webhook", self.webhook, methods=["POST"]),
+            Route("/webhooks/rest/updates", self.updates, methods=["GET"]),
+            Mount("/static", SecureStaticFiles(directory=str(WEB_DIR / "static")), name="static"),
+        ]
+
+    @staticmethod
+    def parse(payload: dict[str, Any]) -> Event:  # type: ignore[override]
+        """Read Rasa's REST body `{"sender": str, "message": str}` (`BadPayload` otherwise)."""
+        if not isinstance(payload, dict):
+            raise BadPayload("the body must be a JSON object")
+        sender, text = payload.get("sender"), payload.get("message")
+        if not isinstance(sender, str) or not isinstance(text, str):
+            raise BadPayload('"sender" and "message" must be strings')
+        if not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+            raise BadPayload(f'"sender" must have 1 to {MAX_SENDER_CHARS} characters')
+        return Event(MESSAGE, IncomingMessage(WebChannel.name, sender.strip(), text))
+
+    async def send_text(self, recipient_id: str, text: str) -> None:
+        """The web cannot push: the page polls `/webhooks/rest/updates` for counsellor replies."""
+        raise NotImplementedError("the web chat cannot push messages")
+
+    async def page(self, request: Request) -> Response:
+        """The chat page."""
+        return self.templates.TemplateResponse(request, "chat.html", headers=PAGE_HEADERS)
+
+    async def neutral_page(self, request: Request) -> Response:
+        """Where "Thoát nhanh" leads: a page with nothing about the bot."""
+        return self.templates.TemplateResponse(request, "neutral.html", headers=PAGE_HEADERS)
+
+    async def no_icon(self, request: Request) -> Response:
+        """No icon: a tab showing a chat logo would give the visit away."""
+        return Response(status_code=204, headers={"Cache-Control": "max-age=86400"})
+
+    async def webhook(self, request: Request) -> Response:
+        """Answer one message: `{"sender","message"}` → `[{"recipient_id","text","buttons"}]`."""
+        try:
+            event = self.parse(await read_json(request))
+        except BadPayload as exc:
+            return bad_request(exc)
+        replies = await self.answer(event)
+        sender = event.message.platform_id
+        return JSONResponse([reply.to_rest(sender) for reply in replies])
+
+    async def updates(self, request: Request) -> Response:
+        """Counsellor replies newer than `after` (a tracker timestamp) for `sender`."""
+        sender = request.query_params.get("sender", "").strip()
+        if not sender or len(sender) > MAX_SENDER_CHARS:
+            return error(400, f'"sender" must have 1 to {MAX_SENDER_CHARS} characters')
+        try:
+            after = float(request.query_params.get("after", "0"))
+        except ValueError:
+            return error(400, '"after" must be a number')
+        if not math.isfinite(after):
+            return error(400, '"after" must be a finite number')
+        return JSONResponse(await self.operator_messages(sender, after))
+
+    async def operator_messages(self, sender: str, after: float) -> list[dict[str, Any]]:
+        """The operator's `BotUttered` events of the current session, newer than `after`."""
+        from rasa.shared.core.events import BotUttered
+
+        person = self.core.person_id(self.name, sender)
+        tracker = await self.core.agent.tracker_store.retrieve(person)
+        if tracker is None:
+            return []
+        return [
+            {"recipient_id": sender, "text": event.text or "", "timestamp": event.timestamp,
+             "buttons": list(event.data.get("buttons") or [])}
+            for event in tracker.events
+            if isinstance(event, BotUttered) and (event.metadata or {}).get("operator")
+            and event.timestamp > after
+        ]  # fmt: skip
