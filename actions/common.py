@@ -8,7 +8,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.content import Content
+from bot.content import Content, voice
 from bot.nlu.textnorm import fold, is_teencode
 from bot.runtime import services
 
@@ -78,7 +78,7 @@ def button(title: str, payload: str) -> dict[str, str]:
 
 def always_buttons(content: Content, intent: str, audience: str | None) -> list[dict[str, str]]:
     """A person and the other voice, one step away from every answer."""
-    other = "child" if audience == "parent" else "parent"
+    other = "child" if voice(audience) == "parent" else "parent"
     switch_title = content.button("i_am_child" if other == "child" else "i_am_parent")
     return [
         button(content.button("talk_to_person"), TALK_TO_PERSON),

@@ -13,6 +13,7 @@ from bot.core import Core
 from bot.pseudonym import Pseudonymizer, load_key
 from bot.settings import Settings
 from bot.storage.api import StoreAPI
+from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +27,11 @@ class Bot:
     store: StoreAPI
     content: Content
     core: Core
+    handoff: Any = None  # bot.handoff.Handoff when the store is the real database
 
 
 def open_store(settings: Settings) -> StoreAPI:
     """The application database (SQLite by default, PostgreSQL through DATABASE_URL)."""
-    from bot.storage.store import Store
-
     return Store.open(settings.database_url)
 
 
@@ -51,5 +51,13 @@ def build(
     content = content or load_content()
     key = load_key(settings.secret_key, settings.data_dir, production=settings.production)
     core = Core(agent, store, Pseudonymizer(key), content, max_chars=settings.max_message_chars)
-    runtime.install(runtime.Services(settings=settings, content=content, store=store))
-    return Bot(settings=settings, agent=agent, store=store, content=content, core=core)
+    handoff = None
+    if isinstance(store, Store):
+        from bot.handoff import Handoff
+
+        handoff = Handoff(agent, store, core, content, settings)
+        core.listeners.append(handoff.on_message)
+    services = runtime.Services(settings=settings, content=content, store=store, handoff=handoff)
+    runtime.install(services)
+    return Bot(settings=settings, agent=agent, store=store, content=content, core=core,
+               handoff=handoff)  # fmt: skip

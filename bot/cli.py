@@ -117,6 +117,9 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
     for p in (parse, ev, chat, run):
         p.add_argument("--model", help="model archive (default: the one matching the data)")
+    from bot.console.commands import add_commands  # operator add|list|disable, report
+
+    COMMANDS.update(add_commands(sub))
     return top
 
 

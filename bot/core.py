@@ -123,6 +123,7 @@ class Core:
             person_id=person, channel=message.channel, intent=intent,
             audience=tracker.get_slot("audience"), urgent=bool(safety.get("urgent")),
             at=self.clock(), campaign=message.metadata.get("campaign"),
+            extra={"province": message.metadata.get("province")},
         ))  # fmt: skip
 
     def _seal(self, message: IncomingMessage) -> str | None:

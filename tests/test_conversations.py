@@ -188,3 +188,21 @@ def test_content_names_what_the_stories_cover(root: Path) -> None:
     assert intents == {
         i for i in content.topics if i not in ("ask_hotline", "ask_anonymity", "ask_capabilities")
     }
+
+
+async def test_a_counsellors_pause_survives_a_new_session(core: Core) -> None:
+    """After 60 idle minutes Rasa starts a new session; the bot must stay quiet while paused."""
+    import time
+
+    from rasa.shared.core.events import ConversationPaused, UserUttered
+
+    person = uuid.uuid4().hex
+    sender = core.person_id("telegram", person)
+    tracker = await core.agent.tracker_store.get_or_create_tracker(sender)
+    tracker.update(UserUttered("con tôi đang gặp chuyện", timestamp=time.time() - 2 * 3600))
+    tracker.update(ConversationPaused(timestamp=time.time() - 2 * 3600))
+    await core.agent.tracker_store.save(tracker)
+    assert await say(core, "cô ơi con tôi vẫn chưa về", person) == []
+    after = await core.agent.tracker_store.retrieve(sender)
+    assert after.is_paused()
+    assert [e.type_name for e in after.events].count("session_started") >= 1
