@@ -123,6 +123,10 @@ class Settings:
     production: bool
     secret_key: str
     max_body_bytes: int
+    retention_days: int
+    rate_limit_per_minute: int
+    redis_url: str
+    debug: bool
     telegram: TelegramSettings
     zalo: ZaloSettings
     console: ConsoleSettings
@@ -143,6 +147,10 @@ class Settings:
             production=env.get("DONGHANH_ENV", "development") == "production",
             secret_key=env.get("DONGHANH_SECRET_KEY", ""),
             max_body_bytes=int(env.get("DONGHANH_MAX_BODY_BYTES", str(64 * 1024))),
+            retention_days=int(env.get("DONGHANH_RETENTION_DAYS", "90")),
+            rate_limit_per_minute=int(env.get("DONGHANH_RATE_LIMIT_PER_MINUTE", "20")),
+            redis_url=env.get("REDIS_URL", ""),
+            debug=_flag(env.get("DONGHANH_DEBUG", "false")),
             telegram=TelegramSettings.from_env(env),
             zalo=ZaloSettings.from_env(env),
             console=ConsoleSettings.from_env(env),
