@@ -136,7 +136,8 @@ def two_misses(
     buttons = [button(content.button("talk_to_person"), "/request_human"),
                button(content.button("call_111"), "/ask_hotline")]  # fmt: skip
     send(dispatcher, content.say("two_misses", audience), buttons)
-    return [SlotSet("pending", None), SlotSet("misses", 0.0)]
+    # If they now ask for a person, the case is queued as "repeated fallbacks".
+    return [SlotSet("pending", None), SlotSet("misses", 0.0), SlotSet("last_topic", "fallback")]
 
 
 def ask_deletion(

@@ -12,7 +12,9 @@ from actions.common import audience_of, counsellors_on_duty, open_case, send
 from bot.content import Content
 from bot.runtime import services
 
-PRIORITY_OF_TOPIC = {"urgent_danger": "urgent_danger", "self_harm": "self_harm"}
+PROTOCOLS = ("urgent_danger", "self_harm")
+# The queue's priority for a case, from the last topic of the conversation.
+PRIORITY_OF_TOPIC = {**{p: p for p in PROTOCOLS}, "fallback": "fallback"}
 
 
 def pass_to_person(
@@ -24,7 +26,7 @@ def pass_to_person(
     if not open_case(tracker, priority, "asked for a person", topic, audience):
         send(dispatcher, content.say("request_human_failed", audience))
         return [SlotSet("pending", None)]
-    if topic in PRIORITY_OF_TOPIC:
+    if topic in PROTOCOLS:
         send(dispatcher, content.protocol(topic, "handed_over", audience))
     else:
         send(dispatcher, content.say("request_human_saved", audience))

@@ -78,3 +78,14 @@ async def test_yes_to_a_clarification_answers_the_first_guess(dispatcher, conten
 def test_every_pending_question_has_a_yes_and_a_no() -> None:
     for pending in ("counsellor", "safety_check", "delete", "clarify", None):
         assert (pending, "affirm") in HANDLERS and (pending, "deny") in HANDLERS
+
+
+async def test_a_person_asked_for_after_two_misses_is_queued_as_a_fallback(
+    dispatcher, content: Content, store: MemoryStore
+) -> None:
+    from actions.handoff import ActionRequestHuman
+
+    tracker = make_tracker("/request_human", "request_human", slots={"last_topic": "fallback"})
+    await ActionRequestHuman().run(dispatcher, tracker, {})
+    assert store.escalations[0]["priority"] == "fallback"
+    assert dispatcher.messages[0]["text"] == content.say("request_human_saved", "parent")
