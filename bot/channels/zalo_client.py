@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import math
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -186,7 +187,7 @@ def message_body(user_id: str, text: str, buttons: Iterable[Button] = ()) -> dic
 def _json_object(response: httpx.Response) -> dict[str, Any]:
     try:
         result = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python allows
         raise ZaloError("bad_response", f"not JSON (HTTP {response.status_code})") from None
     if not isinstance(result, dict):
         raise ZaloError("bad_response", "not a JSON object")
@@ -196,6 +197,7 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
 def _seconds(value: Any) -> float:
     """`expires_in` (a string of seconds, 25 h today); one hour if Zalo sends something odd."""
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except (TypeError, ValueError):
         return 3600.0
+    return max(seconds, 0.0) if math.isfinite(seconds) else 3600.0  # "nan", "inf" are odd too

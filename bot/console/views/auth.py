@@ -43,20 +43,24 @@ async def login(request: Request) -> Response:
     if found is None:
         return state.render(request, "login.html", 401, error="wrong")
     operator = found[0]
+    locked = operator.locked_until is not None and operator.locked_until > state.now()
+    if not ok:  # answered as for an unknown name: a lock or a disabled account is not revealed
+        if locked:
+            state.store.audit(username, "login_locked")
+        else:
+            console = state.settings.console
+            now_locked = state.store.login_failed(
+                username,
+                max_failures=console.max_failed_logins,
+                lockout=timedelta(minutes=console.lockout_minutes),
+            )
+            state.store.audit(username, "login_failed", detail="locked" if now_locked else "")
+        return state.render(request, "login.html", 401, error="wrong")
     if not operator.active:
         return state.render(request, "error.html", 403, reason="disabled")
-    if operator.locked_until is not None and operator.locked_until > state.now():
+    if locked:
         state.store.audit(username, "login_locked")
         return state.render(request, "login.html", 429, error="locked", until=operator.locked_until)
-    if not ok:
-        console = state.settings.console
-        locked = state.store.login_failed(
-            username,
-            max_failures=console.max_failed_logins,
-            lockout=timedelta(minutes=console.lockout_minutes),
-        )
-        state.store.audit(username, "login_failed", detail="locked" if locked else "")
-        return state.render(request, "login.html", 401, error="locked" if locked else "wrong")
     state.store.login_succeeded(username)
     start_session(request, operator)
     state.store.audit(username, "login")

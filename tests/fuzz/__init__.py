@@ -1,0 +1,1 @@
+"""Fuzz runs of the webhooks: random, truncated and mutated bodies through the ASGI app."""

@@ -1,0 +1,1 @@
+"""Property-based tests (hypothesis) for every payload parser and the text normaliser."""
