@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
+from bot.pseudonym import MissingKey, load_key
 from bot.settings import Settings, get_settings
 
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
@@ -100,7 +101,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 def build_parser(settings: Settings) -> argparse.ArgumentParser:
     """The argument parser; each sub-command names its handler."""
     top = argparse.ArgumentParser(prog="donghanh", description="Đồng Hành: child online-safety bot")
-    top.add_argument("-v", "--verbose", action="store_true", help="show Rasa's log")
+    verbose_help = "our INFO log (everyone's DEBUG log only with DONGHANH_DEBUG=true)"
+    top.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
     sub = top.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train a model if none matches the data")
     train.add_argument("--force", action="store_true", help="retrain even if up to date")
@@ -115,11 +117,15 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="serve the web chat, Telegram and Zalo (what is configured)")
     run.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    sub.add_parser("migrate", help="create or upgrade the tables (before starting several workers)")
     for p in (parse, ev, chat, run):
         p.add_argument("--model", help="model archive (default: the one matching the data)")
     from bot.console.commands import add_commands  # operator add|list|disable, report
 
     COMMANDS.update(add_commands(sub))
+    from bot.privacy_commands import add_commands as add_privacy_commands  # purge
+
+    COMMANDS.update(add_privacy_commands(sub))
     return top
 
 
@@ -131,37 +137,69 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Create or upgrade our tables and Rasa's tracker table, once, before the workers start."""
+    from bot.storage.store import Store
+    from bot.storage.tracker import tracker_store_for
+
+    Store.open(settings.database_url)
+    tracker_store_for(settings.database_url)
+    print("tables up to date")
+    return 0
+
+
+NEEDS_KEY = ("run", "chat")  # they pseudonymise people: no key, no start in production
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "train": cmd_train,
     "parse": cmd_parse,
     "eval": cmd_eval,
     "chat": cmd_chat,
     "run": cmd_run,
+    "migrate": cmd_migrate,
 }
 
 
-def configure_logging(verbose: bool) -> None:
-    """Send all logs, Rasa's structlog included, to stderr: stdout carries only results."""
+def configure_logging(verbose: bool, debug: bool = False) -> None:
+    """Send all logs, Rasa's structlog included, to stderr: stdout carries only results.
+
+    Logs never carry message text unless DONGHANH_DEBUG is true: our own code never logs it, and
+    Rasa logs it only at DEBUG, so `-v` raises our loggers (`bot`, `actions`) to INFO and leaves
+    every other logger, Rasa's included, at WARNING. Only `-v` with DONGHANH_DEBUG=true turns on
+    everyone's DEBUG log, message text included.
+    """
     from rasa.utils.log_utils import configure_structlog
 
-    level = logging.INFO if verbose else logging.WARNING
+    full = verbose and debug
+    level = logging.DEBUG if full else logging.WARNING
     if not verbose:  # deprecation noise from rasa's pinned dependencies
         warnings.filterwarnings("ignore")
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger().setLevel(level)  # also when a handler was installed before
     configure_structlog(level)
-    if not verbose:
-        for noisy in ("rasa", "tensorflow", "absl", "sanic", "py.warnings"):
-            logging.getLogger(noisy).setLevel(logging.ERROR)
+    for ours in ("bot", "actions"):
+        logging.getLogger(ours).setLevel(
+            logging.DEBUG if full else logging.INFO if verbose else logging.WARNING
+        )
+    for noisy in ("rasa", "tensorflow", "absl", "sanic", "py.warnings"):
+        logging.getLogger(noisy).setLevel(
+            logging.DEBUG if full else logging.WARNING if verbose else logging.ERROR
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `donghanh` console script."""
     settings = get_settings()
     args = build_parser(settings).parse_args(argv)
-    configure_logging(args.verbose)
-    return COMMANDS[args.command](args, settings)
+    configure_logging(args.verbose, settings.debug)
+    try:
+        if args.command in NEEDS_KEY:  # refuse before the model loads, not 20 seconds later
+            load_key(settings.secret_key, settings.data_dir, production=settings.production)
+        return COMMANDS[args.command](args, settings)
+    except MissingKey as exc:
+        print(f"donghanh: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -146,6 +146,8 @@ def routes() -> list[Route | Mount]:
         Route("/cases/{case_id:int}/note", cases.note, name="note", methods=["POST"]),
         Route("/cases/{case_id:int}/handback", cases.hand_back, name="handback", methods=["POST"]),
         Route("/cases/{case_id:int}/resolve", cases.resolve, name="resolve", methods=["POST"]),
+        Route("/cases/{case_id:int}/block", cases.block, name="block", methods=["POST"]),
+        Route("/cases/{case_id:int}/unblock", cases.unblock, name="unblock", methods=["POST"]),
         Route("/report", reports.report_page, name="report"),
         Route("/report.csv", reports.report_csv, name="report_csv"),
         Route("/report.html", reports.report_html, name="report_html"),

@@ -76,11 +76,15 @@ class Person(Base):
 
 
 class Conversation(Base):
-    """A run of messages of one person with no gap over 60 minutes, counted for the report."""
+    """A run of messages of one person with no gap over 60 minutes, counted for the report.
+
+    `donghanh purge` unlinks conversations older than the retention period from their person
+    (`person_id` NULL): the counts stay for the yearly report, nothing points to anyone.
+    """
 
     __tablename__ = "conversations"
     id = Column(Integer, primary_key=True)
-    person_id = Column(String(64), ForeignKey("people.id", ondelete="CASCADE"), nullable=False)
+    person_id = Column(String(64), ForeignKey("people.id", ondelete="CASCADE"), nullable=True)
     channel = Column(String(32), nullable=False)
     audience = Column(String(16), nullable=True)
     campaign = Column(String(64), nullable=True)
@@ -174,3 +178,18 @@ class AuditEntry(Base):
     action = Column(String(32), nullable=False)
     escalation_id = Column(Integer, nullable=True, index=True)  # no FK: the log outlives cases
     detail = Column(String(200), nullable=False, default="")
+
+
+class BlockedPerson(Base):
+    """A person an operator blocked: who, when, why and until when (blocks always expire).
+
+    Keyed by pseudonym, with no foreign key: the person's other data may be purged while the block
+    lasts. `donghanh purge` deletes expired blocks. Urgent messages always get through.
+    """
+
+    __tablename__ = "blocked_people"
+    person_id = Column(String(64), primary_key=True)
+    blocked_by = Column(String(64), nullable=False)
+    reason = Column(String(200), nullable=False, default="")
+    blocked_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = Column(UTCDateTime, nullable=False, index=True)

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from sqlalchemy import create_engine, delete, event, func, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 from bot.storage.api import PRIORITIES, EscalationRef, TurnRecord
+from bot.storage.blocklist import BlocklistMixin
 from bot.storage.models import (
     HELD_STATUSES,
     OPEN_STATUSES,
@@ -123,6 +125,9 @@ def _operator_view(row: Operator) -> OperatorView:
     )
 
 
+MIGRATION_LOCK = 0x444F4E47  # "DONG": the PostgreSQL advisory lock held while migrating
+
+
 def _code(value: Any) -> str | None:
     """A campaign or province code if it is a short plain token, else None."""
     return value if isinstance(value, str) and CODE.match(value) else None
@@ -156,12 +161,15 @@ def migrate(engine: Engine, revision: str = "head", *, down: bool = False) -> No
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # workers starting together migrate one by one
+            lock = sql_text("SELECT pg_advisory_xact_lock(:key)")
+            connection.execute(lock, {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         (command.downgrade if down else command.upgrade)(config, revision)
 
 
-class Store:
-    """`bot.storage.api.StoreAPI` on SQLAlchemy, with the case lifecycle and operator accounts."""
+class Store(BlocklistMixin):
+    """`bot.storage.api.StoreAPI` on SQLAlchemy: case lifecycle, operator accounts, blocklist."""
 
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine

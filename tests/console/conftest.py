@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, AsyncIterator
 
 import httpx
@@ -39,17 +40,22 @@ class FakeAgent:
 
         self.tracker_store = InMemoryTrackerStore(Domain.empty())
         self.lock_store = InMemoryLockStore()
+        # The core holds the person's lock and calls the processor, which takes no lock itself.
+        self.processor = SimpleNamespace(handle_message=self._turn)
 
     async def handle_message(self, message: Any) -> None:
+        async with self.lock_store.lock(message.sender_id):
+            await self._turn(message)
+
+    async def _turn(self, message: Any) -> None:
         from rasa.shared.core.events import BotUttered, UserUttered
 
-        async with self.lock_store.lock(message.sender_id):
-            tracker = await self.tracker_store.get_or_create_tracker(message.sender_id)
-            tracker.update(UserUttered(message.text, {"name": "ask_scam", "confidence": 1.0}))
-            if not tracker.is_paused():
-                tracker.update(BotUttered("echo"))
-                await message.output_channel.send_text_message(message.sender_id, "echo")
-            await self.tracker_store.save(tracker)
+        tracker = await self.tracker_store.get_or_create_tracker(message.sender_id)
+        tracker.update(UserUttered(message.text, {"name": "ask_scam", "confidence": 1.0}))
+        if not tracker.is_paused():
+            tracker.update(BotUttered("echo"))
+            await message.output_channel.send_text_message(message.sender_id, "echo")
+        await self.tracker_store.save(tracker)
 
 
 class RecordingSender:

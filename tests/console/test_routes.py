@@ -26,6 +26,8 @@ ANONYMOUS = [
     ("POST", "/console/cases/1/note", 401),
     ("POST", "/console/cases/1/handback", 401),
     ("POST", "/console/cases/1/resolve", 401),
+    ("POST", "/console/cases/1/block", 401),
+    ("POST", "/console/cases/1/unblock", 401),
     ("GET", "/console/report", 303),
     ("GET", "/console/report.csv", 303),
     ("GET", "/console/report.html", 303),
@@ -55,6 +57,8 @@ POSTS = [
     "/console/cases/1/note",
     "/console/cases/1/handback",
     "/console/cases/1/resolve",
+    "/console/cases/1/block",
+    "/console/cases/1/unblock",
 ]
 
 

@@ -73,7 +73,7 @@ def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM events")).scalar() == 1
         version = c.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
-    assert version == "0001"
+    assert version == "0002"
     engine.dispose()
 
 

@@ -1,4 +1,4 @@
-"""A case: transcript, context packet, reply, notes, claim, hand back and resolve.
+"""A case: transcript, context packet, reply, notes, claim, hand back, resolve, block.
 
 Every view and every change of a case writes an audit entry (never message text).
 """
@@ -16,6 +16,8 @@ from bot.storage.models import OUTCOMES
 from bot.storage.store import CaseView
 
 MAX_NOTE = 2000
+BLOCK_DAYS = ("1", "7", "30", "90")
+MAX_BLOCK_REASON = 200
 
 
 def _case(ctx: Ctx) -> CaseView:
@@ -77,6 +79,10 @@ async def case_page(ctx: Ctx) -> Response:
         flash=ctx.request.session.pop("flash", None),
         max_chars=state.settings.max_message_chars,
         max_note=MAX_NOTE,
+        block=state.store.block_of(case.person_id) if case.person_id else None,
+        can_block=case.person_id is not None and ctx.operator.role in SUPERVISORS,
+        block_days=BLOCK_DAYS,
+        max_block_reason=MAX_BLOCK_REASON,
     )
 
 
@@ -152,3 +158,33 @@ async def resolve(ctx: Ctx) -> Response:
         raise ConsoleError(409, "not_holder")
     _audit(ctx, "resolve", case, outcome)
     return _back(ctx, case, "resolved")
+
+
+def _person(case: CaseView) -> str:
+    if case.person_id is None:  # anonymised after /xoa or by the retention job
+        raise ConsoleError(409, "anonymised")
+    return case.person_id
+
+
+@guarded(roles=SUPERVISORS)
+async def block(ctx: Ctx) -> Response:
+    """Block the person of the case for some days (supervisors and admins; urgent still passes)."""
+    state = ctx.request.app.state.console
+    case = _case(ctx)
+    days = field(ctx.form, "days", max_chars=3)
+    if days not in BLOCK_DAYS:
+        raise ConsoleError(400, "bad_input")
+    reason = field(ctx.form, "reason", max_chars=MAX_BLOCK_REASON, required=False)
+    state.store.block(_person(case), ctx.operator.username, days=int(days), reason=reason)
+    _audit(ctx, "block", case, f"{days} days")
+    return _back(ctx, case, "blocked")
+
+
+@guarded(roles=SUPERVISORS)
+async def unblock(ctx: Ctx) -> Response:
+    """Lift the block of the person of the case."""
+    case = _case(ctx)
+    if not ctx.request.app.state.console.store.unblock(_person(case)):
+        return _back(ctx, case, "not_blocked")
+    _audit(ctx, "unblock", case)
+    return _back(ctx, case, "unblocked")

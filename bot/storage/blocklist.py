@@ -1,0 +1,76 @@
+"""The operators' blocklist, as methods of `bot.storage.store.Store` (a mixin).
+
+A supervisor or admin blocks the person of a case for a number of days (blocks always expire).
+A blocked person's messages get a short reply that names 111, except urgent ones, which the core
+always handles normally (`bot.core.Core`). `donghanh purge` deletes expired blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.storage.models import BlockedPerson
+
+MAX_BLOCK_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Block:
+    """One active block."""
+
+    person_id: str
+    blocked_by: str
+    reason: str
+    blocked_at: datetime
+    expires_at: datetime
+
+
+class BlocklistMixin:
+    """Block, unblock and look up people by pseudonym; every call is one short transaction."""
+
+    engine: Engine
+    clock: Callable[[], datetime]
+
+    def block(self, person_id: str, by: str, *, days: int, reason: str = "") -> Block:
+        """Block `person_id` for `days` days from now (replacing an earlier block)."""
+        if not 1 <= days <= MAX_BLOCK_DAYS:
+            raise ValueError(f"a block lasts 1 to {MAX_BLOCK_DAYS} days")
+        now = self.clock()
+        with Session(self.engine, future=True) as s, s.begin():
+            row = s.get(BlockedPerson, person_id) or BlockedPerson(person_id=person_id)
+            row.blocked_by, row.reason = by[:64], reason[:200]
+            row.blocked_at, row.expires_at = now, now + timedelta(days=days)
+            s.add(row)
+        return Block(person_id, by[:64], reason[:200], now, now + timedelta(days=days))
+
+    def unblock(self, person_id: str) -> bool:
+        """Lift the block of `person_id`; False if there was none in force."""
+        with Session(self.engine, future=True) as s, s.begin():
+            result = s.execute(
+                delete(BlockedPerson).where(
+                    BlockedPerson.person_id == person_id, BlockedPerson.expires_at > self.clock()
+                )
+            )
+            return bool(result.rowcount)
+
+    def block_of(self, person_id: str) -> Block | None:
+        """The block in force for `person_id`, or None."""
+        with Session(self.engine, future=True) as s:
+            row = s.execute(
+                select(BlockedPerson).where(
+                    BlockedPerson.person_id == person_id, BlockedPerson.expires_at > self.clock()
+                )
+            ).scalar_one_or_none()
+            if row is None:
+                return None
+            return Block(row.person_id, row.blocked_by, row.reason, row.blocked_at, row.expires_at)
+
+    def is_blocked(self, person_id: str) -> bool:
+        """Whether `person_id` is blocked now (`bot.limits.Blocklist`)."""
+        return self.block_of(person_id) is not None
