@@ -100,6 +100,29 @@ def model_name(core: Any) -> str | None:
     return Path(filename).name if filename else None
 
 
+def _unavailable_errors() -> tuple[type[Exception], ...]:
+    from rasa.core.lock_store import LockError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError, LockError)
+
+
+UNAVAILABLE = _unavailable_errors()
+
+
+async def unavailable(request: Request, exc: Exception) -> Response:
+    """503 while the database or Redis is down: nothing half-done, the client may retry.
+
+    The message's turn is not saved (Rasa saves the tracker at the end of a turn), so a retry with
+    the same message id is answered once; the platforms retry webhooks on their own.
+    """
+    log.error("storage unavailable (%s): answering 503", type(exc).__name__)
+    body = {"error": "temporarily unavailable, retry shortly; in danger call 111"}
+    return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+
+
 def create_app(
     settings: Settings,
     core: Any,
@@ -147,7 +170,8 @@ def create_app(
     routes += [route for channel in channels for route in channel.routes()]
     routes += list(extra_routes)
     middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]  # type: ignore[arg-type]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers=dict.fromkeys(UNAVAILABLE, unavailable))  # fmt: skip
     app.state.channels = {channel.name: channel for channel in channels}
     app.state.core = core
     return app

@@ -10,6 +10,7 @@ from typing import Any
 from bot import runtime
 from bot.content import Content, load_content
 from bot.core import Core
+from bot.limits import rate_limiter_for
 from bot.pseudonym import Pseudonymizer, load_key
 from bot.settings import Settings
 from bot.storage.api import StoreAPI
@@ -38,9 +39,11 @@ def open_store(settings: Settings) -> StoreAPI:
 def load_bot_agent(settings: Settings, model_path: Path) -> Any:
     """The trained model with the SQL tracker store on the same database."""
     from bot.model import load_agent
+    from bot.storage.locks import lock_store_for
     from bot.storage.tracker import tracker_store_for
 
-    return load_agent(model_path, tracker_store=tracker_store_for(settings.database_url))
+    return load_agent(model_path, tracker_store=tracker_store_for(settings.database_url),
+                      lock_store=lock_store_for(settings.redis_url))  # fmt: skip
 
 
 def build(
@@ -50,7 +53,8 @@ def build(
     store = store if store is not None else open_store(settings)
     content = content or load_content()
     key = load_key(settings.secret_key, settings.data_dir, production=settings.production)
-    core = Core(agent, store, Pseudonymizer(key), content, max_chars=settings.max_message_chars)
+    core = Core(agent, store, Pseudonymizer(key), content, max_chars=settings.max_message_chars,
+                rate_limiter=rate_limiter_for(settings))  # fmt: skip
     handoff = None
     if isinstance(store, Store):
         from bot.handoff import Handoff

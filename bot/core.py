@@ -12,8 +12,10 @@ from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Protocol
 
 from bot.content import Content
+from bot.limits import Blocklist, RateLimiter
 from bot.messages import IncomingMessage, OutgoingMessage
 from bot.nlu.rules import default_rules
+from bot.nlu.triage import URGENT_INTENTS
 from bot.parser import InvalidMessage, check_text
 from bot.pseudonym import Pseudonymizer
 from bot.storage.api import StoreAPI, TurnRecord
@@ -30,6 +32,9 @@ ALIASES = {
     "/delete": '/ask_anonymity{"delete":"ask"}',
 }
 FORGET_SLOT = "forget"
+# `/xoa` and the buttons that confirm or cancel it (they mean nothing else without a question).
+DELETION_STEPS = {ALIASES["/xoa"], "/affirm", "/deny"}
+LOCK_POLL_SECONDS = 0.02  # Rasa's default waits a whole second between looks at a held lock
 
 
 class Sender(Protocol):
@@ -58,8 +63,14 @@ class Core:
         *,
         max_chars: int,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        rate_limiter: RateLimiter | None = None,
+        blocklist: Blocklist | None = None,
     ) -> None:
-        """Wire the core; senders are registered by the channels that can push messages."""
+        """Wire the core; senders are registered by the channels that can push messages.
+
+        `rate_limiter` (`bot.limits.rate_limiter_for(settings)`) limits messages per person;
+        `blocklist` defaults to the store when it keeps one (`bot.storage.store.Store`).
+        """
         self.agent = agent
         self.store = store
         self.pseudonymizer = pseudonymizer
@@ -68,6 +79,10 @@ class Core:
         self.clock = clock
         self.senders: dict[str, Sender] = {}
         self.listeners: list[Callable[[str], Awaitable[None]]] = []
+        if blocklist is None and isinstance(store, Blocklist):
+            blocklist = store
+        self.rate_limiter = rate_limiter
+        self.blocklist = blocklist
 
     def person_id(self, channel: str, platform_id: str) -> str:
         """The pseudonym of a person on a channel."""
@@ -84,27 +99,90 @@ class Core:
         except InvalidMessage as exc:
             return self._invalid(exc, message)
         person = self.person_id(message.channel, message.platform_id)
+        refused = await self._refusal(person, text)
+        if refused is not None:
+            return refused
         self.store.touch_person(person, message.channel, self._seal(message))
-        tracker = await self.agent.tracker_store.retrieve(person)
-        audience = tracker.get_slot("audience") if tracker else None
-        if tracker is not None and tracker.is_paused() and is_safe_word(text):
-            await self._run(person, text, message)  # keep it in the transcript
-            return [OutgoingMessage(self.content.help_card(audience))]
+        if is_safe_word(text):  # while a counsellor holds the conversation, Rasa stays silent
+            tracker = await self.agent.tracker_store.retrieve(person)
+            if tracker is not None and tracker.is_paused():
+                await self._run(person, text, message)  # keep it in the transcript
+                return [OutgoingMessage(self.content.help_card(tracker.get_slot("audience")))]
         replies = await self._run(person, ALIASES.get(text.lower(), text), message)
+        if replies is None:  # a retry of a message already handled
+            return [] if message.channel in self.senders else await self._replay(person, message)
         await self._after_turn(person, message)
         for listener in self.listeners:
             await listener(person)
         return replies
 
-    async def _run(self, person: str, text: str, message: IncomingMessage) -> list[OutgoingMessage]:
+    async def _refusal(self, person: str, text: str) -> list[OutgoingMessage] | None:
+        """The reply to a blocked or too fast person; None to handle the message as usual.
+
+        A refused message is parsed first (NLU only) and handled as usual when it is urgent:
+        no limit ever keeps anyone from the urgent protocol and 111. The dialogue does not run
+        for a refused message and nothing is stored.
+        """
+        if ALIASES.get(text.lower(), text) in DELETION_STEPS:
+            return None  # deleting one's data is a right no limit takes away
+        if self.blocklist is not None and self.blocklist.is_blocked(person):
+            key = "blocked"
+        elif self.rate_limiter is not None and await self.rate_limiter.hit(person):
+            key = "rate_limited"
+        else:
+            return None
+        if await self._urgent(text):
+            return None
+        log.info("%s: a message of %s refused", key, person)
+        tracker = await self.agent.tracker_store.retrieve(person)
+        audience = tracker.get_slot("audience") if tracker else None
+        return [OutgoingMessage(self.content.say(key, audience))]
+
+    async def _urgent(self, text: str) -> bool:
+        parse = await self.agent.parse_message(ALIASES.get(text.lower(), text))
+        intent = (parse.get("intent") or {}).get("name")
+        return bool((parse.get("safety") or {}).get("urgent")) or intent in URGENT_INTENTS
+
+    async def _run(
+        self, person: str, text: str, message: IncomingMessage
+    ) -> list[OutgoingMessage] | None:
+        """Run the agent under the person's lock; None when this message id was handled before.
+
+        The check and the turn happen under the same lock (shared through Redis by every worker),
+        so a platform's retry, or a client's after a worker died, is never answered twice.
+        """
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
         output = CollectingOutputChannel()
         metadata = {"channel": message.channel, **message.metadata}
         user_message = UserMessage(text, output, sender_id=person, input_channel=message.channel,
-                                   metadata=metadata)  # fmt: skip
-        await self.agent.handle_message(user_message)
+                                   metadata=metadata, message_id=message.message_id)  # fmt: skip
+        async with self.agent.lock_store.lock(person, wait_time_in_seconds=LOCK_POLL_SECONDS):
+            if await self._seen(person, message.message_id):
+                return None
+            await self.agent.processor.handle_message(user_message)
         return [OutgoingMessage.from_rasa(m) for m in output.messages]
+
+    async def _seen(self, person: str, message_id: str) -> bool:
+        tracker = await self.agent.tracker_store.retrieve(person)
+        return tracker is not None and any(
+            e.type_name == "user" and e.message_id == message_id for e in tracker.events
+        )
+
+    async def _replay(self, person: str, message: IncomingMessage) -> list[OutgoingMessage]:
+        """What the bot answered to this message id the first time."""
+        tracker = await self.agent.tracker_store.retrieve(person)
+        replies: list[OutgoingMessage] = []
+        found = False
+        for event in tracker.events if tracker is not None else []:
+            if event.type_name == "user":
+                if found:
+                    break
+                found = event.message_id == message.message_id
+            elif found and event.type_name == "bot":
+                data = {"text": event.text, **(event.data or {})}
+                replies.append(OutgoingMessage.from_rasa(data))
+        return replies
 
     async def _after_turn(self, person: str, message: IncomingMessage) -> None:
         tracker = await self.agent.tracker_store.retrieve(person)

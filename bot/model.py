@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import rasa
 
@@ -107,5 +108,24 @@ def load_agent(model_path: Path, tracker_store=None, lock_store=None):  # type: 
 
     from bot.actions_endpoint import InProcessActionEndpoint
 
-    return Agent.load(str(model_path), tracker_store=tracker_store, lock_store=lock_store,
-                      action_endpoint=InProcessActionEndpoint("actions"))  # fmt: skip
+    agent = Agent.load(str(model_path), tracker_store=tracker_store, lock_store=lock_store,
+                       action_endpoint=InProcessActionEndpoint("actions"))  # fmt: skip
+    _fail_loudly(agent.tracker_store)
+    return agent
+
+
+def _raise(error: Exception) -> None:
+    raise error
+
+
+def _fail_loudly(tracker_store: Any) -> None:
+    """Make a database failure an error instead of Rasa's silent fallback to memory.
+
+    Rasa wraps every tracker store in `FailSafeTrackerStore`, which on a database error treats the
+    person as new and keeps their turn in memory: a conversation a counsellor holds would be
+    answered by the bot, and the turn lost. We want the request to fail (503) and be retried.
+    """
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    if isinstance(tracker_store, FailSafeTrackerStore):
+        tracker_store._on_tracker_store_error = _raise

@@ -36,17 +36,18 @@ class FakeAgent:
 
         self.tracker_store = InMemoryTrackerStore(Domain.empty())
         self.lock_store = InMemoryLockStore()
+        self.processor = self  # the core takes the lock, then calls processor.handle_message
 
     async def handle_message(self, message: Any) -> None:
         from rasa.shared.core.events import BotUttered, UserUttered
 
-        async with self.lock_store.lock(message.sender_id):
-            tracker = await self.tracker_store.get_or_create_tracker(message.sender_id)
-            tracker.update(UserUttered(message.text, {"name": "ask_scam", "confidence": 1.0}))
-            if not tracker.is_paused():
-                tracker.update(BotUttered("echo"))
-                await message.output_channel.send_text_message(message.sender_id, "echo")
-            await self.tracker_store.save(tracker)
+        tracker = await self.tracker_store.get_or_create_tracker(message.sender_id)
+        intent = {"name": "ask_scam", "confidence": 1.0}
+        tracker.update(UserUttered(message.text, intent, message_id=message.message_id))
+        if not tracker.is_paused():
+            tracker.update(BotUttered("echo"))
+            await message.output_channel.send_text_message(message.sender_id, "echo")
+        await self.tracker_store.save(tracker)
 
 
 class RecordingSender:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Iterable
 
 from starlette.requests import Request
@@ -25,6 +25,7 @@ BUTTON = "button"  # a pressed button: its payload goes to the core
 CANNED = "canned"  # answered with a content key, without the core (media, group chats)
 
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # an escaped UTF-16 surrogate
 
 
 class BadPayload(ValueError):
@@ -38,6 +39,23 @@ class Event:
     kind: str
     message: IncomingMessage
     reply: str | None = None  # the content key of a CANNED answer
+
+
+MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
+
+
+def with_message_id(event: Event | None, platform_message_id: object) -> Event | None:
+    """The event with the platform's own message id, so a retried delivery is recognised.
+
+    The core answers each message id once (see `Core._run`); without an id a message gets a random
+    one and is always answered.
+    """
+    if event is None or event.kind == CANNED or not isinstance(platform_message_id, (str, int)):
+        return event
+    message_id = f"{event.message.channel}:{platform_message_id}"
+    if isinstance(platform_message_id, bool) or not MESSAGE_ID.fullmatch(message_id):
+        return event
+    return replace(event, message=replace(event.message, message_id=message_id))
 
 
 class Channel(ABC):
@@ -148,10 +166,18 @@ async def read_json(request: Request) -> Any:
 
 
 def parse_json(body: bytes) -> Any:
-    """Decode a JSON body (`BadPayload` when it is not UTF-8 JSON)."""
+    """Decode a JSON body (`BadPayload` when it is not UTF-8 JSON that Python can hold).
+
+    Also refused, rather than left to fail later with a 500: nesting deeper than the recursion
+    limit, integers over Python's 4,300-digit limit and escaped lone surrogates (a JSON
+    escape of D800-DFFF without its pair), which no UTF-8 text can carry.
+    """
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        value = json.loads(body.decode("utf-8"))
+        if _SURROGATE_ESCAPE.search(body):
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeError are ValueErrors
         raise BadPayload(f"malformed JSON: {exc}") from None
 
 

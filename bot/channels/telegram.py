@@ -32,6 +32,7 @@ from bot.channels.base import (
     bad_request,
     error,
     read_json,
+    with_message_id,
 )
 from bot.messages import Button, IncomingMessage, OutgoingMessage
 from bot.settings import Settings
@@ -60,17 +61,24 @@ REMEMBERED = 10_000  # short button ids and groups already told, per process
 
 
 def parse_update(payload: dict[str, Any]) -> Event | None:
-    """What a Bot API update means for the bot; None for updates it ignores (edits, members…)."""
+    """What a Bot API update means for the bot; None for updates it ignores (edits, members…).
+
+    The update id becomes the message id, so a webhook delivered twice is answered once.
+    """
+    return with_message_id(_parse_update(payload), payload.get("update_id"))
+
+
+def _parse_update(payload: dict[str, Any]) -> Event | None:
     query = payload.get("callback_query")
     if isinstance(query, dict):
         return _parse_callback(query)
     message = payload.get("message") or payload.get("channel_post")
     if not isinstance(message, dict):
         return None
-    chat = message.get("chat") or {}
-    if not isinstance(chat, dict) or not isinstance(chat.get("id"), int):
+    chat = _dict(message.get("chat"))
+    chat_id = _chat_id(chat)
+    if chat_id is None:
         return None
-    chat_id = str(chat["id"])
     if chat.get("type") != "private":
         return Event(CANNED, IncomingMessage(NAME, chat_id, ""), reply=GROUP_CHAT)
     media = _media_reply(message)
@@ -83,7 +91,7 @@ def parse_update(payload: dict[str, Any]) -> Event | None:
 def _media_reply(message: dict[str, Any]) -> str | None:
     for key, reply in MEDIA_REPLIES.items():
         if message.get(key):
-            mime = str((message.get("document") or {}).get("mime_type") or "")
+            mime = str(_dict(message.get("document")).get("mime_type") or "")
             return "media_photo" if mime.startswith("image/") else reply
     return None
 
@@ -98,13 +106,25 @@ def _text_event(chat_id: str, text: str) -> Event:
 
 
 def _parse_callback(query: dict[str, Any]) -> Event | None:
-    chat = (query.get("message") or {}).get("chat") or {}
+    chat = _dict(_dict(query.get("message")).get("chat"))
     data = query.get("data")
-    if chat.get("type") != "private" or not isinstance(chat.get("id"), int):
+    chat_id = _chat_id(chat)
+    if chat.get("type") != "private" or chat_id is None:
         return None
     if not isinstance(data, str) or not data:
         return None
-    return Event(BUTTON, IncomingMessage(NAME, str(chat["id"]), data))
+    return Event(BUTTON, IncomingMessage(NAME, chat_id, data))
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """`value` if it is an object, else an empty one (a field of the wrong type reads as absent)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _chat_id(chat: dict[str, Any]) -> str | None:
+    """The chat's integer id as text (None when absent or not an integer; JSON true is not 1)."""
+    chat_id = chat.get("id")
+    return str(chat_id) if isinstance(chat_id, int) and not isinstance(chat_id, bool) else None
 
 
 class PayloadMap:

@@ -26,6 +26,7 @@ from bot.channels.base import (
     bad_request,
     error,
     read_json,
+    with_message_id,
 )
 from bot.messages import IncomingMessage
 
@@ -88,7 +89,11 @@ class WebChannel(Channel):
             raise BadPayload('"sender" and "message" must be strings')
         if not sender.strip() or len(sender) > MAX_SENDER_CHARS:
             raise BadPayload(f'"sender" must have 1 to {MAX_SENDER_CHARS} characters')
-        return Event(MESSAGE, IncomingMessage(WebChannel.name, sender.strip(), text))
+        message_id = payload.get("message_id")
+        if message_id is not None and not isinstance(message_id, str):
+            raise BadPayload('"message_id" must be a string')
+        event = Event(MESSAGE, IncomingMessage(WebChannel.name, sender.strip(), text))
+        return with_message_id(event, message_id) or event
 
     async def send_text(self, recipient_id: str, text: str) -> None:
         """The web cannot push: the page polls `/webhooks/rest/updates` for counsellor replies."""

@@ -29,6 +29,7 @@ from bot.channels.base import (
     bad_request,
     error,
     read_json,
+    with_message_id,
 )
 from bot.channels.zalo_client import TokenFile, ZaloClient, ZaloError
 from bot.messages import Button, IncomingMessage
@@ -116,7 +117,8 @@ def parse_event(payload: dict[str, Any]) -> Event | None:
     user = _user(payload, "follower") or _user(payload, "sender")
     if handler is None or user is None:
         return None
-    return handler(payload, user)
+    # msg_id as the message id: a retry reaching another worker is still answered once.
+    return with_message_id(handler(payload, user), _message_id(payload) or None)
 
 
 class RecentIds:
@@ -236,6 +238,8 @@ def _timestamp(payload: Any) -> str:
         timestamp = str(timestamp)
     if not isinstance(timestamp, str) or not (timestamp.isascii() and timestamp.isdigit()):
         raise BadPayload('"timestamp" must be a string of digits (unix milliseconds)')
+    if len(timestamp) > 18:  # int() refuses over 4,300 digits; no real timestamp has 19
+        raise BadPayload('"timestamp" is too long for unix milliseconds')
     return timestamp
 
 

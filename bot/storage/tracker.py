@@ -22,9 +22,13 @@ def tracker_store_for(database_url: str) -> Any:
         if db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         return SQLTrackerStore(dialect="sqlite", db=db)
-    return SQLTrackerStore(dialect=url.drivername, host=url.host, port=url.port, db=url.database,
-                           username=url.username, password=url.password,
-                           query=dict(url.query))  # fmt: skip
+    store = SQLTrackerStore(dialect=url.drivername, host=url.host, port=url.port, db=url.database,
+                            username=url.username, password=url.password,
+                            query=dict(url.query))  # fmt: skip
+    # Test each pooled connection before use, so the bot recovers by itself after the database
+    # restarts (Rasa builds the engine without `pool_pre_ping`).
+    store.engine.pool._pre_ping = True
+    return store
 
 
 def forget_tracker(tracker_store: Any, sender_id: str) -> int:

@@ -104,21 +104,38 @@
     status.hidden = !text;
   }
 
+  function messageId() {
+    var bytes = new Uint8Array(12);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  // One id per message: if the server was busy or restarting, the retry is answered once.
+  function post(body, tries) {
+    return fetch("/webhooks/rest/webhook", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      credentials: "omit",
+      cache: "no-store"
+    }).then(function (response) {
+      if (response.status === 503 && tries > 1) { throw new Error("retry"); }
+      if (!response.ok) { throw new Error(String(response.status)); }
+      return response.json();
+    }).catch(function (error) {
+      if (tries <= 1 || /^[0-9]+$/.test(error.message)) { throw error; }
+      return new Promise(function (resolve) { setTimeout(resolve, 1500); }).then(function () {
+        return post(body, tries - 1);
+      });
+    });
+  }
+
   function send(payload, shown) {
     var sender = state.sender;
     add({ from: "me", text: shown });
     say("Đang trả lời…");
     sendButton.disabled = true;
-    fetch("/webhooks/rest/webhook", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: sender, message: payload }),
-      credentials: "omit",
-      cache: "no-store"
-    }).then(function (response) {
-      if (!response.ok) { throw new Error(String(response.status)); }
-      return response.json();
-    }).then(function (replies) {
+    post({ sender: sender, message: payload, message_id: messageId() }, 4).then(function (replies) {
       if (sender !== state.sender) { return; } // cleared meanwhile
       say("");
       replies.forEach(function (r) {

@@ -1,0 +1,248 @@
+"""Two workers on PostgreSQL and Redis: one person's turns never interleave; a worker killed mid-run
+loses no escalation, answers no message twice and keeps paused conversations paused; a database
+restart makes requests fail cleanly (503) and the workers recover without a restart.
+
+These tests start real `donghanh run` processes against the PostgreSQL of `TEST_DATABASE_URL` (a
+fresh database each run) and the Redis of `TEST_REDIS_URL` (default redis://127.0.0.1:6379/14).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.pseudonym import Pseudonymizer
+from tests.helpers.workers import Outcome, Worker, send, worker_env
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+KEY = "workers-test-key-0123456789abcdef"
+URGENT = "có người dọa gửi ảnh khỏa thân của em cho cả lớp nếu em không chuyển tiền"
+
+
+def _admin_execute(sql: str) -> None:
+    assert PG_URL
+    engine = create_engine(PG_URL, future=True, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(sql))
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def database_url() -> Iterator[str]:
+    if not PG_URL:
+        pytest.skip("PostgreSQL part skipped: TEST_DATABASE_URL is not set")
+    name = f"dh_workers_{uuid.uuid4().hex[:8]}"
+    _admin_execute(f"CREATE DATABASE {name}")
+    yield str(make_url(PG_URL).set(database=name))
+    _admin_execute(
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    )
+    _admin_execute(f"DROP DATABASE IF EXISTS {name}")
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> str:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"Redis part skipped: nothing answers at {REDIS_URL}")
+    client.flushdb()
+    return REDIS_URL
+
+
+@pytest.fixture(scope="module")
+def workers(
+    trained_model: Path, database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[Worker]]:
+    tmp = tmp_path_factory.mktemp("workers")
+    env = worker_env(database_url, redis_url, tmp / "data", KEY)
+    done = subprocess.run([str(Path(sys.executable).parent / "donghanh"), "migrate"], env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    pool = [Worker(env, trained_model, tmp), Worker(env, trained_model, tmp)]
+    for worker in pool:
+        worker.start()
+    try:
+        for worker in pool:
+            worker.wait_healthy()
+        yield pool
+    finally:
+        for worker in pool:
+            worker.stop()
+
+
+def person(sender: str) -> str:
+    return Pseudonymizer(KEY.encode()).pseudonym("web", sender)
+
+
+def events_of(database_url: str, sender: str) -> list[dict[str, Any]]:
+    engine = create_engine(database_url, future=True)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT type_name, action_name, data FROM events WHERE sender_id = :s ORDER BY id"
+            ),
+            {"s": person(sender)},
+        ).all()
+    engine.dispose()
+    import json
+
+    return [{"type": r[0], "action": r[1], **json.loads(r[2])} for r in rows]
+
+
+def assert_turns_whole(events: list[dict[str, Any]]) -> list[str]:
+    """Each user message is followed by the bot's whole turn (to action_listen) before the next."""
+    ids = []
+    for i, event in enumerate(events):
+        if event["type"] != "user":
+            continue
+        ids.append(event.get("message_id"))
+        later = events[i + 1 :]
+        nxt = next((j for j, e in enumerate(later) if e["type"] == "user"), len(later))
+        turn = later[:nxt]
+        listens = [e for e in turn if e["type"] == "action" and e["action"] == "action_listen"]
+        assert listens, f"turn of {event.get('text')!r} never finished"
+    return ids
+
+
+async def test_one_persons_messages_are_never_handled_by_two_workers_at_once(
+    workers: list[Worker], database_url: str
+) -> None:
+    """Each person sends three messages at once, to alternating workers."""
+    texts = ["chào bạn", "con tôi bị lừa nạp thẻ game", "cảm ơn nhé"]
+    people = [f"lock-{uuid.uuid4().hex[:8]}" for _ in range(8)]
+    async with httpx.AsyncClient(timeout=60) as client:
+        jobs = [
+            send(client, [workers[i % 2], workers[(i + 1) % 2]], sender, text_)
+            for sender in people
+            for i, text_ in enumerate(texts)
+        ]
+        outcomes = await asyncio.gather(*jobs)
+    assert all(o.replies for o in outcomes), [o.statuses for o in outcomes if not o.replies]
+    for sender in people:
+        ids = assert_turns_whole(events_of(database_url, sender))
+        assert len(ids) == len(texts) and len(set(ids)) == len(texts)
+
+
+async def test_a_worker_killed_mid_run_loses_nothing_and_answers_nothing_twice(
+    workers: list[Worker], database_url: str
+) -> None:
+    from bot.storage.tracker import tracker_store_for
+
+    paused = [f"paused-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    async with httpx.AsyncClient(timeout=60) as client:
+        for sender in paused:
+            assert (await send(client, workers, sender, "tôi muốn gặp tư vấn viên")).replies
+    store = tracker_store_for(database_url)
+    from rasa.shared.core.events import ConversationPaused
+
+    for sender in paused:  # a counsellor holds these conversations
+        tracker = await store.get_or_create_tracker(person(sender))
+        tracker.update(ConversationPaused())
+        await store.save(tracker)
+
+    people = [f"urgent-{uuid.uuid4().hex[:8]}" for _ in range(40)]
+    answered: list[Outcome] = []
+
+    async def conversation(client: httpx.AsyncClient, sender: str) -> list[Outcome]:
+        first = await send(client, workers, sender, URGENT)
+        answered.append(first)
+        second = await send(client, workers, sender, "có")
+        answered.append(second)
+        return [first, second]
+
+    async def killer() -> None:
+        while len(answered) < len(people) // 2:  # kill in the middle of the load
+            await asyncio.sleep(0.01)
+        workers[0].kill()
+        workers[0].start()
+        await asyncio.to_thread(workers[0].wait_healthy)
+
+    async with httpx.AsyncClient(timeout=60) as client:
+        results = await asyncio.gather(
+            killer(),
+            *(conversation(client, s) for s in people),
+            *(send(client, workers, s, "cô ơi con tôi vẫn chưa về") for s in paused),
+        )
+    conversations: list[list[Outcome]] = results[1 : 1 + len(people)]
+    paused_outcomes: list[Outcome] = results[1 + len(people) :]
+
+    assert workers[0].starts >= 2 and workers[0].alive()
+    retried = [o for c in conversations for o in c if o.attempts > 1]
+    assert retried, "the kill hit no request in flight: the test proved nothing"
+    for outcomes in conversations:  # every message answered, 111 first for the urgent one
+        assert all(o.replies for o in outcomes), [o.statuses for o in outcomes]
+        assert "111" in outcomes[0].replies[0]["text"]
+    for sender in people:  # each message handled exactly once
+        ids = assert_turns_whole(events_of(database_url, sender))
+        assert len(ids) == 2 and len(set(ids)) == 2, ids
+    engine = create_engine(database_url, future=True)
+    with engine.connect() as connection:
+        query = "SELECT person_id, count(*) FROM escalations GROUP BY person_id"
+        counts = dict(connection.execute(text(query)).all())
+    engine.dispose()
+    for sender in people:  # no escalation lost, none doubled
+        assert counts.get(person(sender)) == 1, sender
+    for outcome in paused_outcomes:  # the bot stays quiet while a counsellor holds them
+        assert outcome.replies == [] and 200 in outcome.statuses
+    for sender in paused:
+        tracker = await store.retrieve(person(sender))
+        assert tracker is not None and tracker.is_paused()
+
+
+@pytest.mark.skipif(
+    shutil.which("pg_ctlcluster") is None or os.geteuid() != 0,
+    reason="needs root and pg_ctlcluster to restart the local PostgreSQL",
+)
+async def test_a_database_restart_fails_requests_cleanly_and_the_workers_recover(
+    workers: list[Worker],
+) -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    statuses: list[int] = []
+    async with httpx.AsyncClient(timeout=30) as client:
+
+        async def ask(i: int) -> None:
+            body = {"sender": f"db-{i}", "message": "chào bạn", "message_id": uuid.uuid4().hex}
+            try:
+                response = await client.post(
+                    f"{workers[i % 2].url}/webhooks/rest/webhook", json=body
+                )
+                statuses.append(response.status_code)
+            except httpx.HTTPError:
+                statuses.append(-1)
+
+        pg_ctl = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
+        stop = subprocess.run([*pg_ctl, "stop"], capture_output=True, timeout=60)
+        assert stop.returncode == 0, stop.stderr
+        try:
+            await asyncio.gather(*(ask(i) for i in range(6)))
+        finally:
+            start = subprocess.run([*pg_ctl, "start"], capture_output=True, timeout=60)
+        assert start.returncode == 0, start.stderr
+        assert statuses and set(statuses) == {503}, statuses  # failed cleanly, no crash, no 500
+        assert all(w.alive() for w in workers)
+        recovered: list[int] = []
+        for _ in range(40):
+            statuses.clear()
+            await asyncio.gather(*(ask(i) for i in range(2)))
+            recovered = list(statuses)
+            if recovered == [200, 200]:
+                break
+            await asyncio.sleep(0.5)
+        assert recovered == [200, 200], recovered
