@@ -22,50 +22,9 @@ from bot.messages import IncomingMessage, OutgoingMessage
 from bot.pseudonym import Pseudonymizer
 from bot.settings import Settings
 from bot.storage.store import Store
+from tests.helpers.fakes import Clock, EchoAgent, RecordingSender
 
 T0 = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)  # 10:00 in Hà Nội
-
-
-class FakeAgent:
-    """Stores every message; answers "echo" unless the conversation is paused (like Rasa)."""
-
-    def __init__(self) -> None:
-        from rasa.core.lock_store import InMemoryLockStore
-        from rasa.core.tracker_store import InMemoryTrackerStore
-        from rasa.shared.core.domain import Domain
-
-        self.tracker_store = InMemoryTrackerStore(Domain.empty())
-        self.lock_store = InMemoryLockStore()
-        self.processor = self  # the core takes the lock, then calls processor.handle_message
-
-    async def handle_message(self, message: Any) -> None:
-        from rasa.shared.core.events import BotUttered, UserUttered
-
-        tracker = await self.tracker_store.get_or_create_tracker(message.sender_id)
-        intent = {"name": "ask_scam", "confidence": 1.0}
-        tracker.update(UserUttered(message.text, intent, message_id=message.message_id))
-        if not tracker.is_paused():
-            tracker.update(BotUttered("echo"))
-            await message.output_channel.send_text_message(message.sender_id, "echo")
-        await self.tracker_store.save(tracker)
-
-
-class RecordingSender:
-    name = "telegram"
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    async def send(self, address: str, messages: list[OutgoingMessage]) -> None:
-        self.sent.extend((address, m.text) for m in messages)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -75,7 +34,7 @@ def content() -> Content:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture
@@ -107,8 +66,8 @@ def sender() -> RecordingSender:
 @pytest.fixture
 def wired(
     store: Store, content: Content, settings: Settings, clock: Clock, sender: RecordingSender
-) -> tuple[FakeAgent, Core, Handoff]:
-    agent = FakeAgent()
+) -> tuple[EchoAgent, Core, Handoff]:
+    agent = EchoAgent()
     core, handoff = build(agent, store, content, settings, clock, sender)
     return agent, core, handoff
 
@@ -132,7 +91,7 @@ def open_case(
 
 
 async def test_claim_pause_relay_hand_back(
-    wired: tuple[FakeAgent, Core, Handoff], store: Store, content: Content, sender: RecordingSender
+    wired: tuple[EchoAgent, Core, Handoff], store: Store, content: Content, sender: RecordingSender
 ) -> None:
     agent, core, handoff = wired
     assert await say(core, "cứu em") == ["echo"]
@@ -175,7 +134,7 @@ async def test_claim_pause_relay_hand_back(
 
 
 async def test_resolve_resumes_the_bot(
-    wired: tuple[FakeAgent, Core, Handoff], store: Store
+    wired: tuple[EchoAgent, Core, Handoff], store: Store
 ) -> None:
     _, core, handoff = wired
     await say(core, "xin chào")
@@ -192,7 +151,7 @@ async def test_resolve_resumes_the_bot(
 
 
 async def test_a_channel_that_cannot_push_is_not_an_error(
-    wired: tuple[FakeAgent, Core, Handoff], store: Store
+    wired: tuple[EchoAgent, Core, Handoff], store: Store
 ) -> None:
     _, core, handoff = wired
     await say(core, "chào", platform_id="browser-1", channel="web")
@@ -204,7 +163,7 @@ async def test_a_channel_that_cannot_push_is_not_an_error(
 
 
 async def test_a_failing_channel_is_reported(
-    wired: tuple[FakeAgent, Core, Handoff], store: Store, sender: RecordingSender
+    wired: tuple[EchoAgent, Core, Handoff], store: Store, sender: RecordingSender
 ) -> None:
     _, core, handoff = wired
     await say(core, "chào")
@@ -219,7 +178,7 @@ async def test_a_failing_channel_is_reported(
 
 
 async def test_timeout_is_told_once(
-    wired: tuple[FakeAgent, Core, Handoff],
+    wired: tuple[EchoAgent, Core, Handoff],
     store: Store,
     clock: Clock,
     sender: RecordingSender,
@@ -246,7 +205,7 @@ async def test_no_timeout_message_for_a_case_opened_while_closed(
     store: Store, content: Content, settings: Settings, clock: Clock, sender: RecordingSender
 ) -> None:
     closed = replace(settings, console=replace(settings.console, opening_hours="08:00-17:00"))
-    agent = FakeAgent()
+    agent = EchoAgent()
     core, handoff = build(agent, store, content, closed, clock, sender)
     clock.now = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)  # 22:00 in Hà Nội
     await say(core, "chào")
@@ -258,7 +217,7 @@ async def test_no_timeout_message_for_a_case_opened_while_closed(
 
 
 async def test_background_task_starts_and_stops(
-    wired: tuple[FakeAgent, Core, Handoff], store: Store, clock: Clock, sender: RecordingSender
+    wired: tuple[EchoAgent, Core, Handoff], store: Store, clock: Clock, sender: RecordingSender
 ) -> None:
     _, core, handoff = wired
     handoff.interval_seconds = 0.01
@@ -280,7 +239,7 @@ async def test_state_survives_a_restart(
 ) -> None:
     """A new process: a new Store on the same database, the same tracker store, a new Handoff."""
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    agent = FakeAgent()
+    agent = EchoAgent()
     core, handoff = build(agent, Store.open(url), content, settings, clock)
     await say(core, "chào")
     person = core.person_id("telegram", "42")
@@ -296,7 +255,7 @@ async def test_state_survives_a_restart(
 
 
 async def test_on_message_restores_a_pause_lost_with_a_new_session(
-    wired: tuple[FakeAgent, Core, Handoff], store: Store
+    wired: tuple[EchoAgent, Core, Handoff], store: Store
 ) -> None:
     from rasa.shared.core.events import SessionStarted
 
@@ -341,7 +300,7 @@ def test_malformed_opening_hours_fail_fast(
         parse_opening_hours(bad)
     broken = replace(settings, console=replace(settings.console, opening_hours=bad))
     with pytest.raises(ValueError):
-        Handoff(FakeAgent(), store, None, content, broken)
+        Handoff(EchoAgent(), store, None, content, broken)
 
 
 @pytest.mark.model

@@ -7,7 +7,6 @@ import re
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, AsyncIterator
 
 import httpx
@@ -20,60 +19,15 @@ from bot.console.security import hash_password
 from bot.content import load_content
 from bot.core import Core
 from bot.handoff import Handoff
-from bot.messages import IncomingMessage, OutgoingMessage
+from bot.messages import IncomingMessage
 from bot.pseudonym import Pseudonymizer
 from bot.settings import Settings
 from bot.storage.store import Store
+from tests.helpers.fakes import Clock, EchoAgent, RecordingSender
 
 PASSWORD = "correct horse battery"
 ACCOUNTS = {"lan": "counsellor", "minh": "counsellor", "sup": "supervisor", "root": "admin"}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class FakeAgent:
-    """Stores every message; answers "echo" unless the conversation is paused (like Rasa)."""
-
-    def __init__(self) -> None:
-        from rasa.core.lock_store import InMemoryLockStore
-        from rasa.core.tracker_store import InMemoryTrackerStore
-        from rasa.shared.core.domain import Domain
-
-        self.tracker_store = InMemoryTrackerStore(Domain.empty())
-        self.lock_store = InMemoryLockStore()
-        # The core holds the person's lock and calls the processor, which takes no lock itself.
-        self.processor = SimpleNamespace(handle_message=self._turn)
-
-    async def handle_message(self, message: Any) -> None:
-        async with self.lock_store.lock(message.sender_id):
-            await self._turn(message)
-
-    async def _turn(self, message: Any) -> None:
-        from rasa.shared.core.events import BotUttered, UserUttered
-
-        tracker = await self.tracker_store.get_or_create_tracker(message.sender_id)
-        tracker.update(UserUttered(message.text, {"name": "ask_scam", "confidence": 1.0}))
-        if not tracker.is_paused():
-            tracker.update(BotUttered("echo"))
-            await message.output_channel.send_text_message(message.sender_id, "echo")
-        await self.tracker_store.save(tracker)
-
-
-class RecordingSender:
-    name = "telegram"
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    async def send(self, address: str, messages: list[OutgoingMessage]) -> None:
-        self.sent.extend((address, m.text) for m in messages)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class World:
@@ -135,12 +89,12 @@ def console_settings(settings: Settings, tmp_path: Path, **console: Any) -> Sett
 
 def make_world(settings: Settings, tmp_path: Path, **console: Any) -> World:
     configured = console_settings(settings, tmp_path, **console)
-    clock = Clock()
+    clock = Clock(datetime.now(timezone.utc))
     store = Store.open(f"sqlite:///{tmp_path / 'console.db'}")
     store.clock = clock
     for name, role in ACCOUNTS.items():
         store.add_operator(name, password_hash(), role)
-    agent = FakeAgent()
+    agent = EchoAgent()
     content = load_content()
     core = Core(
         agent, store, Pseudonymizer(b"k" * 32), content, max_chars=configured.max_message_chars

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.storage.api import PRIORITIES, EscalationRef, TurnRecord
@@ -56,3 +57,50 @@ class MemoryStore:
             if case["person_id"] == person_id:
                 case["person_id"], case["context"] = None, {}
         return gone
+
+
+class Clock:
+    """A clock the test sets: `clock.now = ...`; calling it returns the time."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class EchoAgent:
+    """A Rasa agent stand-in: stores every message; answers "echo" unless the conversation is
+    paused (as Rasa does). The core holds the person's lock and calls `processor.handle_message`."""
+
+    def __init__(self) -> None:
+        from rasa.core.lock_store import InMemoryLockStore
+        from rasa.core.tracker_store import InMemoryTrackerStore
+        from rasa.shared.core.domain import Domain
+
+        self.tracker_store = InMemoryTrackerStore(Domain.empty())
+        self.lock_store = InMemoryLockStore()
+        self.processor = self
+
+    async def handle_message(self, message: Any) -> None:
+        from rasa.shared.core.events import BotUttered, UserUttered
+
+        tracker = await self.tracker_store.get_or_create_tracker(message.sender_id)
+        intent = {"name": "ask_scam", "confidence": 1.0}
+        tracker.update(UserUttered(message.text, intent, message_id=message.message_id))
+        if not tracker.is_paused():
+            tracker.update(BotUttered("echo"))
+            await message.output_channel.send_text_message(message.sender_id, "echo")
+        await self.tracker_store.save(tracker)
+
+
+class RecordingSender:
+    """A push channel that records (address, text) instead of sending."""
+
+    name = "telegram"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, address: str, messages: list[Any]) -> None:
+        self.sent.extend((address, m.text) for m in messages)

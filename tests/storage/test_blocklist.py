@@ -3,60 +3,17 @@
 from __future__ import annotations
 
 import os
-import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from bot.limits import Blocklist
 from bot.storage.store import Store
+from tests.helpers.fakes import Clock
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 PERSON = "telegram-0123456789abcdef01234567"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'blocks.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("PostgreSQL part skipped: TEST_DATABASE_URL is not set")
-    admin = create_engine(PG_URL, future=True)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as c:
-            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(database_url: str, clock: Clock) -> Iterator[Store]:
-    opened = Store.open(database_url)
-    opened.clock = clock
-    yield opened
-    opened.engine.dispose()
 
 
 def test_store_is_a_blocklist(store: Store) -> None:

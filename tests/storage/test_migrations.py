@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import os
-import uuid
-from pathlib import Path
-from typing import Iterator
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
@@ -18,25 +14,6 @@ from bot.storage.store import make_engine, migrate
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 OURS = set(Base.metadata.tables)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'm.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("PostgreSQL part skipped: TEST_DATABASE_URL is not set")
-    admin = create_engine(PG_URL, future=True)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as c:
-            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def rasa_events_table(url: str) -> None:

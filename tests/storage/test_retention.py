@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
 from bot.privacy_commands import add_commands
 from bot.settings import Settings
@@ -20,6 +18,7 @@ from bot.storage.models import Conversation, ConversationTopic, Escalation, Pers
 from bot.storage.retention import ACTIONS, purge
 from bot.storage.store import Store, make_engine, migrate
 from bot.storage.tracker import tracker_store_for
+from tests.helpers.fakes import Clock
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -30,44 +29,9 @@ def ago(days: float) -> datetime:
     return NOW - timedelta(days=days)
 
 
-class Clock:
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'retention.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("PostgreSQL part skipped: TEST_DATABASE_URL is not set")
-    admin = create_engine(PG_URL, future=True)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as c:
-            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(database_url: str, clock: Clock) -> Iterator[Store]:
-    opened = Store.open(database_url)
-    opened.clock = clock
-    yield opened
-    opened.engine.dispose()
+    return Clock(NOW)
 
 
 @pytest.fixture

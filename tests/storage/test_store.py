@@ -4,66 +4,19 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select
 
 from bot.storage.api import PRIORITIES, StoreAPI, TurnRecord
 from bot.storage.models import CaseNote, Conversation, ConversationTopic, Escalation, Person
 from bot.storage.store import Store, StoreError
+from tests.helpers.fakes import Clock
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def pg_schema_url(base: str) -> Iterator[str]:
-    """A fresh PostgreSQL schema for one test, dropped afterwards."""
-    admin = create_engine(base, future=True)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as c:
-            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "postgresql":
-        if not PG_URL:
-            pytest.skip("PostgreSQL part skipped: TEST_DATABASE_URL is not set")
-        yield from pg_schema_url(PG_URL)
-        return
-    yield f"sqlite:///{tmp_path / 'db' / 'donghanh.db'}"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(database_url: str, clock: Clock) -> Iterator[Store]:
-    opened = Store.open(database_url)
-    opened.clock = clock
-    yield opened
-    opened.engine.dispose()
 
 
 def turn(person: str, at: datetime, intent: str | None = "ask_scam", **kw: object) -> TurnRecord:
