@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import always_buttons, audience_of, button, send, text_of
+from actions.common import always_buttons, audience_of, button, send, text_of, yes_no
 from bot.content import Content
 from bot.nlu.textnorm import fold
 from bot.runtime import services
@@ -144,7 +144,6 @@ def ask_deletion(
     dispatcher: CollectingDispatcher, content: Content, audience: str | None
 ) -> list[EventType]:
     """Explain what is kept and ask to confirm deletion."""
-    buttons = [button(content.button("delete_yes"), "/affirm"),
-               button(content.button("delete_no"), "/deny")]  # fmt: skip
+    buttons = yes_no(content, "delete_yes", "delete_no")
     send(dispatcher, content.say("delete_confirm", audience), buttons)
     return [SlotSet("pending", "delete")]

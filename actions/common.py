@@ -76,6 +76,11 @@ def button(title: str, payload: str) -> dict[str, str]:
     return {"title": title, "payload": payload}
 
 
+def yes_no(content: Content, yes_key: str, no_key: str) -> list[dict[str, str]]:
+    """Two buttons answering the question just asked: `/affirm` and `/deny` (actions/yes_no.py)."""
+    return [button(content.button(yes_key), "/affirm"), button(content.button(no_key), "/deny")]
+
+
 def always_buttons(content: Content, intent: str, audience: str | None) -> list[dict[str, str]]:
     """A person and the other voice, one step away from every answer."""
     other = "child" if voice(audience) == "parent" else "parent"

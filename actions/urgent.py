@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import audience_of, button, open_case, send, text_of
+from actions.common import audience_of, open_case, send, text_of, yes_no
 from bot.content import Content
 from bot.runtime import services
 
@@ -22,8 +22,7 @@ def offer(
     dispatcher: CollectingDispatcher, content: Content, intent: str, audience: str | None
 ) -> None:
     """Ask whether they want a counsellor, with yes/no buttons."""
-    buttons = [button(content.button("yes"), "/affirm"), button(content.button("no"), "/deny")]
-    send(dispatcher, content.protocol(intent, "offer", audience), buttons)
+    send(dispatcher, content.protocol(intent, "offer", audience), yes_no(content, "yes", "no"))
 
 
 class ActionUrgent(Action):
@@ -66,8 +65,7 @@ class ActionSelfHarm(Action):
         """Run the protocol for the latest message."""
         content = services().content
         audience = audience_of(tracker)
-        buttons = [button(content.button("safe_yes"), "/affirm"),
-                   button(content.button("safe_no"), "/deny")]  # fmt: skip
+        buttons = yes_no(content, "safe_yes", "safe_no")
         send(dispatcher, content.protocol("self_harm", "first", audience), buttons)
         saved = open_case(tracker, "self_harm", "self_harm", "self_harm", audience)
         events: list[EventType] = [

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, AsyncIterator
 
 import pytest
+import pytest_asyncio
 
 from bot import runtime
 from bot.content import load_content
 from bot.core import Core
 from bot.pseudonym import Pseudonymizer
 from bot.settings import Settings
+from tests.helpers.fake_zalo import FakeZalo
 from tests.helpers.fakes import MemoryStore
 
 
@@ -28,3 +30,12 @@ def real_core(agent: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(runtime, "_current", services)
     key = Pseudonymizer(os.urandom(32))
     return Core(agent, store, key, content, max_chars=settings.max_message_chars)
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def fake() -> AsyncIterator[FakeZalo]:
+    """A local fake of Zalo's Open API and OAuth servers."""
+    server = FakeZalo()
+    await server.start()
+    yield server
+    await server.stop()

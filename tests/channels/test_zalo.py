@@ -84,14 +84,6 @@ def test_recent_ids_forget_after_ttl_and_capacity() -> None:
     assert recent.add("a", 23)  # pushed out by capacity
 
 
-@pytest_asyncio.fixture(loop_scope="function")
-async def fake() -> AsyncIterator[FakeZalo]:
-    server = FakeZalo()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 @pytest.fixture
 def core() -> FakeCore:
     return FakeCore()

@@ -2,10 +2,8 @@ import asyncio
 import json
 import stat
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
-import pytest_asyncio
 
 from bot.channels.zalo_client import (
     MAX_BUTTONS,
@@ -35,14 +33,6 @@ def zalo_env(url: str, data_dir: Path, refresh_token: str = FIRST_REFRESH_TOKEN)
 
 def zalo_settings(url: str, data_dir: Path, **kw: str) -> ZaloSettings:
     return Settings.from_env(zalo_env(url, data_dir, **kw)).zalo
-
-
-@pytest_asyncio.fixture(loop_scope="function")
-async def fake() -> AsyncIterator[FakeZalo]:
-    server = FakeZalo()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 class Clock:
