@@ -36,10 +36,20 @@ def pipelines(root: Path) -> list[Pipeline]:
 
 
 def model_stem(root: Path, pipeline: Pipeline) -> str:
-    """`<name>-<hash>`: the hash covers the data, our NLU code and this pipeline's config."""
-    from bot.model import training_fingerprint
+    """`<name>-<hash>`: the hash covers what shapes this pipeline's model.
 
-    digest = hashlib.sha256(training_fingerprint(root).encode())
+    Ours: everything `bot.model.training_fingerprint` covers (our config and NLU code included).
+    Rasa's default: Rasa's version, the domain, the training data and its own config only.
+    """
+    from bot.model import TRAINING_INPUTS, fingerprint, training_fingerprint
+
+    if pipeline.name == "ours":
+        base = training_fingerprint(root)
+    else:
+        base = fingerprint(
+            root, [p for p in TRAINING_INPUTS if p.startswith(("domain", "nlu_data"))]
+        )
+    digest = hashlib.sha256(base.encode())
     digest.update(pipeline.config.read_bytes())
     return f"{pipeline.name}-{digest.hexdigest()[:12]}"
 

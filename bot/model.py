@@ -28,8 +28,13 @@ def training_fingerprint(root: Path) -> str:
 
     A model whose file name carries this hash is up to date; anything else is retrained.
     """
+    return fingerprint(root, TRAINING_INPUTS)
+
+
+def fingerprint(root: Path, patterns: tuple[str, ...] | list[str]) -> str:
+    """A hash of Rasa's version and the files matching `patterns` under `root`."""
     digest = hashlib.sha256(rasa.__version__.encode())
-    for pattern in TRAINING_INPUTS:
+    for pattern in patterns:
         for path in sorted(root.glob(pattern)):
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())
@@ -102,15 +107,18 @@ def train(
 def load_agent(model_path: Path, tracker_store=None, lock_store=None):  # type: ignore[no-untyped-def]
     """Load a trained model into a Rasa `Agent` (takes a few seconds: TensorFlow imports).
 
-    Custom actions run in this process (`bot.actions_endpoint`).
+    Custom actions run in this process (`bot.actions_endpoint`); the model's graph runs without
+    dask (`bot.graph_runner`).
     """
     from rasa.core.agent import Agent
 
     from bot.actions_endpoint import InProcessActionEndpoint
+    from bot.graph_runner import use_sequential_runner
 
     agent = Agent.load(str(model_path), tracker_store=tracker_store, lock_store=lock_store,
                        action_endpoint=InProcessActionEndpoint("actions"))  # fmt: skip
     _fail_loudly(agent.tracker_store)
+    use_sequential_runner(agent.processor)
     return agent
 
 
