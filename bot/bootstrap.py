@@ -14,6 +14,7 @@ from bot.limits import rate_limiter_for
 from bot.pseudonym import Pseudonymizer, load_key
 from bot.settings import Settings
 from bot.storage.api import StoreAPI
+from bot.storage.blocklist import BlocklistSnapshot
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,9 @@ def build(
     store = store if store is not None else open_store(settings)
     content = content or load_content()
     key = load_key(settings.secret_key, settings.data_dir, production=settings.production)
+    blocklist = BlocklistSnapshot(store) if isinstance(store, Store) else None
     core = Core(agent, store, Pseudonymizer(key), content, max_chars=settings.max_message_chars,
-                rate_limiter=rate_limiter_for(settings))  # fmt: skip
+                rate_limiter=rate_limiter_for(settings), blocklist=blocklist)  # fmt: skip
     handoff = None
     if isinstance(store, Store):
         from bot.handoff import Handoff

@@ -19,7 +19,7 @@ from bot.nlu.triage import URGENT_INTENTS
 from bot.parser import InvalidMessage, check_text
 from bot.pseudonym import Pseudonymizer
 from bot.storage.api import StoreAPI, TurnRecord
-from bot.storage.tracker import forget_tracker
+from bot.storage.tracker import forget_tracker, turn
 
 log = logging.getLogger(__name__)
 
@@ -102,16 +102,16 @@ class Core:
         refused = await self._refusal(person, text)
         if refused is not None:
             return refused
-        self.store.touch_person(person, message.channel, self._seal(message))
         if is_safe_word(text):  # while a counsellor holds the conversation, Rasa stays silent
             tracker = await self.agent.tracker_store.retrieve(person)
             if tracker is not None and tracker.is_paused():
                 await self._run(person, text, message)  # keep it in the transcript
                 return [OutgoingMessage(self.content.help_card(tracker.get_slot("audience")))]
-        replies = await self._run(person, ALIASES.get(text.lower(), text), message)
-        if replies is None:  # a retry of a message already handled
+        done = await self._run(person, ALIASES.get(text.lower(), text), message)
+        if done is None:  # a retry of a message already handled
             return [] if message.channel in self.senders else await self._replay(person, message)
-        await self._after_turn(person, message)
+        replies, tracker = done
+        await self._after_turn(person, message, tracker)
         for listener in self.listeners:
             await listener(person)
         return replies
@@ -145,11 +145,13 @@ class Core:
 
     async def _run(
         self, person: str, text: str, message: IncomingMessage
-    ) -> list[OutgoingMessage] | None:
-        """Run the agent under the person's lock; None when this message id was handled before.
+    ) -> tuple[list[OutgoingMessage], Any] | None:
+        """Run the agent under the person's lock: the replies and the tracker as saved.
 
-        The check and the turn happen under the same lock (shared through Redis by every worker),
-        so a platform's retry, or a client's after a worker died, is never answered twice.
+        None when this message id was handled before. The check and the turn happen under the
+        same lock (shared through Redis by every worker), so a platform's retry, or a client's
+        after a worker died, is never answered twice. Inside the turn the tracker store reads
+        the person's tracker once (`bot.storage.tracker.turn`).
         """
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
@@ -158,10 +160,14 @@ class Core:
         user_message = UserMessage(text, output, sender_id=person, input_channel=message.channel,
                                    metadata=metadata, message_id=message.message_id)  # fmt: skip
         async with self.agent.lock_store.lock(person, wait_time_in_seconds=LOCK_POLL_SECONDS):
-            if await self._seen(person, message.message_id):
-                return None
-            await self.agent.processor.handle_message(user_message)
-        return [OutgoingMessage.from_rasa(m) for m in output.messages]
+            with turn(person) as current:
+                if await self._seen(person, message.message_id):
+                    return None
+                await self.agent.processor.handle_message(user_message)
+        tracker = current.tracker if current.loaded else None
+        if tracker is None:  # a tracker store that does not keep turns
+            tracker = await self.agent.tracker_store.retrieve(person)
+        return [OutgoingMessage.from_rasa(m) for m in output.messages], tracker
 
     async def _seen(self, person: str, message_id: str) -> bool:
         tracker = await self.agent.tracker_store.retrieve(person)
@@ -184,8 +190,7 @@ class Core:
                 replies.append(OutgoingMessage.from_rasa(data))
         return replies
 
-    async def _after_turn(self, person: str, message: IncomingMessage) -> None:
-        tracker = await self.agent.tracker_store.retrieve(person)
+    async def _after_turn(self, person: str, message: IncomingMessage, tracker: Any) -> None:
         if tracker is None:
             return
         if tracker.get_slot(FORGET_SLOT):
@@ -202,6 +207,7 @@ class Core:
             audience=tracker.get_slot("audience"), urgent=bool(safety.get("urgent")),
             at=self.clock(), campaign=message.metadata.get("campaign"),
             extra={"province": message.metadata.get("province")},
+            sealed_address=self._seal(message),
         ))  # fmt: skip
 
     def _seal(self, message: IncomingMessage) -> str | None:

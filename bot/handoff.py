@@ -23,12 +23,14 @@ from bot.content import Content
 from bot.messages import OutgoingMessage
 from bot.settings import ConsoleSettings, Settings
 from bot.storage.models import utcnow
+from bot.storage.snapshot import Snapshot
 from bot.storage.store import CaseView, Store
 
 log = logging.getLogger(__name__)
 
 SYSTEM = "system"  # the audit log's name for what the handoff does by itself
 TRANSCRIPT_LIMIT = 300
+HELD_TTL_SECONDS = 1.0
 
 
 class HandoffError(Exception):
@@ -115,6 +117,8 @@ class Handoff:
         parse_opening_hours(settings.console.opening_hours)
         self.agent = agent
         self.store = store
+        # who is held, for the check after every message (claims by other workers: within 1 s)
+        self.held = Snapshot(store.held_people, ttl=HELD_TTL_SECONDS, version=lambda: store.changes)
         self.core = core
         self.content = content
         self.settings = settings
@@ -175,8 +179,10 @@ class Handoff:
 
     async def on_message(self, person_id: str) -> None:
         """Core listener: a new Rasa session clears the pause; restore it while a case is held."""
-        held = [c for c in self.store.queue() if c.person_id == person_id and c.claimed_by]
-        if held and held[0].handed_back_at is None and not await self.is_paused(person_id):
+        if person_id not in self.held.get():
+            return
+        held = self.store.held_case(person_id)
+        if held is not None and held.handed_back_at is None and not await self.is_paused(person_id):
             await self._write(person_id, paused=True)
 
     # Timeouts -----------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ class TurnRecord:
     at: datetime
     campaign: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    sealed_address: str | None = None  # where to push counsellor replies (push channels only)
 
 
 class StoreAPI(Protocol):
@@ -48,7 +49,10 @@ class StoreAPI(Protocol):
         """(channel, sealed address) of a person, or None."""
 
     def record_turn(self, turn: TurnRecord) -> None:
-        """Count one message towards the person's current conversation (new after 60 min idle)."""
+        """Count one message towards the person's current conversation (new after 60 min idle).
+
+        Also touches the person, as `touch_person` does, in the same transaction.
+        """
 
     def open_escalation(
         self, *, person_id: str, channel: str, priority: str, reason: str, context: dict[str, Any]

@@ -36,6 +36,7 @@ class BlocklistMixin:
 
     engine: Engine
     clock: Callable[[], datetime]
+    changes: int  # moved by every write that changes who is blocked or held (`Snapshot`)
 
     def block(self, person_id: str, by: str, *, days: int, reason: str = "") -> Block:
         """Block `person_id` for `days` days from now (replacing an earlier block)."""
@@ -47,6 +48,7 @@ class BlocklistMixin:
             row.blocked_by, row.reason = by[:64], reason[:200]
             row.blocked_at, row.expires_at = now, now + timedelta(days=days)
             s.add(row)
+        self.changes += 1
         return Block(person_id, by[:64], reason[:200], now, now + timedelta(days=days))
 
     def unblock(self, person_id: str) -> bool:
@@ -57,7 +59,19 @@ class BlocklistMixin:
                     BlockedPerson.person_id == person_id, BlockedPerson.expires_at > self.clock()
                 )
             )
-            return bool(result.rowcount)
+            lifted = bool(result.rowcount)
+        self.changes += 1
+        return lifted
+
+    def blocked_people(self) -> dict[str, datetime]:
+        """Everyone blocked now, with when their block ends (`BlocklistSnapshot`)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(BlockedPerson.person_id, BlockedPerson.expires_at).where(
+                    BlockedPerson.expires_at > self.clock()
+                )
+            )
+            return {person_id: expires_at for person_id, expires_at in rows}
 
     def block_of(self, person_id: str) -> Block | None:
         """The block in force for `person_id`, or None."""
@@ -74,3 +88,26 @@ class BlocklistMixin:
     def is_blocked(self, person_id: str) -> bool:
         """Whether `person_id` is blocked now (`bot.limits.Blocklist`)."""
         return self.block_of(person_id) is not None
+
+
+class BlocklistSnapshot:
+    """`bot.limits.Blocklist` from a snapshot of everyone blocked, read every `ttl` seconds.
+
+    A block or unblock made through this process's store is seen at once; one made by another
+    worker within `ttl` seconds. A block's end is exact (the snapshot keeps when each ends).
+    """
+
+    def __init__(self, store: BlocklistMixin, *, ttl: float = 2.0,
+                 clock: Callable[[], float] | None = None) -> None:  # fmt: skip
+        """Snapshot `store`'s blocklist."""
+        from bot.storage.snapshot import Snapshot
+
+        extra = {"clock": clock} if clock is not None else {}
+        self.store = store
+        self.snapshot = Snapshot(store.blocked_people, ttl=ttl, version=lambda: store.changes,
+                                 **extra)  # fmt: skip
+
+    def is_blocked(self, person_id: str) -> bool:
+        """Whether `person_id` is blocked now."""
+        ends = self.snapshot.get().get(person_id)
+        return ends is not None and ends > self.store.clock()

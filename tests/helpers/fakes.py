@@ -28,6 +28,7 @@ class MemoryStore:
         return (person["channel"], person["address"]) if person and person["address"] else None
 
     def record_turn(self, turn: TurnRecord) -> None:
+        self.touch_person(turn.person_id, turn.channel, turn.sealed_address)
         self.turns.append(turn)
 
     def open_escalation(
