@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import create_engine, delete, event, func, select, update
+from sqlalchemy import create_engine, delete, event, func, insert, select, update
 from sqlalchemy import text as sql_text
-from sqlalchemy.pool import QueuePool
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 from bot.storage.api import PRIORITIES, EscalationRef, TurnRecord
 from bot.storage.blocklist import BlocklistMixin
@@ -232,37 +232,58 @@ class Store(BlocklistMixin):
     def record_turn(self, turn: TurnRecord) -> None:
         """Count one message towards the person's conversation (a new one after 60 min idle).
 
-        The person is touched in the same transaction (last seen, sealed address).
+        The person is touched in the same transaction (last seen, sealed address). One short
+        transaction of plain statements: this runs after every message.
         """
-        with self.session() as s:
-            person = self._person(s, turn.person_id, turn.channel)
-            person.last_seen = self.clock()
+        now = self.clock()
+        with self.engine.begin() as c:
+            touched: dict[str, Any] = {"last_seen": now}
             if turn.sealed_address:
-                person.sealed_address = turn.sealed_address
-            latest = s.execute(
-                select(Conversation)
+                touched["sealed_address"] = turn.sealed_address
+            found = c.execute(update(Person).where(Person.id == turn.person_id).values(**touched))
+            if not found.rowcount:
+                c.execute(insert(Person).values(id=turn.person_id, channel=turn.channel,
+                                                first_seen=now, **touched))  # fmt: skip
+            latest = c.execute(
+                select(Conversation.id, Conversation.last_message_at)
                 .where(Conversation.person_id == turn.person_id)
                 .order_by(Conversation.last_message_at.desc())
                 .limit(1)
-            ).scalar_one_or_none()
+            ).first()
             if latest is None or turn.at - latest.last_message_at > IDLE:
-                latest = Conversation(
-                    person_id=turn.person_id,
-                    channel=turn.channel,
-                    started_at=turn.at,
-                    message_count=0,
-                    urgent=False,
+                created = c.execute(insert(Conversation).values(
+                    person_id=turn.person_id, channel=turn.channel, started_at=turn.at,
+                    last_message_at=turn.at, message_count=1, urgent=turn.urgent,
+                    audience=turn.audience, campaign=_code(turn.campaign),
+                    province=_code(turn.extra.get("province")),
+                ))  # fmt: skip
+                conversation_id = created.inserted_primary_key[0]
+            else:
+                conversation_id = latest.id
+                changes: dict[str, Any] = {
+                    "last_message_at": max(turn.at, latest.last_message_at),
+                    "message_count": Conversation.message_count + 1,
+                }
+                if turn.urgent:
+                    changes["urgent"] = True
+                if turn.audience:
+                    changes["audience"] = turn.audience
+                for name, code in (("campaign", _code(turn.campaign)),
+                                   ("province", _code(turn.extra.get("province")))):  # fmt: skip
+                    if code:  # the first code seen in a conversation stays
+                        changes[name] = func.coalesce(getattr(Conversation, name), code)
+                c.execute(
+                    update(Conversation).where(Conversation.id == latest.id).values(**changes)
                 )
-                s.add(latest)
-            latest.last_message_at = max(turn.at, latest.last_message_at or turn.at)
-            latest.message_count += 1
-            latest.urgent = latest.urgent or turn.urgent
-            latest.audience = turn.audience or latest.audience
-            latest.campaign = latest.campaign or _code(turn.campaign)
-            latest.province = latest.province or _code(turn.extra.get("province"))
-            s.flush()
             if turn.intent and turn.intent not in NOT_TOPICS:
-                self._add_topic(s, latest.id, turn.intent[:64])
+                topic = turn.intent[:64]
+                known = c.execute(select(ConversationTopic.topic).where(
+                    ConversationTopic.conversation_id == conversation_id,
+                    ConversationTopic.topic == topic,
+                )).first()  # fmt: skip
+                if known is None:
+                    c.execute(insert(ConversationTopic).values(conversation_id=conversation_id,
+                                                               topic=topic))  # fmt: skip
 
     def open_escalation(
         self, *, person_id: str, channel: str, priority: str, reason: str, context: dict[str, Any]
@@ -562,11 +583,6 @@ class Store(BlocklistMixin):
             .order_by(Conversation.last_message_at.desc())
             .limit(1)
         ).scalar()
-
-    @staticmethod
-    def _add_topic(s: Session, conversation_id: int, topic: str) -> None:
-        if s.get(ConversationTopic, (conversation_id, topic)) is None:
-            s.add(ConversationTopic(conversation_id=conversation_id, topic=topic))
 
     @staticmethod
     def _held(operator: str) -> list[Any]:

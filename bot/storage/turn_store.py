@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
+from sqlalchemy import insert
 
 from bot.storage.tracker import current_turn
 
@@ -38,17 +39,17 @@ class TurnTrackerStore(SQLTrackerStore):
                 current.tracker, current.stored, current.loaded = tracker, len(tracker.events), True
             return
         await self.stream_events(tracker)
-        new = list(tracker.events)[current.stored :]
-        with self.session_scope() as session:
-            for event in new:
-                session.add(self._row(tracker.sender_id, event))
-            session.commit()
+        rows = [self._row(tracker.sender_id, e) for e in list(tracker.events)[current.stored :]]
+        if rows:
+            with self.engine.begin() as connection:  # one multi-row INSERT, no ORM unit of work
+                connection.execute(insert(self.SQLEvent.__table__), rows)
         current.stored = len(tracker.events)
 
-    def _row(self, sender_id: str, event: Any) -> Any:
+    @staticmethod
+    def _row(sender_id: str, event: Any) -> dict[str, Any]:
         """The database row of one event, exactly as `SQLTrackerStore.save` writes it."""
         data = event.as_dict()
         intent = data.get("parse_data", {}).get("intent", {}).get("name")
-        return self.SQLEvent(sender_id=sender_id, type_name=event.type_name,
-                             timestamp=data.get("timestamp"), intent_name=intent,
-                             action_name=data.get("name"), data=json.dumps(data))  # fmt: skip
+        return {"sender_id": sender_id, "type_name": event.type_name,
+                "timestamp": data.get("timestamp"), "intent_name": intent,
+                "action_name": data.get("name"), "data": json.dumps(data)}  # fmt: skip

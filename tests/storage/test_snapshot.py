@@ -1,4 +1,4 @@
-"""Snapshots of rare state (who is blocked, whose case is held): fresh within ttl, at once locally."""
+"""Snapshots of rare state (who is blocked, whose case is held): local changes at once."""
 
 from __future__ import annotations
 

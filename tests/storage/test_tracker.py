@@ -99,13 +99,26 @@ async def test_a_turn_reads_the_tracker_once_and_saves_only_new_events(database_
         again = await store.retrieve(sender)
         assert again is first and current.stored == 4
         first.update(BotUttered("Chào bạn"))
-        await store.save(first)
+        first.update(BotUttered("Mình có thể giúp gì?"))
+        await store.save(first)  # several new events: one INSERT, in order
         first.update(_tracker(sender, "tạm biệt").events[1])
         await store.save(first)
-    assert current.tracker is first and current.stored == 6
+    assert current.tracker is first and current.stored == 7
     assert len(selects) == 1  # one read; no counting before the saves
     stored = _stored_events(store, sender)
-    assert [e["event"] for e in stored] == ["action", "user", "action", "user", "bot", "user"]
+    assert [e["event"] for e in stored] == [
+        "action",
+        "user",
+        "action",
+        "user",
+        "bot",
+        "bot",
+        "user",
+    ]
+    assert [e["text"] for e in stored if e["event"] == "bot"] == [
+        "Chào bạn",
+        "Mình có thể giúp gì?",
+    ]
     assert [e.get("text") for e in stored if e["event"] == "user"] == ["chào", "cảm ơn", "tạm biệt"]
     reread = await store.retrieve(sender)  # outside the turn: a fresh read of what is stored
     assert reread is not first and [e.as_dict() for e in reread.events] == stored
