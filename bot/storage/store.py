@@ -157,8 +157,20 @@ def use_wal(path: str) -> None:
         connection.close()
 
 
-def make_engine(database_url: str) -> Engine:
-    """An engine for `database_url`; creates the folder of a SQLite file."""
+def _sqlite_synchronous_normal(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(database_url: str, *, sync_every_commit: bool = True) -> Engine:
+    """An engine for `database_url`; creates the folder of a SQLite file.
+
+    On SQLite, `sync_every_commit=False` lets commits skip the disk sync (WAL, synchronous
+    NORMAL): a commit still survives the process being killed, but the last ones before a power
+    cut or an operating-system crash may be lost. Only Rasa's conversation events use it; cases,
+    people and counts always sync (`Store`). PostgreSQL is not affected.
+    """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         return create_engine(url, future=True, pool_pre_ping=True)
@@ -173,6 +185,8 @@ def make_engine(database_url: str) -> Engine:
         url, future=True, connect_args={"check_same_thread": False, "timeout": 30}, **options
     )
     event.listen(engine, "connect", _sqlite_pragmas)
+    if not sync_every_commit:
+        event.listen(engine, "connect", _sqlite_synchronous_normal)
     return engine
 
 

@@ -111,7 +111,8 @@ def tracker_store_for(database_url: str) -> Any:
         use_wal(db)
         store = TurnTrackerStore(dialect="sqlite", db=db)
         store.engine.dispose()  # Rasa's engine opens a connection per transaction (NullPool)
-        store.engine = make_engine(f"sqlite:///{db}")
+        # conversation events: no disk sync per commit (see make_engine; cases always sync)
+        store.engine = make_engine(f"sqlite:///{db}", sync_every_commit=False)
         store.sessionmaker = sessionmaker(bind=store.engine)
         return store
     store = TurnTrackerStore(dialect=url.drivername, host=url.host, port=url.port, db=url.database,

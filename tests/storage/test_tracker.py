@@ -175,3 +175,17 @@ def test_event_types_are_resolved_as_rasa_does() -> None:
     assert Event.resolve_by_type("topic") is None
     with pytest.raises(ValueError, match="Unknown event name"):
         Event.resolve_by_type("no such event")
+
+
+def test_sqlite_events_skip_the_disk_sync_but_the_app_data_does_not(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from bot.storage.store import make_engine
+
+    url = f"sqlite:///{tmp_path / 'donghanh.db'}"
+    store = tracker_store_for(url)
+    with store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+    with make_engine(url).connect() as connection:
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
