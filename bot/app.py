@@ -110,6 +110,7 @@ def _unavailable_errors() -> tuple[type[Exception], ...]:
 
 
 UNAVAILABLE = _unavailable_errors()
+KEEP_ALIVE_SECONDS = 75  # idle keep-alive of `donghanh run` (uvicorn's default is 5)
 
 
 async def unavailable(request: Request, exc: Exception) -> Response:
@@ -203,5 +204,8 @@ def serve(
     if hint:
         print(hint, file=sys.stderr, flush=True)
     # No access log: query strings carry the web chat's sender id.
-    config = uvicorn.Config(app, host=host, port=port, ws="none", lifespan="on", access_log=False)
+    # Keep idle connections longer than a reverse proxy or client would (nginx: 60 s): with
+    # uvicorn's 5 s, a busy worker closed connections just as clients reused them (ReadError).
+    config = uvicorn.Config(app, host=host, port=port, ws="none", lifespan="on", access_log=False,
+                            timeout_keep_alive=KEEP_ALIVE_SECONDS)  # fmt: skip
     uvicorn.Server(config).run()
