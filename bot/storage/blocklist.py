@@ -7,6 +7,7 @@ always handles normally (`bot.core.Core`). `donghanh purge` deletes expired bloc
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.storage.models import BlockedPerson
+from bot.storage.snapshot import Snapshot
 
 MAX_BLOCK_DAYS = 365
 
@@ -98,14 +100,11 @@ class BlocklistSnapshot:
     """
 
     def __init__(self, store: BlocklistMixin, *, ttl: float = 2.0,
-                 clock: Callable[[], float] | None = None) -> None:  # fmt: skip
-        """Snapshot `store`'s blocklist."""
-        from bot.storage.snapshot import Snapshot
-
-        extra = {"clock": clock} if clock is not None else {}
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        """Snapshot `store`'s blocklist (`clock` times the snapshot's age)."""
         self.store = store
         self.snapshot = Snapshot(store.blocked_people, ttl=ttl, version=lambda: store.changes,
-                                 **extra)  # fmt: skip
+                                 clock=clock)  # fmt: skip
 
     def is_blocked(self, person_id: str) -> bool:
         """Whether `person_id` is blocked now."""

@@ -137,24 +137,11 @@ def _code(value: Any) -> str | None:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")  # see use_wal
+    # Write-ahead log (kept in the file): a commit writes and syncs one log file instead of a
+    # journal and the database, ~0.3 ms instead of 1.4 ms here, and readers no longer wait for
+    # a writer. synchronous stays FULL unless make_engine is told otherwise.
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
-
-
-def use_wal(path: str) -> None:
-    """Put a SQLite file in write-ahead-log mode (kept in the file, for every connection).
-
-    A commit then writes and syncs one log file instead of a journal and the database: about
-    0.3 ms instead of 1.4 ms here (synchronous stays FULL, so a commit survives a power cut),
-    and readers no longer wait for a writer.
-    """
-    import sqlite3
-
-    connection = sqlite3.connect(path, timeout=30)
-    try:
-        connection.execute("PRAGMA journal_mode=WAL")
-    finally:
-        connection.close()
 
 
 def _sqlite_synchronous_normal(dbapi_connection: Any, _record: Any) -> None:

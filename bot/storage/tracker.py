@@ -105,10 +105,9 @@ def tracker_store_for(database_url: str) -> Any:
             return TurnTrackerStore(dialect="sqlite", db=db)
         from sqlalchemy.orm import sessionmaker
 
-        from bot.storage.store import make_engine, use_wal
+        from bot.storage.store import make_engine
 
         Path(db).parent.mkdir(parents=True, exist_ok=True)
-        use_wal(db)
         store = TurnTrackerStore(dialect="sqlite", db=db)
         store.engine.dispose()  # Rasa's engine opens a connection per transaction (NullPool)
         # conversation events: no disk sync per commit (see make_engine; cases always sync)

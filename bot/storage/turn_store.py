@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -39,7 +40,8 @@ class TurnTrackerStore(SQLTrackerStore):
                 current.tracker, current.stored, current.loaded = tracker, len(tracker.events), True
             return
         await self.stream_events(tracker)
-        rows = [self._row(tracker.sender_id, e) for e in list(tracker.events)[current.stored :]]
+        new = itertools.islice(tracker.events, current.stored, None)
+        rows = [self._row(tracker.sender_id, event) for event in new]
         if rows:
             with self.engine.begin() as connection:  # one multi-row INSERT, no ORM unit of work
                 connection.execute(insert(self.SQLEvent.__table__), rows)
