@@ -8,6 +8,7 @@ words while a counsellor holds the conversation, and deleting the tracker after 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Protocol
 
@@ -44,6 +45,28 @@ class Sender(Protocol):
 
     async def send(self, address: str, messages: list[OutgoingMessage]) -> None:
         """Deliver `messages` to the platform address (already unsealed)."""
+
+
+@dataclass(frozen=True)
+class TurnFacts:
+    """What the bookkeeping after a turn needs of the tracker the turn ended with."""
+
+    intent: str | None
+    audience: str | None
+    urgent: bool
+    forget: bool
+
+    @classmethod
+    def of(cls, tracker: Any) -> "TurnFacts":
+        """Read the facts of a Rasa tracker."""
+        latest = tracker.latest_message
+        safety = (latest.parse_data or {}).get("safety") or {} if latest else {}
+        return cls(
+            intent=(latest.intent or {}).get("name") if latest else None,
+            audience=tracker.get_slot("audience"),
+            urgent=bool(safety.get("urgent")),
+            forget=bool(tracker.get_slot(FORGET_SLOT)),
+        )
 
 
 def is_safe_word(text: str) -> bool:
@@ -110,8 +133,8 @@ class Core:
         done = await self._run(person, ALIASES.get(text.lower(), text), message)
         if done is None:  # a retry of a message already handled
             return [] if message.channel in self.senders else await self._replay(person, message)
-        replies, tracker = done
-        await self._after_turn(person, message, tracker)
+        replies, facts = done
+        await self._after_turn(person, message, facts)
         for listener in self.listeners:
             await listener(person)
         return replies
@@ -145,13 +168,15 @@ class Core:
 
     async def _run(
         self, person: str, text: str, message: IncomingMessage
-    ) -> tuple[list[OutgoingMessage], Any] | None:
-        """Run the agent under the person's lock: the replies and the tracker as saved.
+    ) -> tuple[list[OutgoingMessage], TurnFacts | None] | None:
+        """Run the agent under the person's lock: the replies and what the turn left.
 
         None when this message id was handled before. The check and the turn happen under the
         same lock (shared through Redis by every worker), so a platform's retry, or a client's
         after a worker died, is never answered twice. Inside the turn the tracker store reads
-        the person's tracker once (`bot.storage.tracker.turn`).
+        the person's tracker once (`bot.storage.tracker.turn`); what the bookkeeping needs of
+        it is read before the lock is released, since the store may keep the same tracker
+        object for the person's next turn.
         """
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
@@ -164,10 +189,11 @@ class Core:
                 if await self._seen(person, message.message_id):
                     return None
                 await self.agent.processor.handle_message(user_message)
-        tracker = current.tracker if current.loaded else None
-        if tracker is None:  # a tracker store that does not keep turns
-            tracker = await self.agent.tracker_store.retrieve(person)
-        return [OutgoingMessage.from_rasa(m) for m in output.messages], tracker
+                tracker = current.tracker if current.loaded else None
+                if tracker is None:  # a tracker store that does not keep turns
+                    tracker = await self.agent.tracker_store.retrieve(person)
+                facts = TurnFacts.of(tracker) if tracker is not None else None
+        return [OutgoingMessage.from_rasa(m) for m in output.messages], facts
 
     async def _seen(self, person: str, message_id: str) -> bool:
         tracker = await self.agent.tracker_store.retrieve(person)
@@ -190,21 +216,20 @@ class Core:
                 replies.append(OutgoingMessage.from_rasa(data))
         return replies
 
-    async def _after_turn(self, person: str, message: IncomingMessage, tracker: Any) -> None:
-        if tracker is None:
+    async def _after_turn(
+        self, person: str, message: IncomingMessage, facts: TurnFacts | None
+    ) -> None:
+        if facts is None:
             return
-        if tracker.get_slot(FORGET_SLOT):
+        if facts.forget:
             async with self.agent.lock_store.lock(person):
                 deleted = forget_tracker(self.agent.tracker_store, person)
             self.store.forget_person(person)
             log.info("forgot a person on request (%d tracker events)", deleted)
             return
-        latest = tracker.latest_message
-        safety = (latest.parse_data or {}).get("safety") or {} if latest else {}
-        intent = (latest.intent or {}).get("name") if latest else None
         self.store.record_turn(TurnRecord(
-            person_id=person, channel=message.channel, intent=intent,
-            audience=tracker.get_slot("audience"), urgent=bool(safety.get("urgent")),
+            person_id=person, channel=message.channel, intent=facts.intent,
+            audience=facts.audience, urgent=facts.urgent,
             at=self.clock(), campaign=message.metadata.get("campaign"),
             extra={"province": message.metadata.get("province")},
             sealed_address=self._seal(message),

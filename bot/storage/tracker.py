@@ -7,14 +7,19 @@ core opens while it holds the person's lock, `bot.storage.turn_store.TurnTracker
 the session once, hands the same tracker to everyone in the turn, and saves only the events
 added since it was read. Outside a turn it behaves exactly like Rasa's store: same tables,
 same rows.
+
+Between turns the store keeps the most recent trackers in memory (`TurnTrackerStore.recent`). A
+kept tracker is used for the person's next turn only if the last stored event is still the one
+it ended with (one indexed query), so a write by another worker, the console or a deletion makes
+the next turn read the database again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,8 @@ class Turn:
     tracker: Any = None  # rasa DialogueStateTracker, or None for a person not seen before
     stored: int = 0  # how many of `tracker.events` are in the database
     over: bool = False  # set when the turn ends (a task started inside it may live longer)
+    # run when the turn ends without an error, still under the person's lock
+    on_success: list[Callable[[], None]] = field(default_factory=list)
 
 
 _TURN: ContextVar[Turn | None] = ContextVar("donghanh_tracker_turn", default=None)
@@ -40,7 +47,8 @@ def turn(sender_id: str) -> Iterator[Turn]:
     """One turn of one person (hold their lock): the tracker is read at most once inside it.
 
     After the turn `Turn.tracker` is the tracker as last saved, or None when the tracker store is
-    not a `TurnTrackerStore` or nothing read it.
+    not a `TurnTrackerStore` or nothing read it. Read what you need of it before the turn ends:
+    the store may hand the same object to the person's next turn.
     """
     current = Turn(sender_id)
     token = _TURN.set(current)
@@ -49,6 +57,8 @@ def turn(sender_id: str) -> Iterator[Turn]:
     finally:
         current.over = True
         _TURN.reset(token)
+    for callback in current.on_success:  # not reached when the turn raised
+        callback()
 
 
 def current_turn(sender_id: str) -> Turn | None:
@@ -130,6 +140,7 @@ def forget_tracker(tracker_store: Any, sender_id: str) -> int:
     if isinstance(tracker_store, FailSafeTrackerStore):  # how Agent.load wraps every store
         tracker_store = tracker_store._tracker_store
     if isinstance(tracker_store, SQLTrackerStore):
+        getattr(tracker_store, "recent", {}).pop(sender_id, None)  # TurnTrackerStore's
         with tracker_store.session_scope() as session:
             query = session.query(SQLTrackerStore.SQLEvent).filter_by(sender_id=sender_id)
             deleted = int(query.delete(synchronize_session=False))

@@ -4,16 +4,37 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
-from bot.storage.tracker import current_turn
+from bot.storage.tracker import Turn, current_turn
+
+# Trackers kept in memory between turns. A short conversation's tracker is a few dozen events
+# (tens of kB); the least recently used is dropped first.
+RECENT_TRACKERS = 512
+
+
+@dataclass(frozen=True)
+class Recent:
+    """A tracker as a turn left it: every event stored, the last one stored as `last_data`."""
+
+    tracker: Any
+    length: int  # len(tracker.events) then: a longer tracker has events nobody stored
+    last_data: str
 
 
 class TurnTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` that reads a tracker once per `turn()` and saves only what is new."""
+
+    def __init__(self, *args: Any, recent: int = RECENT_TRACKERS, **kwargs: Any) -> None:
+        """Rasa's store; `recent` trackers are kept between turns (0: none)."""
+        super().__init__(*args, **kwargs)
+        self.recent: OrderedDict[str, Recent] = OrderedDict()
+        self.recent_size = recent
 
     async def retrieve(self, sender_id: str) -> Any:
         """The tracker of the latest session; inside a turn, the turn's own tracker."""
@@ -21,9 +42,14 @@ class TurnTrackerStore(SQLTrackerStore):
         if current is None:
             return await super().retrieve(sender_id)
         if not current.loaded:
-            current.tracker = await super().retrieve(sender_id)
-            current.stored = len(current.tracker.events) if current.tracker is not None else 0
+            tracker = self._recall(sender_id)
+            if tracker is None:
+                tracker = await super().retrieve(sender_id)
+            current.tracker = tracker
+            current.stored = len(tracker.events) if tracker is not None else 0
             current.loaded = True
+            if self.recent_size:
+                current.on_success.append(lambda: self._remember(current))
         return current.tracker
 
     async def save(self, tracker: Any) -> None:
@@ -35,6 +61,7 @@ class TurnTrackerStore(SQLTrackerStore):
             or tracker is not current.tracker
             or tracker.events.maxlen is not None  # a capped history shifts the indexes
         ):
+            self.recent.pop(tracker.sender_id, None)
             await super().save(tracker)  # counts what is stored, as Rasa does
             if current is not None:  # from now on the turn uses this (fully stored) tracker
                 current.tracker, current.stored, current.loaded = tracker, len(tracker.events), True
@@ -46,6 +73,37 @@ class TurnTrackerStore(SQLTrackerStore):
             with self.engine.begin() as connection:  # one multi-row INSERT, no ORM unit of work
                 connection.execute(insert(self.SQLEvent.__table__), rows)
         current.stored = len(tracker.events)
+
+    def _recall(self, sender_id: str) -> Any:
+        """The tracker the person's last turn left, if nothing was stored or deleted since."""
+        kept = self.recent.pop(sender_id, None)
+        if kept is None or len(kept.tracker.events) != kept.length:
+            return None
+        table = self.SQLEvent.__table__
+        last = (select(table.c.data).where(table.c.sender_id == sender_id)
+                .order_by(table.c.id.desc()).limit(1))  # fmt: skip
+        with self.engine.connect() as connection:
+            stored = connection.execute(last).scalar()
+        return kept.tracker if stored == kept.last_data else None
+
+    def _remember(self, current: Turn) -> None:
+        """Keep the tracker a turn ended with, when it is exactly what `retrieve` would read."""
+        tracker, sender_id = current.tracker, current.sender_id
+        if (
+            tracker is None
+            or not tracker.events
+            or current.stored != len(tracker.events)  # something was not saved
+            or tracker.events.maxlen is not None
+            # a new session started in this turn: `retrieve` would read only the latest one
+            or sum(event.type_name == "session_started" for event in tracker.events) > 1
+        ):
+            self.recent.pop(sender_id, None)
+            return
+        last = self._row(sender_id, tracker.events[-1])["data"]
+        self.recent[sender_id] = Recent(tracker, len(tracker.events), last)
+        self.recent.move_to_end(sender_id)
+        while len(self.recent) > self.recent_size:
+            self.recent.popitem(last=False)
 
     @staticmethod
     def _row(sender_id: str, event: Any) -> dict[str, Any]:

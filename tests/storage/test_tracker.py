@@ -189,3 +189,134 @@ def test_sqlite_events_skip_the_disk_sync_but_the_app_data_does_not(tmp_path: Pa
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
     with make_engine(url).connect() as connection:
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+
+
+async def _one_turn(store: Any, sender: str, text: str) -> Any:
+    """A turn that reads the tracker and adds one exchange; the tracker it ended with."""
+    from rasa.shared.core.events import BotUttered
+
+    with turn(sender) as current:
+        tracker = await store.retrieve(sender)
+        if tracker is None:
+            tracker = await store.get_or_create_tracker(sender)
+        for event in _tracker(sender, text).events:
+            tracker.update(event)
+        tracker.update(BotUttered(f"đáp: {text}"))
+        await store.save(tracker)
+    return current.tracker
+
+
+async def test_the_next_turn_reuses_the_tracker_after_one_check(database_url: str) -> None:
+    from rasa.shared.core.domain import Domain
+
+    store = tracker_store_for(database_url)
+    store.domain = Domain.empty()
+    sender = f"test-{uuid.uuid4().hex}"
+    first = await _one_turn(store, sender, "chào")
+    selects = _selects(store)
+    second = await _one_turn(store, sender, "cảm ơn")
+    assert second is first  # no rebuild from the database…
+    assert len(selects) == 1 and "ORDER BY" in selects[0]  # …only a look at the last event
+    texts = [e.text for e in (await store.retrieve(sender)).events if e.type_name == "user"]
+    assert texts == ["chào", "cảm ơn"]
+
+
+async def test_a_write_from_elsewhere_makes_the_next_turn_read_again(database_url: str) -> None:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ConversationPaused
+
+    store = tracker_store_for(database_url)
+    other = tracker_store_for(database_url)  # another worker, or the console
+    store.domain = other.domain = Domain.empty()
+    sender = f"test-{uuid.uuid4().hex}"
+    first = await _one_turn(store, sender, "chào")
+    elsewhere = await other.retrieve(sender)
+    elsewhere.update(ConversationPaused())
+    await other.save(elsewhere)
+    with turn(sender):
+        fresh = await store.retrieve(sender)
+    assert fresh is not first and fresh.is_paused()
+
+
+async def test_a_tracker_is_not_kept_after_a_failed_turn_or_a_deletion(database_url: str) -> None:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import BotUttered
+
+    from bot.storage.tracker import forget_tracker
+
+    store = tracker_store_for(database_url)
+    store.domain = Domain.empty()
+    sender = f"test-{uuid.uuid4().hex}"
+    first = await _one_turn(store, sender, "chào")
+    with pytest.raises(RuntimeError), turn(sender):
+        tracker = await store.retrieve(sender)
+        assert tracker is first
+        tracker.update(BotUttered("chưa lưu"))  # the turn fails before saving this
+        raise RuntimeError("boom")
+    with turn(sender):
+        again = await store.retrieve(sender)
+    said = [e.text for e in again.events if e.type_name == "bot"]
+    assert again is not first and "chưa lưu" not in said
+    await _one_turn(store, sender, "xoá giúp em")
+    assert sender in store.recent
+    forget_tracker(store, sender)
+    assert sender not in store.recent
+    with turn(sender):
+        assert await store.retrieve(sender) is None
+
+
+async def test_a_deletion_by_another_process_is_noticed(database_url: str) -> None:
+    from rasa.shared.core.domain import Domain
+
+    from bot.storage.tracker import forget_tracker
+
+    store = tracker_store_for(database_url)
+    purger = tracker_store_for(database_url)  # `donghanh purge` runs in its own process
+    store.domain = purger.domain = Domain.empty()
+    sender = f"test-{uuid.uuid4().hex}"
+    await _one_turn(store, sender, "chào")
+    assert forget_tracker(purger, sender) > 0
+    with turn(sender):
+        assert await store.retrieve(sender) is None
+
+
+async def test_only_the_most_recent_trackers_are_kept(database_url: str) -> None:
+    from rasa.shared.core.domain import Domain
+
+    from bot.storage.turn_store import TurnTrackerStore
+
+    store = tracker_store_for(database_url)
+    assert isinstance(store, TurnTrackerStore)
+    store.domain = Domain.empty()
+    store.recent_size = 2
+    people = [f"p{i}-{uuid.uuid4().hex}" for i in range(3)]
+    for person in people:
+        await _one_turn(store, person, "chào")
+    assert list(store.recent) == people[1:]
+    await _one_turn(store, people[1], "nữa")  # used again: now the most recent
+    assert list(store.recent) == [people[2], people[1]]
+
+
+async def test_a_tracker_that_started_a_new_session_is_read_again(database_url: str) -> None:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SessionStarted
+
+    store = tracker_store_for(database_url)
+    store.domain = Domain.empty()
+    sender = f"test-{uuid.uuid4().hex}"
+    with turn(sender):
+        tracker = await store.get_or_create_tracker(sender)
+        for event in (SessionStarted(), ActionExecuted("action_listen")):
+            tracker.update(event)
+        await store.save(tracker)
+    assert sender in store.recent
+    with turn(sender):  # the session expired: Rasa adds a new session to the same tracker
+        tracker = await store.retrieve(sender)
+        for event in (ActionExecuted("action_session_start"), SessionStarted(),
+                      ActionExecuted("action_listen")):  # fmt: skip
+            tracker.update(event)
+        await store.save(tracker)
+    assert sender not in store.recent  # `retrieve` reads the latest session only
+    with turn(sender):
+        latest = await store.retrieve(sender)
+    assert [e.type_name for e in latest.events].count("session_started") == 1
