@@ -19,6 +19,7 @@ TRAINING_INPUTS = (
     "domain.yml",
     "nlu_data/**/*.yml",
     "bot/nlu/*.py",
+    "bot/rule_policy.py",
     "bot/nlu/data/*.yml",
 )
 
