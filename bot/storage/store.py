@@ -16,7 +16,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
@@ -36,6 +47,7 @@ from bot.storage.models import (
     Escalation,
     Operator,
     Person,
+    UTCDateTime,
     utcnow,
 )
 
@@ -57,6 +69,29 @@ NOT_TOPICS = frozenset(
     }
 )
 CODE = re.compile(r"^[A-Za-z0-9_.-]{1,16}$")
+
+# The statements of `Store.record_turn` (plain SQL that SQLite and PostgreSQL both run).
+TOUCH_PERSON = sql_text(
+    "INSERT INTO people (id, channel, sealed_address, first_seen, last_seen)"
+    " VALUES (:id, :channel, :sealed, :now, :now)"
+    " ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen,"
+    " sealed_address = COALESCE(excluded.sealed_address, people.sealed_address)"
+).bindparams(bindparam("now", type_=UTCDateTime))
+LATEST_CONVERSATION = sql_text(
+    "SELECT id, last_message_at FROM conversations WHERE person_id = :person"
+    " ORDER BY last_message_at DESC LIMIT 1"
+).columns(id=Integer, last_message_at=UTCDateTime)
+COUNT_MESSAGE = sql_text(
+    "UPDATE conversations SET last_message_at = :at, message_count = message_count + 1,"
+    " urgent = (urgent OR :urgent), audience = COALESCE(:audience, audience),"
+    # the first campaign and province codes seen in a conversation stay
+    " campaign = COALESCE(campaign, :campaign), province = COALESCE(province, :province)"
+    " WHERE id = :id"
+).bindparams(bindparam("at", type_=UTCDateTime), bindparam("urgent", type_=Boolean))
+ADD_TOPIC = sql_text(
+    "INSERT INTO conversation_topics (conversation_id, topic) VALUES (:conversation, :topic)"
+    " ON CONFLICT DO NOTHING"
+)
 
 
 class StoreError(ValueError):
@@ -155,8 +190,10 @@ def make_engine(database_url: str, *, sync_every_commit: bool = True) -> Engine:
 
     On SQLite, `sync_every_commit=False` lets commits skip the disk sync (WAL, synchronous
     NORMAL): a commit still survives the process being killed, but the last ones before a power
-    cut or an operating-system crash may be lost. Only Rasa's conversation events use it; cases,
-    people and counts always sync (`Store`). PostgreSQL is not affected.
+    cut or an operating-system crash may be lost. Rasa's conversation events and the counts of
+    each message (`Store.record_turn`) use it; cases, accounts, notes, the audit log and the
+    blocklist always sync. The log is written in order, so a synced commit also makes every
+    earlier one durable. PostgreSQL is not affected.
     """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
@@ -195,8 +232,16 @@ def migrate(engine: Engine, revision: str = "head", *, down: bool = False) -> No
 class Store(BlocklistMixin):
     """`bot.storage.api.StoreAPI` on SQLAlchemy: case lifecycle, operator accounts, blocklist."""
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        turn_engine: Engine | None = None,
+    ) -> None:
+        """`turn_engine`: the same database for `record_turn` (default: `engine`)."""
         self.engine = engine
+        self.turn_engine = turn_engine or engine
         self.clock = clock
         self.changes = 0  # see BlocklistMixin.changes
 
@@ -205,6 +250,10 @@ class Store(BlocklistMixin):
         """Connect and bring the schema up to date."""
         engine = make_engine(database_url)
         migrate(engine)
+        url = make_url(database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            # the counts of every message commit without a disk sync (`record_turn`)
+            return cls(engine, turn_engine=make_engine(database_url, sync_every_commit=False))
         return cls(engine)
 
     @contextmanager
@@ -233,58 +282,34 @@ class Store(BlocklistMixin):
     def record_turn(self, turn: TurnRecord) -> None:
         """Count one message towards the person's conversation (a new one after 60 min idle).
 
-        The person is touched in the same transaction (last seen, sealed address). One short
-        transaction of plain statements: this runs after every message.
+        The person is touched in the same transaction (last seen, sealed address). This runs
+        after every message: one short transaction of statements written once (building
+        SQLAlchemy expressions cost more than running them), on SQLite without a disk sync of
+        its own (see `make_engine`): the next case or account change syncs it with everything
+        before it.
         """
         now = self.clock()
-        with self.engine.begin() as c:
-            touched: dict[str, Any] = {"last_seen": now}
-            if turn.sealed_address:
-                touched["sealed_address"] = turn.sealed_address
-            found = c.execute(update(Person).where(Person.id == turn.person_id).values(**touched))
-            if not found.rowcount:
-                c.execute(insert(Person).values(id=turn.person_id, channel=turn.channel,
-                                                first_seen=now, **touched))  # fmt: skip
-            latest = c.execute(
-                select(Conversation.id, Conversation.last_message_at)
-                .where(Conversation.person_id == turn.person_id)
-                .order_by(Conversation.last_message_at.desc())
-                .limit(1)
-            ).first()
+        province = _code(turn.extra.get("province"))
+        with self.turn_engine.begin() as c:
+            c.execute(TOUCH_PERSON, {"id": turn.person_id, "channel": turn.channel, "now": now,
+                                     "sealed": turn.sealed_address or None})  # fmt: skip
+            latest = c.execute(LATEST_CONVERSATION, {"person": turn.person_id}).first()
             if latest is None or turn.at - latest.last_message_at > IDLE:
                 created = c.execute(insert(Conversation).values(
                     person_id=turn.person_id, channel=turn.channel, started_at=turn.at,
                     last_message_at=turn.at, message_count=1, urgent=turn.urgent,
-                    audience=turn.audience, campaign=_code(turn.campaign),
-                    province=_code(turn.extra.get("province")),
+                    audience=turn.audience, campaign=_code(turn.campaign), province=province,
                 ))  # fmt: skip
                 conversation_id = created.inserted_primary_key[0]
             else:
                 conversation_id = latest.id
-                changes: dict[str, Any] = {
-                    "last_message_at": max(turn.at, latest.last_message_at),
-                    "message_count": Conversation.message_count + 1,
-                }
-                if turn.urgent:
-                    changes["urgent"] = True
-                if turn.audience:
-                    changes["audience"] = turn.audience
-                for name, code in (("campaign", _code(turn.campaign)),
-                                   ("province", _code(turn.extra.get("province")))):  # fmt: skip
-                    if code:  # the first code seen in a conversation stays
-                        changes[name] = func.coalesce(getattr(Conversation, name), code)
-                c.execute(
-                    update(Conversation).where(Conversation.id == latest.id).values(**changes)
-                )
+                c.execute(COUNT_MESSAGE, {
+                    "id": latest.id, "at": max(turn.at, latest.last_message_at),
+                    "urgent": bool(turn.urgent), "audience": turn.audience or None,
+                    "campaign": _code(turn.campaign), "province": province,
+                })  # fmt: skip
             if turn.intent and turn.intent not in NOT_TOPICS:
-                topic = turn.intent[:64]
-                known = c.execute(select(ConversationTopic.topic).where(
-                    ConversationTopic.conversation_id == conversation_id,
-                    ConversationTopic.topic == topic,
-                )).first()  # fmt: skip
-                if known is None:
-                    c.execute(insert(ConversationTopic).values(conversation_id=conversation_id,
-                                                               topic=topic))  # fmt: skip
+                c.execute(ADD_TOPIC, {"conversation": conversation_id, "topic": turn.intent[:64]})
 
     def open_escalation(
         self, *, person_id: str, channel: str, priority: str, reason: str, context: dict[str, Any]

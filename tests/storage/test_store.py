@@ -97,6 +97,21 @@ def test_a_new_conversation_starts_after_60_idle_minutes(store: Store) -> None:
     assert topics == [(rows[0].id, "ask_scam"), (rows[1].id, "ask_scam"), (rows[1].id, "self_harm")]
 
 
+def test_a_turn_touches_the_person_and_keeps_what_came_first(store: Store, clock: Clock) -> None:
+    store.record_turn(turn("p1", T0, campaign="hn2026", sealed_address="sealed-1"))
+    clock.now += timedelta(minutes=3)
+    later = {"campaign": "hcm2026", "extra": {"province": "HN"}, "audience": None}
+    store.record_turn(turn("p1", T0 + timedelta(minutes=2), **later))
+    store.record_turn(turn("p1", T0 + timedelta(minutes=1), extra={"province": "DN"}))  # late
+    assert store.person_address("p1") == ("telegram", "sealed-1")  # no address: the old stays
+    with store.session() as s:
+        person = s.get(Person, "p1")
+        row = s.execute(select(Conversation)).scalar_one()
+    assert person.last_seen == clock.now and person.first_seen < clock.now
+    assert (row.campaign, row.province, row.audience) == ("hn2026", "HN", "parent")
+    assert (row.message_count, row.last_message_at) == (3, T0 + timedelta(minutes=2))
+
+
 def test_bad_codes_are_not_stored(store: Store) -> None:
     store.record_turn(turn("p1", T0, campaign="x" * 200, extra={"province": "<script>"}))
     with store.session() as s:
@@ -290,3 +305,13 @@ def test_operators_and_lockout(store: Store, clock: Clock) -> None:
     assert not store.set_operator_active("ghost", False)
     assert [o.username for o in store.operators()] == ["lan"]
     assert not store.operators()[0].active
+
+
+def test_on_a_sqlite_file_only_the_counts_skip_the_disk_sync(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    opened = Store.open(f"sqlite:///{tmp_path / 'donghanh.db'}")
+    for engine, expected in ((opened.engine, 2), (opened.turn_engine, 1)):  # FULL, NORMAL
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA synchronous")).scalar() == expected
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
