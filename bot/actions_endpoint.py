@@ -3,16 +3,23 @@
 Rasa 3.6's `RemoteAction` only ever calls `action_endpoint.request(json=...)`, so an
 `EndpointConfig` whose `request` calls rasa_sdk's `ActionExecutor` routes every custom action
 in-process (shared/notes/tech-notes.md §1.4). The payload round-trips through JSON, as over HTTP.
+
+The domain is sent only to actions that ask for it (Rasa's `enable_selective_domain`, set
+per action with `send_domain: true` in domain.yml); ours never read it, and it was most of the
+JSON copied at every call.
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from typing import Any, Callable
 
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
+
+VALID_EVENTS_KEPT = 1024
 
 
 def result_checker(schema: dict[str, Any]) -> Callable[[Any], None]:
@@ -21,8 +28,9 @@ def result_checker(schema: dict[str, Any]) -> Callable[[Any], None]:
     The schema says each event must match exactly one of ~24 alternatives (`oneOf`), one per event
     type, each pinned by `"event": {"const": <type>}`. Checking every alternative for every event
     is most of the cost, so each event is checked against its own type's alternative only. The
-    result is the same: the other alternatives cannot match an event of another type. Raises
-    `jsonschema.ValidationError` when the result is invalid.
+    result is the same: the other alternatives cannot match an event of another type. An event
+    found valid once (most are the same few slot settings) is remembered by its JSON text, so it
+    is not checked again. Raises `jsonschema.ValidationError` when the result is invalid.
     """
     from jsonschema import validators
 
@@ -41,6 +49,8 @@ def result_checker(schema: dict[str, Any]) -> Callable[[Any], None]:
     per_type = {name: validator_class({"allOf": [common, branch]})
                 for name, branch in alternatives.items()}  # fmt: skip
 
+    valid: OrderedDict[str, None] = OrderedDict()  # events already found valid, as JSON
+
     def check(result: Any) -> None:
         shape.validate(result)
         for event in result.get("events") or ():
@@ -48,7 +58,18 @@ def result_checker(schema: dict[str, Any]) -> Callable[[Any], None]:
             if found is None:  # not an object, or no known type: the whole schema decides
                 whole.validate(result)
                 return
+            try:
+                key = json.dumps(event, sort_keys=True, allow_nan=False)
+            except (TypeError, ValueError):  # not plain JSON: check it, do not remember it
+                found.validate(event)
+                continue
+            if key in valid:  # the same event as before: the same answer
+                valid.move_to_end(key)
+                continue
             found.validate(event)
+            valid[key] = None
+            if len(valid) > VALID_EVENTS_KEPT:
+                valid.popitem(last=False)
 
     return check
 
@@ -85,7 +106,7 @@ class InProcessActionEndpoint(EndpointConfig):
 
     def __init__(self, actions_package: str = "actions") -> None:
         """Import and register every action of `actions_package`."""
-        super().__init__(url="inprocess://actions")
+        super().__init__(url="inprocess://actions", enable_selective_domain=True)
         validate_once_compiled()
         self.executor = ActionExecutor()
         self.executor.register_package(actions_package)

@@ -25,3 +25,30 @@ async def test_an_unknown_action_is_a_404_like_the_action_server() -> None:
     with pytest.raises(ClientResponseError) as raised:
         await endpoint.request(json=body)
     assert raised.value.status == 404
+
+
+def test_the_domain_is_sent_only_to_actions_that_ask_for_it() -> None:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    endpoint = InProcessActionEndpoint("actions")
+    tracker = DialogueStateTracker("x", slots=[])
+    plain = Domain.from_dict({"actions": ["action_answer"]})
+    asking = Domain.from_dict({"actions": [{"action_answer": {"send_domain": True}}]})
+    assert "domain" not in RemoteAction("action_answer", endpoint)._action_call_format(
+        tracker, plain
+    )
+    assert "domain" in RemoteAction("action_answer", endpoint)._action_call_format(tracker, asking)
+
+
+def test_remembered_events_do_not_let_an_invalid_variant_through() -> None:
+    from bot.actions_endpoint import result_checker
+
+    checker = result_checker(RemoteAction.action_response_format_spec())
+    event = {"event": "slot", "name": "audience", "value": "child"}
+    for _ in range(2):  # the second time from memory
+        checker({"events": [event]})
+    checker({"events": [dict(reversed(list(event.items())))]})  # the same event, keys reordered
+    for variant in ({**event, "name": 5}, {**event, "timestamp": "now"}, {"event": "slot"}):
+        with pytest.raises(ValidationError):
+            checker({"events": [event, variant]})
