@@ -11,7 +11,34 @@ from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressi
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from scipy.sparse import csr_matrix, hstack, vstack
+from rasa.utils.tensorflow.constants import RANKING_LENGTH
+from scipy.sparse import coo_matrix, csr_matrix, hstack, vstack
+from sklearn.utils.extmath import softmax
+
+
+def sentence_row(message: Message) -> csr_matrix:
+    """The message's sentence features side by side, as `hstack(..., format="csr")` builds them.
+
+    The parts are 1-row COO matrices with sorted columns (`bot.nlu.featurizer.count_row`), so
+    putting them side by side is concatenating their columns shifted by the widths before them:
+    the same matrix, entries in the same order, without scipy's general block assembly (~0.2 ms).
+    """
+    parts = [f.features for f in message.features
+             if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]  # fmt: skip
+    if not parts:
+        return csr_matrix((1, 0))
+    if any(p.shape[0] != 1 or not isinstance(p, coo_matrix) for p in parts):
+        return hstack(parts, format="csr")  # not the shape this shortcut knows
+    offsets = np.cumsum([0] + [p.shape[1] for p in parts])
+    columns = np.concatenate(
+        [p.col.astype(np.int64) + offset for p, offset in zip(parts, offsets[:-1], strict=True)]
+    )
+    data = np.concatenate([p.data for p in parts])
+    order = np.argsort(columns, kind="stable")  # already sorted when each part is
+    index_type = np.int32 if offsets[-1] <= np.iinfo(np.int32).max else np.int64
+    return csr_matrix((data[order], columns[order].astype(index_type),
+                       np.array([0, len(columns)], dtype=index_type)),
+                      shape=(1, int(offsets[-1])))  # fmt: skip
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -23,9 +50,44 @@ class FastLogisticRegressionClassifier(LogisticRegressionClassifier):
        Fortran order makes the transpose contiguous, so nothing is copied.
     2. Rasa builds X from `get_sparse_features`, which also stacks the per-token sequence
        features that logistic regression never reads; here only the sentence features are stacked.
+    3. The probabilities are sklearn's own formula for this model (softmax of `X @ coef_.T +
+       intercept_`), without its per-call input checks (`probabilities`).
     """
 
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Rasa's `process`, with the probabilities of `probabilities`."""
+        probabilities = self.probabilities(self._create_X(messages))
+        intents = self.clf.classes_
+        for index, message in enumerate(messages):
+            ranking = sorted(({"name": k, "confidence": v}
+                              for k, v in zip(intents, probabilities[index], strict=True)),
+                             key=lambda e: -e["confidence"])  # fmt: skip
+            intent = ranking[0]
+            if self.config[RANKING_LENGTH] > 0:
+                ranking = ranking[: self.config[RANKING_LENGTH]]
+            message.set("intent", intent, add_to_output=True)
+            message.set("intent_ranking", ranking, add_to_output=True)
+        return messages
+
+    def probabilities(self, X: csr_matrix) -> np.ndarray:  # noqa: N803 (sklearn's name)
+        """`self.clf.predict_proba(X)`, computed the same way, for a CSR matrix of known width.
+
+        A multinomial model (lbfgs, more than two intents: ours) is a softmax of the decision
+        scores, which sklearn computes as `X @ coef_.T + intercept_`; anything else, or a matrix
+        of another shape, goes to sklearn.
+        """
+        clf = self.clf
+        multinomial = clf.classes_.size > 2 and (
+            clf.multi_class == "multinomial"
+            or (clf.multi_class == "auto" and clf.solver != "liblinear")
+        )
+        if not multinomial or not isinstance(X, csr_matrix) or X.shape[1] != clf.coef_.shape[1]:
+            return clf.predict_proba(X)
+        return softmax(X @ clf.coef_.T + clf.intercept_, copy=False)
+
     def _create_X(self, messages: List[Message]) -> csr_matrix:  # noqa: N802 (Rasa's name)
+        if len(messages) == 1:  # serving: one message at a time
+            return sentence_row(messages[0])
         rows = []
         for message in messages:
             parts = [f.features for f in message.features
