@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from bot.storage.tracker import Turn, current_turn
 
@@ -35,6 +35,10 @@ class TurnTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self.recent: OrderedDict[str, Recent] = OrderedDict()
         self.recent_size = recent
+        table = self.SQLEvent.__table__
+        self._insert = insert(table)
+        self._last_event = (select(table.c.data).where(table.c.sender_id == bindparam("sender"))
+                            .order_by(table.c.id.desc()).limit(1))  # fmt: skip
 
     async def retrieve(self, sender_id: str) -> Any:
         """The tracker of the latest session; inside a turn, the turn's own tracker."""
@@ -55,6 +59,9 @@ class TurnTrackerStore(SQLTrackerStore):
     async def save(self, tracker: Any) -> None:
         """Store the tracker's new events (in a turn, those after the ones it was read with)."""
         current = current_turn(tracker.sender_id)
+        if current is not None and current.loaded and current.tracker is None:
+            # a person with nothing stored (Rasa's `create_tracker`): all events are new
+            current.tracker, current.stored = tracker, 0
         if (
             current is None
             or not current.loaded
@@ -71,7 +78,7 @@ class TurnTrackerStore(SQLTrackerStore):
         rows = [self._row(tracker.sender_id, event) for event in new]
         if rows:
             with self.engine.begin() as connection:  # one multi-row INSERT, no ORM unit of work
-                connection.execute(insert(self.SQLEvent.__table__), rows)
+                connection.execute(self._insert, rows)
         current.stored = len(tracker.events)
 
     def _recall(self, sender_id: str) -> Any:
@@ -79,11 +86,8 @@ class TurnTrackerStore(SQLTrackerStore):
         kept = self.recent.pop(sender_id, None)
         if kept is None or len(kept.tracker.events) != kept.length:
             return None
-        table = self.SQLEvent.__table__
-        last = (select(table.c.data).where(table.c.sender_id == sender_id)
-                .order_by(table.c.id.desc()).limit(1))  # fmt: skip
         with self.engine.connect() as connection:
-            stored = connection.execute(last).scalar()
+            stored = connection.execute(self._last_event, {"sender": sender_id}).scalar()
         return kept.tracker if stored == kept.last_data else None
 
     def _remember(self, current: Turn) -> None:

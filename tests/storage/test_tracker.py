@@ -130,9 +130,11 @@ async def test_a_new_person_in_a_turn_is_created_once(database_url: str) -> None
     store = tracker_store_for(database_url)
     store.domain = Domain.empty()
     sender = f"test-{uuid.uuid4().hex}"
+    selects = _selects(store)
     with turn(sender) as current:
         assert await store.retrieve(sender) is None
         created = await store.get_or_create_tracker(sender)  # Rasa's path for a new person
+        assert len(selects) == 1  # nothing stored to count: the events are written as new
         assert await store.retrieve(sender) is created
         created.update(_tracker(sender, "alo").events[1])
         await store.save(created)
