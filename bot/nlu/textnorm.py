@@ -26,6 +26,7 @@ def nfc(text: str) -> str:
     return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same words come back in every message
 def strip_accents(text: str) -> str:
     """Remove Vietnamese tone and vowel marks, mapping đ to d ("Đường" -> "Duong")."""
     decomposed = unicodedata.normalize("NFD", text)
