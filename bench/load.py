@@ -29,6 +29,7 @@ OPENERS = frozenset({"greet"})
 CLOSERS = frozenset({"thank", "goodbye"})
 # Escalations, urgent protocols and bare yes/no answers start flows that wait for a counsellor or
 # answer a pending question: the load measures the ordinary answer path.
+PEOPLE_PER_CLIENT = 20  # people sharing one HTTP client (connection pool)
 LEFT_OUT = frozenset({"request_human", "urgent_danger", "self_harm", "affirm", "deny"})
 
 
@@ -194,11 +195,19 @@ async def run_level(
     """
     result = LevelResult(concurrency=concurrency, people=len(people))
     gate = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency + 8, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(timeout), limits=limits) as client:
+    # httpx looks through all of a client's connections for every request: with hundreds in one
+    # pool the load client, not the bot, set the pace. One small pool per PEOPLE_PER_CLIENT.
+    clients = [httpx.AsyncClient(timeout=httpx.Timeout(timeout), limits=httpx.Limits(
+                   max_connections=PEOPLE_PER_CLIENT + 2, max_keepalive_connections=PEOPLE_PER_CLIENT))
+               for _ in range(-(-min(concurrency, len(people)) // PEOPLE_PER_CLIENT))]  # fmt: skip
+    try:
         start = time.perf_counter()
-        await asyncio.gather(*(_person(client, urls, p, gate, result, think) for p in people))
+        await asyncio.gather(*(_person(clients[i % len(clients)], urls, p, gate, result, think)
+                               for i, p in enumerate(people)))  # fmt: skip
         result.seconds = time.perf_counter() - start
+    finally:
+        for client in clients:
+            await client.aclose()
     return result
 
 

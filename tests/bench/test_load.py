@@ -146,3 +146,48 @@ def test_arrivals_spread_over_the_first_think_period():
 def test_pauses_average_around_think():
     many = [p for i in range(400) for p in pauses(f"p{i}", 5, 2.0)[1:]]
     assert 1.7 < sum(many) / len(many) < 2.3
+
+
+async def test_a_level_answers_everyone_through_small_client_pools() -> None:
+    """45 people at once (three HTTP clients) against a tiny echo server on a free port."""
+    import asyncio
+    import socket
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from bench.load import PEOPLE_PER_CLIENT, WEBHOOK, run_level
+
+    peers: set[tuple[str, int]] = set()
+
+    async def echo(request: Request) -> JSONResponse:
+        peers.add(request.client)  # type: ignore[arg-type]
+        body = await request.json()
+        await asyncio.sleep(0.001)
+        return JSONResponse([{"recipient_id": body["sender"], "text": body["message"]}])
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(Starlette(routes=[Route(WEBHOOK, echo, methods=["POST"])]),
+                            host="127.0.0.1", port=port, log_level="error", ws="none")  # fmt: skip
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        for _ in range(500):
+            if server.started or serving.done():
+                break
+            await asyncio.sleep(0.01)
+        assert server.started
+        people = conversations(POOL, 45, seed=3, prefix="p")
+        result = await run_level([f"http://127.0.0.1:{port}"], people, 45, timeout=10)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(serving, 10)
+    assert result.error_count == 0
+    assert result.answered == sum(len(p.messages) for p in people)
+    pools = -(-45 // PEOPLE_PER_CLIENT)
+    assert 45 <= len(peers) <= 45 + 2 * pools  # one connection per person (+2 spare per pool)
