@@ -197,9 +197,11 @@ async def run_level(
     gate = asyncio.Semaphore(concurrency)
     # httpx looks through all of a client's connections for every request: with hundreds in one
     # pool the load client, not the bot, set the pace. One small pool per PEOPLE_PER_CLIENT.
-    clients = [httpx.AsyncClient(timeout=httpx.Timeout(timeout), limits=httpx.Limits(
-                   max_connections=PEOPLE_PER_CLIENT + 2, max_keepalive_connections=PEOPLE_PER_CLIENT))
-               for _ in range(-(-min(concurrency, len(people)) // PEOPLE_PER_CLIENT))]  # fmt: skip
+    limits = httpx.Limits(max_connections=PEOPLE_PER_CLIENT + 2,
+                          max_keepalive_connections=PEOPLE_PER_CLIENT)  # fmt: skip
+    count = -(-min(concurrency, len(people)) // PEOPLE_PER_CLIENT)
+    clients = [httpx.AsyncClient(timeout=httpx.Timeout(timeout), limits=limits)
+               for _ in range(count)]  # fmt: skip
     try:
         start = time.perf_counter()
         await asyncio.gather(*(_person(clients[i % len(clients)], urls, p, gate, result, think)
