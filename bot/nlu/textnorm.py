@@ -26,9 +26,18 @@ def nfc(text: str) -> str:
     return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
-@functools.lru_cache(maxsize=1 << 16)  # the same words come back in every message
 def strip_accents(text: str) -> str:
     """Remove Vietnamese tone and vowel marks, mapping đ to d ("Đường" -> "Duong")."""
+    # the same words come back in every message: remember short texts, not whole messages
+    return _strip_word(text) if len(text) <= 32 else _strip(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _strip_word(text: str) -> str:
+    return _strip(text)
+
+
+def _strip(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return unicodedata.normalize("NFC", bare).replace("đ", "d").replace("Đ", "D")
