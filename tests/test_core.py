@@ -15,17 +15,9 @@ from bot.messages import IncomingMessage, OutgoingMessage
 from bot.pseudonym import Pseudonymizer
 from bot.settings import Settings
 from bot.storage.store import Store
-from tests.helpers.fakes import MemoryStore
+from tests.helpers.fakes import Clock, MemoryStore
 
 URGENT = "em muốn chết"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class FakeAgent:
@@ -96,7 +88,7 @@ async def test_without_limits_nothing_is_parsed_twice(content: Content) -> None:
 async def test_over_the_rate_limit_only_urgent_messages_get_through(
     content: Content, urgent_by: str
 ) -> None:
-    agent, store, clock = FakeAgent(urgent_by=urgent_by), MemoryStore(), Clock()
+    agent, store, clock = FakeAgent(urgent_by=urgent_by), MemoryStore(), Clock(1_800_000_000.0)
     core = make_core(agent, store, content, rate_limiter=MemoryRateLimiter(2, clock=clock))
     assert await say(core, "một") == ["answer"] and await say(core, "hai") == ["answer"]
     assert agent.parsed == []  # under the limit the NLU runs once, in the dialogue

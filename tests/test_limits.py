@@ -18,16 +18,12 @@ from bot.limits import (
     rate_limiter_for,
 )
 from bot.settings import Settings
+from tests.helpers.fakes import Clock
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:  # a bucket boundary (÷ 60)
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+START = 1_800_000_000.0  # a bucket boundary (÷ 60)
 
 
 @contextlib.asynccontextmanager
@@ -78,14 +74,14 @@ def test_over_limit_weights_the_previous_minute() -> None:
 
 @BACKENDS
 async def test_the_message_over_the_limit_is_refused(backend: str) -> None:
-    async with limiter(backend, 3, Clock()) as limited:
+    async with limiter(backend, 3, Clock(START)) as limited:
         assert await hits(limited, "p1", 4) == [False, False, False, True]
         assert await hits(limited, "p2", 3) == [False, False, False]  # others are not counted
 
 
 @BACKENDS
 async def test_the_window_slides(backend: str) -> None:
-    clock = Clock()
+    clock = Clock(START)
     async with limiter(backend, 4, clock) as limited:
         clock.now += 50  # 4 messages late in one minute ...
         assert await hits(limited, "p", 4) == [False] * 4
@@ -98,7 +94,7 @@ async def test_the_window_slides(backend: str) -> None:
 
 
 async def test_memory_forgets_quiet_people() -> None:
-    clock = Clock()
+    clock = Clock(START)
     limiter = MemoryRateLimiter(2, clock=clock)
     await limiter.hit("quiet")
     clock.now += SWEEP_SECONDS + 1
@@ -107,7 +103,7 @@ async def test_memory_forgets_quiet_people() -> None:
 
 
 async def test_redis_keys_expire_and_are_shared_by_workers() -> None:
-    clock = Clock()
+    clock = Clock(START)
     async with redis_space() as (client, prefix):
         workers = [RedisRateLimiter(client, 3, prefix=prefix, clock=clock) for _ in "ab"]
         assert [await w.hit("p") for w in workers * 2] == [False, False, False, True]

@@ -19,7 +19,7 @@ from bot.limits import MemoryRateLimiter
 from bot.messages import IncomingMessage
 from bot.pseudonym import Pseudonymizer
 from bot.settings import Settings
-from tests.helpers.fakes import MemoryStore
+from tests.helpers.fakes import Clock, MemoryStore
 
 pytestmark = pytest.mark.model
 
@@ -33,13 +33,6 @@ MESSAGES = [
 NONCE = "Zqxjv"  # ASCII: Rasa's JSON log escapes Vietnamese letters
 SECRET_TEXT = f"con tôi kể chuyện riêng {NONCE} với bạn"
 LOGGERS = ("", "bot", "actions", "rasa", "tensorflow", "absl", "sanic", "py.warnings")
-
-
-class Clock:
-    now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -59,7 +52,7 @@ def logging_restored() -> Iterator[None]:
 def core(agent: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Core:
     content, store = load_content(), MemoryStore()
     monkeypatch.setattr(runtime, "_current", runtime.Services(settings, content, store))
-    limiter = MemoryRateLimiter(3, clock=Clock())
+    limiter = MemoryRateLimiter(3, clock=Clock(1_800_000_000.0))
     return Core(agent, store, Pseudonymizer(b"k" * 32), content, max_chars=4000,
                 rate_limiter=limiter)  # fmt: skip
 

@@ -17,6 +17,7 @@ from bot.channels.zalo_client import (
 from bot.messages import Button
 from bot.settings import Settings, ZaloSettings
 from tests.helpers.fake_zalo import APP_ID, APP_SECRET, FIRST_REFRESH_TOKEN, OA_SECRET_KEY, FakeZalo
+from tests.helpers.fakes import Clock
 
 
 def zalo_env(url: str, data_dir: Path, refresh_token: str = FIRST_REFRESH_TOKEN) -> dict[str, str]:
@@ -35,19 +36,13 @@ def zalo_settings(url: str, data_dir: Path, **kw: str) -> ZaloSettings:
     return Settings.from_env(zalo_env(url, data_dir, **kw)).zalo
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def make_client(
     fake: FakeZalo, tmp_path: Path, clock: Clock | None = None, **kw: str
 ) -> ZaloClient:
     token_file = TokenFile(tmp_path / "zalo_tokens.json")
-    return ZaloClient(zalo_settings(fake.url, tmp_path, **kw), token_file, clock=clock or Clock())
+    return ZaloClient(
+        zalo_settings(fake.url, tmp_path, **kw), token_file, clock=clock or Clock(1_000_000.0)
+    )
 
 
 def saved(tmp_path: Path) -> dict[str, object]:
@@ -121,7 +116,7 @@ async def test_concurrent_sends_share_one_refresh(fake: FakeZalo, tmp_path: Path
 async def test_refreshes_proactively_when_less_than_five_minutes_are_left(
     fake: FakeZalo, tmp_path: Path
 ) -> None:
-    clock = Clock()
+    clock = Clock(1_000_000.0)
     client = make_client(fake, tmp_path, clock)
     await client.send_message("u1", "một")
     clock.now += 90000 - 200  # 200 s left

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bot.storage.api import PRIORITIES, EscalationRef, TurnRecord
 
@@ -60,13 +59,20 @@ class MemoryStore:
         return gone
 
 
-class Clock:
-    """A clock the test sets: `clock.now = ...`; calling it returns the time."""
+T = TypeVar("T")
 
-    def __init__(self, now: datetime) -> None:
+
+class Clock(Generic[T]):
+    """A clock the test sets: `clock.now = ...`; calling it returns the time.
+
+    Any kind of time: an aware `datetime` for the store, seconds (`time.time`, `time.monotonic`)
+    for limits, snapshots and tokens.
+    """
+
+    def __init__(self, now: T) -> None:
         self.now = now
 
-    def __call__(self) -> datetime:
+    def __call__(self) -> T:
         return self.now
 
 

@@ -12,20 +12,10 @@ from tests.helpers.fakes import Clock
 PERSON = "telegram-0123456789abcdef01234567"
 
 
-class Ticker:
-    """A settable monotonic clock."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_snapshot_is_read_again_after_ttl_or_a_local_change() -> None:
     reads: list[int] = []
     version = [0]
-    ticker = Ticker()
+    ticker = Clock(100.0)  # monotonic seconds
 
     def load() -> int:
         reads.append(1)
@@ -52,7 +42,7 @@ def test_a_block_made_here_is_seen_at_once(store: Store) -> None:
 
 def test_a_block_made_by_another_worker_is_seen_within_ttl(store: Store, clock: Clock) -> None:
     other = Store(store.engine, clock=clock)  # another process's store on the same database
-    ticker = Ticker()
+    ticker = Clock(100.0)
     blocklist = BlocklistSnapshot(store, ttl=2.0, clock=ticker)
     assert not blocklist.is_blocked(PERSON)
     other.block(PERSON, "sup", days=1)
