@@ -68,8 +68,8 @@ class ShortRulePolicy(RulePolicy):
             actions = {ANY, previous.get(ACTION_NAME)} if previous else {NO_ACTION}
             intents = {ANY, (state.get(USER) or {}).get(INTENT)}
             possible_keys = {key for key in possible_keys
-                             if self._asked(key, turn_index)[0] in actions
-                             and self._asked(key, turn_index)[1] in intents
+                             if (asked := self._asked(key, turn_index))[0] in actions
+                             and asked[1] in intents
                              and self._is_rule_applicable(key, turn_index, state)}  # fmt: skip
         return possible_keys
 
