@@ -1,4 +1,5 @@
 import asyncio
+import gc
 from pathlib import Path
 
 import httpx
@@ -64,11 +65,21 @@ def test_serve_loads_the_bot_and_serves_it(
     from bot.app import serve
 
     monkeypatch.setattr(runtime, "_current", runtime._current)  # restored after the test
-    servers: list[uvicorn.Server] = []
-    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: servers.append(self))
+    servers: list[tuple[uvicorn.Server, int]] = []
+
+    def run(self: uvicorn.Server, sockets: object = None) -> None:
+        servers.append((self, gc.get_freeze_count()))
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
     settings = Settings.from_env({"DONGHANH_DATA_DIR": str(tmp_path)})
-    serve(settings, "127.0.0.1", 8089, model_path=trained_model)
-    [server] = servers
+    gc.unfreeze()
+    try:
+        serve(settings, "127.0.0.1", 8089, model_path=trained_model)
+    finally:
+        gc.unfreeze()
+    [(server, frozen)] = servers
+    # what was loaded is out of the collector's rounds before any request (bot.app.settle_heap)
+    assert frozen > 100_000
     config = server.config
     assert (config.host, config.port, config.ws, config.lifespan) == (
         "127.0.0.1",
