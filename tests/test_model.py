@@ -1,5 +1,8 @@
 import shutil
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from bot import model
 from bot.settings import ROOT, Settings
@@ -46,3 +49,20 @@ def test_train_skips_when_the_matching_model_exists(tmp_path: Path) -> None:
     existing.write_bytes(b"already trained")
     assert model.train(settings) == existing
     assert existing.read_bytes() == b"already trained"
+
+
+@pytest.mark.model
+async def test_a_message_does_not_turn_the_domain_into_a_dict(
+    agent: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa asks whether the domain is empty at every message; the loaded model answers at once."""
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.shared.core.domain import Domain
+
+    calls: list[int] = []
+    as_dict = Domain.as_dict
+    monkeypatch.setattr(Domain, "as_dict", lambda self: calls.append(1) or as_dict(self))
+    output = CollectingOutputChannel()
+    await agent.handle_message(UserMessage("chào", output, sender_id="domain-asked"))
+    assert output.messages and calls == []
+    assert agent.domain.is_empty() is False
