@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Dict, List, Set, Text, Tuple
 
+from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
+from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    DefinePrevUserUtteredFeaturization,
+    EntitiesAdded,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ACTION_NAME, INTENT
 
 NO_ACTION = "\x00no previous action"  # markers that no action or intent name can equal
@@ -33,6 +50,29 @@ class ShortRulePolicy(RulePolicy):
         super().__init__(*args, **kwargs)
         self._reversed: Dict[Text, List[Dict[Text, Any]]] = {}
         self._asks: Dict[Tuple[Text, int], Tuple[Text, Text]] = {}
+
+    def _prediction_states(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        use_text_for_last_user_input: bool = False,
+        rule_only_data: Dict[Text, Any] | None = None,
+    ) -> List[State]:
+        """Rasa's states of the whole conversation, without replaying it from the start each time.
+
+        Rasa replays every event of the conversation to rebuild its states, three times a turn.
+        The states up to the last action stay the same as the conversation grows, so they are
+        kept on the tracker (`StateHistory`) and only the new events are replayed.
+        """
+        featurizer = self.featurizer
+        if not isinstance(featurizer, MaxHistoryTrackerFeaturizer) or featurizer.max_history:
+            return super()._prediction_states(
+                tracker, domain, use_text_for_last_user_input, rule_only_data
+            )
+        history = StateHistory.of(tracker, domain)
+        states = history.states + [history.current(domain)]
+        featurizer._choose_last_user_input([states], use_text_for_last_user_input)
+        return states
 
     def _reversed_states(self, rule_key: Text) -> List[Dict[Text, Any]]:
         found = self._reversed.get(rule_key)
@@ -98,3 +138,88 @@ class ShortRulePolicy(RulePolicy):
 def _named(value: Any) -> Text:
     """A name a state must have to match, or `ANY` (not set, or set to "should not be set")."""
     return value if isinstance(value, str) and value and value != SHOULD_NOT_BE_SET else ANY
+
+
+HISTORY = "_donghanh_state_history"  # the attribute of a tracker that keeps its StateHistory
+# Events after which the applied events are no longer the old ones plus the new ones.
+REWRITES = (Restarted, SessionStarted, ActionReverted, UserUtteranceReverted, ActiveLoop)
+# Events that change the latest user message in place (Rasa applies them right after it).
+AMENDS_MESSAGE = (DefinePrevUserUtteredFeaturization, EntitiesAdded)
+
+
+@dataclass
+class StateHistory:
+    """The states of a conversation before each of its actions, as Rasa computes them.
+
+    Rasa's `Domain.states_for_tracker_history` (without rule-only turns, all slots) replays the
+    tracker's applied events on a fresh copy and takes the state before each `ActionExecuted`,
+    then the state at the end. The states before the actions already taken do not change when
+    events are appended, so they are kept with the replayed copy and the new events are applied
+    to it. Anything that rewrites the applied events (a restart, a new session, a revert, a loop)
+    or a tracker with a bounded event history starts the replay over, as Rasa does every time.
+    So does an event that amends the latest user message in place once a kept state has read
+    that message: Rasa's replay would read the amended message there too.
+    """
+
+    count: int  # the tracker's events read so far
+    last: Event | None  # the last of them, to know the tracker was only appended to
+    replay: DialogueStateTracker  # the applied events so far, replayed
+    states: List[State]  # the state before each ActionExecuted so far
+    rewrites: bool  # the applied events are not a plain sequence (loops)
+    message_read: bool = False  # a kept state has read the replay's latest user message
+
+    @classmethod
+    def of(cls, tracker: DialogueStateTracker, domain: Domain) -> "StateHistory":
+        """The tracker's history, brought up to date (kept on the tracker when it can be)."""
+        found = tracker.__dict__.get(HISTORY)
+        if isinstance(found, StateHistory) and found.extend(tracker, domain):
+            return found
+        history = cls.replayed(tracker, domain)
+        if tracker.events.maxlen is None:
+            tracker.__dict__[HISTORY] = history
+        return history
+
+    @classmethod
+    def replayed(cls, tracker: DialogueStateTracker, domain: Domain) -> "StateHistory":
+        """Replay the tracker's applied events from the start (Rasa's way)."""
+        events = tracker.events
+        rewrites = any(isinstance(e, ActiveLoop) and e.name for e in events)
+        history = cls(len(events), events[-1] if events else None, tracker.init_copy(), [],
+                      rewrites)  # fmt: skip
+        for event in tracker.applied_events():
+            history._apply(event, domain)
+        return history
+
+    def extend(self, tracker: DialogueStateTracker, domain: Domain) -> bool:
+        """Apply the events added since; False when the history has to be replayed anew."""
+        events = tracker.events
+        if self.rewrites or events.maxlen is not None or len(events) < self.count:
+            return False
+        if self.count and events[self.count - 1] is not self.last:
+            return False
+        new = list(islice(events, self.count, None))
+        if any(isinstance(event, REWRITES) for event in new):
+            return False
+        for event in new:
+            if isinstance(event, AMENDS_MESSAGE) and self.message_read:
+                return False  # the replay is left half-way: the caller replays anew
+            self._apply(event, domain)
+        self.count = len(events)
+        self.last = events[-1] if events else None
+        return True
+
+    def _apply(self, event: Event, domain: Domain) -> None:
+        if isinstance(event, ActionExecuted):
+            self.states.append(_state(domain, self.replay))
+            self.message_read = True
+        elif isinstance(event, UserUttered):
+            self.message_read = False
+        self.replay.update(event)
+
+    def current(self, domain: Domain) -> State:
+        """The state at the end of the conversation (a new object at every call)."""
+        return _state(domain, self.replay)
+
+
+def _state(domain: Domain, tracker: DialogueStateTracker) -> State:
+    return domain._clean_state(domain.get_active_state(tracker))

@@ -70,3 +70,142 @@ def test_rules_are_matched_on_the_end_of_a_long_conversation(policy: Any) -> Non
         states = history + rule
         found = policy._get_possible_keys(lookup, states)
         assert key in found and found == _rasa()._get_possible_keys(lookup, states)
+
+
+def _events(domain: Any) -> st.SearchStrategy[Any]:
+    """Any event a conversation can hold, rewrites of the history (reverts, restarts) included."""
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        ActiveLoop,
+        BotUttered,
+        DefinePrevUserUtteredFeaturization,
+        EntitiesAdded,
+        FollowupAction,
+        Restarted,
+        SessionStarted,
+        SlotSet,
+        UserUtteranceReverted,
+        UserUttered,
+    )
+
+    intents = st.sampled_from(sorted(domain.intent_properties)[:6])
+    actions = st.sampled_from(
+        ["action_listen", "action_answer", "action_urgent", "utter_default", "a_form"]
+    )
+    return st.one_of(
+        actions.map(ActionExecuted),
+        actions.map(ActionExecuted),  # the common events twice as often
+        st.tuples(st.text(max_size=5), intents).map(
+            lambda p: UserUttered(p[0], intent={"name": p[1], "confidence": 1.0})
+        ),
+        st.sampled_from(["parent", "child", None]).map(lambda v: SlotSet("audience", v)),
+        st.booleans().map(DefinePrevUserUtteredFeaturization),
+        st.just(EntitiesAdded([{"entity": "platform", "value": "fb"}])),
+        st.just(BotUttered("chào")),
+        actions.map(FollowupAction),
+        st.sampled_from(
+            [
+                UserUtteranceReverted(),
+                ActionReverted(),
+                Restarted(),
+                SessionStarted(),
+                ActiveLoop("a_form"),
+                ActiveLoop(None),
+            ]
+        ),  # fmt: skip
+    )
+
+
+@PROPS
+@given(data=st.data())
+def test_kept_states_are_rasas_states_as_the_conversation_grows(
+    policy: Any, agent: Any, data: st.DataObject
+) -> None:
+    """After every new event, the kept history gives Rasa's states, for text and for intents."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = agent.domain
+    tracker = DialogueStateTracker("someone", domain.slots)
+    for event in data.draw(st.lists(_events(domain), max_size=25)):
+        tracker.update(event)
+        for text in (True, False):
+            expected = RulePolicy._prediction_states(policy, tracker, domain, text)
+            assert policy._prediction_states(tracker, domain, text) == expected
+
+
+@pytest.mark.parametrize("amend", ["featurization", "entities"])
+def test_a_message_amended_after_a_kept_state_read_it_is_replayed(
+    policy: Any, agent: Any, amend: str
+) -> None:
+    """Rasa amends the latest user message in place; a kept state that read it is redone."""
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        DefinePrevUserUtteredFeaturization,
+        EntitiesAdded,
+        UserUttered,
+    )
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = agent.domain
+    tracker = DialogueStateTracker("someone", domain.slots)
+    amends = {"featurization": DefinePrevUserUtteredFeaturization(True),
+              "entities": EntitiesAdded([{"entity": "item", "value": "thẻ game"}])}  # fmt: skip
+    for event in (UserUttered("chào", {"name": "greet"}), ActionExecuted("action_listen"),
+                  amends[amend], ActionExecuted("action_answer")):  # fmt: skip
+        tracker.update(event)
+        found = policy._prediction_states(tracker, domain)
+        assert found == RulePolicy._prediction_states(policy, tracker, domain)
+    if amend == "featurization":
+        assert found[0] == {"user": {"text": "chào"}}  # the amendment reached the kept state
+
+
+def test_a_tracker_whose_events_were_replaced_is_replayed_anew(policy: Any, agent: Any) -> None:
+    from collections import deque
+
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = agent.domain
+    tracker = DialogueStateTracker("someone", domain.slots)
+    for event in (ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet"}),
+                  ActionExecuted("action_answer")):  # fmt: skip
+        tracker.update(event)
+    before = policy._prediction_states(tracker, domain)
+    tracker.events = deque([ActionExecuted("action_listen"), UserUttered("x", {"name": "thank"}),
+                            ActionExecuted("action_listen")])  # fmt: skip
+    after = policy._prediction_states(tracker, domain)
+    assert after == RulePolicy._prediction_states(policy, tracker, domain) and after != before
+
+
+async def test_kept_states_are_rasas_states_in_real_conversations(
+    policy: Any, agent: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the real dialogue, every prediction sees Rasa's states, mostly from kept history."""
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    from bot import rule_policy
+
+    replays = []
+    replayed = rule_policy.StateHistory.replayed
+    monkeypatch.setattr(rule_policy.StateHistory, "replayed",
+                        classmethod(lambda cls, *a: replays.append(1) or replayed(*a)))  # fmt: skip
+    calls = []
+    ours = policy._prediction_states
+
+    def both(tracker: Any, domain: Any, text: bool = False, rule_only_data: Any = None) -> Any:
+        expected = RulePolicy._prediction_states(policy, tracker, domain, text, rule_only_data)
+        found = ours(tracker, domain, text, rule_only_data)
+        assert found == expected
+        calls.append(len(found))
+        return found
+
+    monkeypatch.setattr(policy, "_prediction_states", both)
+    texts = ["chào", "con tôi bị lừa nạp thẻ game", "/ask_scam", "cảm ơn", "e bi bat nat tren fb",
+             "không phải", "tôi là phụ huynh", "tạm biệt"]  # fmt: skip
+    for text in texts:
+        output = CollectingOutputChannel()
+        await agent.handle_message(UserMessage(text, output, sender_id="states-kept"))
+    assert len(calls) >= 2 * len(texts) and max(calls) > 10  # a conversation of some length
+    # The tracker is read from the store once a turn (a new object): at most one replay per turn.
+    assert len(replays) <= len(texts) < len(calls)
