@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.console.security import ConsoleError, csrf_token, session_secret
 from bot.console.views import auth, cases, queue, reports
 from bot.pseudonym import load_key
+from bot.report import topic_labels
 from bot.settings import Settings
 from bot.storage.store import Store
 
@@ -105,6 +106,7 @@ def make_env(settings: Settings) -> Environment:
     env.filters["epoch"] = lambda s: datetime.fromtimestamp(float(s), timezone.utc) if s else None
     env.filters["minutes"] = lambda d: int(d.total_seconds() // 60)
     env.globals["path"] = lambda request, name, **params: request.url_for(name, **params).path
+    env.globals["TOPICS"] = topic_labels()  # the content's title of each topic, read once
     return env
 
 

@@ -274,3 +274,19 @@ async def test_every_case_view_is_audited(client: httpx.AsyncClient, world: Worl
     assert [e.operator for e in views] == ["root", "root"]
     audit = await client.get("/console/audit")
     assert "xem ca" in audit.text and f"#{case_id}" in audit.text
+
+
+async def test_topics_are_shown_by_their_titles(client: httpx.AsyncClient, world: World) -> None:
+    """An operator reads "Lừa đảo trên mạng", not the intent name `ask_scam`."""
+    person = await world.person_writes("con tôi bị lừa nạp thẻ game", "77")
+    context = {"topic": "ask_scam", "urgent": False, "audience": "parent", "last_messages": []}
+    case = world.store.open_escalation(
+        person_id=person, channel="telegram", priority="request_human", reason="asked",
+        context=context,
+    )  # fmt: skip
+    await logged_in(client, "sup")
+    pages = [await client.get(f"/console/cases/{case.id}"), await client.get("/console/supervisor"),
+             await client.get("/console/queue")]  # fmt: skip
+    for page in pages:
+        assert page.status_code == 200
+        assert "Lừa đảo trên mạng" in page.text and "ask_scam" not in page.text
