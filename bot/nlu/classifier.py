@@ -55,8 +55,9 @@ class FastLogisticRegressionClassifier(LogisticRegressionClassifier):
     """
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Rasa's `process`, with the probabilities of `probabilities`."""
-        probabilities = self.probabilities(self._create_X(messages))
+        """Rasa's `process`, with the probabilities of `probabilities` (or `one_message`)."""
+        found = self.one_message(messages[0]) if len(messages) == 1 else None
+        probabilities = found if found is not None else self.probabilities(self._create_X(messages))
         intents = self.clf.classes_
         for index, message in enumerate(messages):
             ranking = sorted(({"name": k, "confidence": v}
@@ -84,6 +85,35 @@ class FastLogisticRegressionClassifier(LogisticRegressionClassifier):
         if not multinomial or not isinstance(X, csr_matrix) or X.shape[1] != clf.coef_.shape[1]:
             return clf.predict_proba(X)
         return softmax(X @ clf.coef_.T + clf.intercept_, copy=False)
+
+    def one_message(self, message: Message) -> np.ndarray | None:
+        """The probabilities of one message, read straight from its sentence features.
+
+        The decision scores `X @ coef_.T + intercept_` only need the weights of the message's few
+        hundred n-grams: those columns of `coef_` times the counts, without assembling X as a
+        scipy matrix (~50 µs a message). The sums are the same up to the order of additions
+        (differences ~1e-14). None when the model or the features are not of the known shape.
+        """
+        clf = self.clf
+        multinomial = clf.classes_.size > 2 and (
+            clf.multi_class == "multinomial"
+            or (clf.multi_class == "auto" and clf.solver != "liblinear")
+        )
+        parts = [f.features for f in message.features
+                 if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]  # fmt: skip
+        if not multinomial or not parts:
+            return None
+        if any(p.shape[0] != 1 or not isinstance(p, coo_matrix) for p in parts):
+            return None
+        widths = np.cumsum([0] + [p.shape[1] for p in parts])
+        if widths[-1] != clf.coef_.shape[1]:
+            return None
+        columns = np.concatenate(
+            [p.col + offset for p, offset in zip(parts, widths[:-1], strict=True)]
+        )
+        data = np.concatenate([p.data for p in parts])
+        scores = clf.coef_[:, columns] @ data + clf.intercept_
+        return softmax(scores[np.newaxis, :], copy=False)
 
     def _create_X(self, messages: List[Message]) -> csr_matrix:  # noqa: N802 (Rasa's name)
         if len(messages) == 1:  # serving: one message at a time

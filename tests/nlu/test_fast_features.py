@@ -58,6 +58,10 @@ def test_counting_equals_sklearns_transform(agent: Any, texts: list[str]) -> Non
             expected = expected.tocoo()
             got = count_row(vectorizer, analyze, text)
             assert got.shape == expected.shape and got.dtype == expected.dtype
+            assert (got.row.dtype, got.col.dtype) == (expected.row.dtype, expected.col.dtype)
+            assert got.has_canonical_format == expected.has_canonical_format
+            assert vars(got).keys() == vars(expected).keys()  # built without the constructor
+            got._check()  # and still what scipy's own checks accept
             assert np.array_equal(got.col, expected.col) and np.array_equal(got.row, expected.row)
             assert np.array_equal(got.data, expected.data)
             checked += got.nnz
@@ -77,5 +81,10 @@ def test_the_classifier_reads_the_same_matrix_and_gives_the_same_ranking(
         assert got.shape == expected.shape and got.dtype == expected.dtype
         for name in ("data", "indices", "indptr"):
             assert np.array_equal(getattr(got, name), getattr(expected, name)), name
-        assert np.array_equal(classifier.probabilities(got),
-                              classifier.clf.predict_proba(expected))  # fmt: skip
+        sklearns = classifier.clf.predict_proba(expected)
+        assert np.array_equal(classifier.probabilities(got), sklearns)
+        straight = classifier.one_message(message)
+        assert straight is not None and straight.shape == sklearns.shape
+        assert np.allclose(straight, sklearns, rtol=0, atol=1e-12)
+        assert np.array_equal(np.argsort(-straight[0], kind="stable"),
+                              np.argsort(-sklearns[0], kind="stable"))  # fmt: skip
