@@ -15,6 +15,7 @@ import json
 from collections import OrderedDict
 from typing import Any, Callable
 
+import ujson
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
@@ -101,6 +102,19 @@ def validate_once_compiled() -> None:
     RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
 
 
+def json_copy(payload: Any) -> Any:
+    """What the action server would have received: `json.loads(json.dumps(payload))`.
+
+    ujson (a dependency of Rasa's) makes the same copy in about half the time; the payload is the
+    whole conversation (~20 kB after five messages). Anything it refuses goes to `json`, so what
+    is accepted, and the error for what is not, are `json`'s.
+    """
+    try:
+        return ujson.loads(ujson.dumps(payload))
+    except (TypeError, ValueError, OverflowError):
+        return json.loads(json.dumps(payload))
+
+
 class InProcessActionEndpoint(EndpointConfig):
     """An action endpoint that executes the actions package in this process."""
 
@@ -120,7 +134,7 @@ class InProcessActionEndpoint(EndpointConfig):
         **kwargs: Any,
     ) -> Any:
         """Run the action named in the JSON body; errors mirror rasa_sdk's HTTP server."""
-        payload = json.loads(json.dumps(kwargs.get("json") or {}))
+        payload = json_copy(kwargs.get("json") or {})
         try:
             return await self.executor.run(payload)
         except ActionExecutionRejection as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -52,3 +54,18 @@ def test_remembered_events_do_not_let_an_invalid_variant_through() -> None:
     for variant in ({**event, "name": 5}, {**event, "timestamp": "now"}, {"event": "slot"}):
         with pytest.raises(ValidationError):
             checker({"events": [event, variant]})
+
+
+def test_the_copy_is_jsons_copy() -> None:
+    """ujson's round trip gives what json's gives; what it refuses goes through json."""
+    from bot.actions_endpoint import json_copy
+
+    intent = {"name": "ask_scam", "confidence": 0.1 + 0.2}
+    user = {"event": "user", "text": "bị lừa nạp thẻ\u2028", "timestamp": 1764000000.1234567,
+            "parse_data": {"intent": intent, "ids": (1, 2), "big": 2**70}}  # fmt: skip
+    tracker = {"events": [user], "slots": {"audience": None}, 3: "a number key"}
+    assert json_copy(tracker) == json.loads(json.dumps(tracker))
+    odd = {"n": float("nan"), "huge": 10**400}
+    assert json.dumps(json_copy(odd)) == json.dumps(json.loads(json.dumps(odd)))
+    with pytest.raises(TypeError):  # json's error for what JSON cannot carry
+        json_copy({"set": {1, 2}})
