@@ -88,6 +88,7 @@ def test_serve_loads_the_bot_and_serves_it(
         "on",
     )
     assert config.access_log is False  # query strings carry the web chat's sender id
+    assert config.loop == "asyncio"  # requests start in the order they became ready (not uvloop)
 
     async def talk() -> None:
         transport = httpx.ASGITransport(app=config.app)
