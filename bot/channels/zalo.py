@@ -32,7 +32,7 @@ from bot.channels.base import (
     with_message_id,
 )
 from bot.channels.zalo_client import TokenFile, ZaloClient, ZaloError
-from bot.messages import Button, IncomingMessage
+from bot.messages import Button, IncomingMessage, OutgoingMessage
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,10 @@ class RecentIds:
             self._seen.popitem(last=False)
         return True
 
+    def discard(self, key: str) -> None:
+        """Forget `key`: the event was not handled, its retry must be taken."""
+        self._seen.pop(key, None)
+
 
 class ZaloChannel(Channel):
     """A Zalo Official Account."""
@@ -189,7 +193,12 @@ class ZaloChannel(Channel):
         await self.client.send_message(recipient_id, text, buttons)
 
     async def webhook(self, request: Request) -> Response:
-        """Verify, de-duplicate, answer 200 and process in the background."""
+        """Verify, de-duplicate, run the turn, answer 200, and send the reply in the background.
+
+        Zalo hears 200 only once the turn is stored (a case committed, the message in the
+        tracker). If the turn fails (the database or Redis down: 503), the event id is forgotten so
+        that Zalo's retry is taken; the core answers a message id once, however often it comes.
+        """
         try:
             payload = await read_json(request)
             timestamp = _timestamp(payload)
@@ -209,9 +218,15 @@ class ZaloChannel(Channel):
         event = parse_event(payload)
         if event is None:
             return _ok("ignored")
-        if not self.recent.add(_message_id(payload) or header, now):
+        key = _message_id(payload) or header
+        if not self.recent.add(key, now):
             return _ok("duplicate")
-        self._spawn(self._process(event))
+        try:
+            replies = await self.answer(event)
+        except Exception:
+            self.recent.discard(key)
+            raise  # the app answers 503 while storage is down (500 otherwise)
+        self._spawn(self._send_replies(event, replies))
         return _ok("accepted")
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
@@ -219,15 +234,14 @@ class ZaloChannel(Channel):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _process(self, event: Event) -> None:
+    async def _send_replies(self, event: Event, replies: list[OutgoingMessage]) -> None:
         person = self.core.person_id(NAME, event.message.platform_id)
         try:
-            replies = await self.answer(event)
             await self.send(event.message.platform_id, replies)
         except ZaloError as exc:
             log.error("zalo: reply to %s not sent (error %s)", person, exc.code)
         except Exception:
-            log.exception("zalo: processing an event of %s failed", person)
+            log.exception("zalo: sending the reply to %s failed", person)
 
 
 def _timestamp(payload: Any) -> str:

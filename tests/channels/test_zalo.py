@@ -12,7 +12,7 @@ from bot.app import create_app
 from bot.channels.base import CANNED, MESSAGE
 from bot.channels.zalo import WEBHOOK_PATH, RecentIds, ZaloChannel, parse_event, verify_signature
 from bot.core import Core
-from bot.messages import Button, OutgoingMessage
+from bot.messages import Button, IncomingMessage, OutgoingMessage
 from bot.settings import Settings
 from tests.channels.fake_core import FakeCore
 from tests.channels.test_zalo_client import zalo_env
@@ -159,6 +159,32 @@ async def test_duplicates_and_replays_are_dropped(
                    timestamp_ms=int((time.time() + 11 * 60) * 1000))  # fmt: skip
     assert (await zalo.post(future)).json() == {"status": "stale"}
     assert len(core.seen) == 1 and len(fake.messages) == 1
+
+
+async def test_a_turn_that_fails_is_not_acknowledged_and_its_retry_is_taken(
+    fake: FakeZalo, core: FakeCore, zalo: Running
+) -> None:
+    """Nothing lost: Zalo hears 200 only once the turn is stored; a 503 lets its retry in."""
+    from sqlalchemy.exc import OperationalError
+
+    answer = core.script
+    down = [True]
+
+    def storage(message: IncomingMessage) -> list[OutgoingMessage]:
+        if down[0]:
+            raise OperationalError("INSERT", {}, Exception("database is down"))
+        return answer(message)
+
+    core.script = storage
+    body = event("user_send_text", USER, text="cứu em với", msg_id="m9")
+    failed = await zalo.post(body)
+    assert failed.status_code == 503 and fake.messages == []
+    down[0] = False
+    retry = {**body, "timestamp": str(int(body["timestamp"]) + 5_000)}  # Zalo's retry, re-signed
+    taken = await zalo.post(retry)
+    assert taken.status_code == 200 and taken.json() == {"status": "accepted"}
+    assert texts(fake) == ["Bạn nói: cứu em với"]
+    assert (await zalo.post(retry)).json() == {"status": "duplicate"}  # handled: now a duplicate
 
 
 async def test_media_follow_and_unfollow(fake: FakeZalo, core: FakeCore, zalo: Running) -> None:
