@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import json
 import logging
 import os
@@ -179,7 +178,6 @@ def configure_logging(verbose: bool, debug: bool = False) -> None:
     )
     logging.getLogger().setLevel(level)  # also when a handler was installed before
     configure_structlog(level)
-    copy_for_debug_lines(full)
     for ours in ("bot", "actions"):
         logging.getLogger(ours).setLevel(
             logging.DEBUG if full else logging.INFO if verbose else logging.WARNING
@@ -188,32 +186,6 @@ def configure_logging(verbose: bool, debug: bool = False) -> None:
         logging.getLogger(noisy).setLevel(
             logging.DEBUG if full else logging.WARNING if verbose else logging.ERROR
         )
-
-
-class _CopyOnlyForDebug:
-    """Rasa's processor and rule policy as they see the `copy` module while DEBUG is off.
-
-    Their only use of `copy` is `copy.deepcopy(...)` of the values of a DEBUG log line, made
-    before structlog drops the line: the prediction's events, the action's events, the states of
-    the conversation (~0.1 ms a message, `make bench`). With DEBUG off those values are never
-    read, so the copy is skipped; everything else is the `copy` module itself.
-    """
-
-    @staticmethod
-    def deepcopy(value: Any, memo: Any = None) -> Any:
-        return value
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(copy, name)
-
-
-def copy_for_debug_lines(debug: bool) -> None:
-    """Give Rasa's processor and rule policy the real `copy` only while DEBUG logging is on."""
-    import rasa.core.policies.rule_policy
-    import rasa.core.processor
-
-    for module in (rasa.core.processor, rasa.core.policies.rule_policy):
-        module.copy = copy if debug else _CopyOnlyForDebug()  # type: ignore[attr-defined]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
@@ -121,6 +122,7 @@ def load_agent(model_path: Path, tracker_store=None, lock_store=None):  # type: 
     _fail_loudly(agent.tracker_store)
     use_sequential_runner(agent.processor)
     _answer_is_empty_once(agent.domain)
+    copy_for_debug_lines(logging.getLogger("rasa").isEnabledFor(logging.DEBUG))
     return agent
 
 
@@ -152,3 +154,32 @@ def _fail_loudly(tracker_store: Any) -> None:
 
     if isinstance(tracker_store, FailSafeTrackerStore):
         tracker_store._on_tracker_store_error = _raise
+
+
+class _CopyOnlyForDebug:
+    """Rasa's processor and rule policy as they see the `copy` module while DEBUG is off.
+
+    Their only use of `copy` is `copy.deepcopy(...)` of the values of a DEBUG log line, made
+    before structlog drops the line: the prediction's events, the action's events, the states of
+    the conversation (~0.1 ms a message, `make bench`). With DEBUG off those values are never
+    read, so the copy is skipped; everything else is the `copy` module itself.
+    """
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+def copy_for_debug_lines(debug: bool) -> None:
+    """Give Rasa's processor and rule policy the real `copy` only if Rasa logs at DEBUG.
+
+    Decided when the model is loaded (`load_agent`), after `donghanh`'s logging is set up.
+    """
+    import rasa.core.policies.rule_policy
+    import rasa.core.processor
+
+    for module in (rasa.core.processor, rasa.core.policies.rule_policy):
+        module.copy = copy if debug else _CopyOnlyForDebug()  # type: ignore[attr-defined]

@@ -38,19 +38,14 @@ LOGGERS = ("", "bot", "actions", "rasa", "tensorflow", "absl", "sanic", "py.warn
 @pytest.fixture
 def logging_restored() -> Iterator[None]:
     """`configure_logging` changes process-wide levels and structlog: put them back afterwards."""
-    import rasa.core.policies.rule_policy
-    import rasa.core.processor
     import structlog
 
     levels = {name: logging.getLogger(name).level for name in LOGGERS}
     config = structlog.get_config()
-    copies = [(m, m.copy) for m in (rasa.core.processor, rasa.core.policies.rule_policy)]
     yield
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
     structlog.configure(**config)
-    for module, copy in copies:
-        module.copy = copy
 
 
 @pytest.fixture
@@ -131,18 +126,3 @@ def test_verbose_without_debug_keeps_rasa_at_warning(logging_restored: None) -> 
     assert logging.getLogger("bot").getEffectiveLevel() == logging.WARNING
     configure_logging(verbose=True, debug=True)
     assert logging.getLogger("rasa.core.processor").getEffectiveLevel() == logging.DEBUG
-
-
-def test_values_are_copied_for_debug_lines_only_while_debug_is_on(logging_restored: None) -> None:
-    """Rasa deep-copies values for its DEBUG lines; with DEBUG off nothing reads the copy."""
-    import rasa.core.policies.rule_policy
-    import rasa.core.processor
-
-    events = [{"event": "bot", "text": "111"}]
-    for module in (rasa.core.processor, rasa.core.policies.rule_policy):
-        configure_logging(verbose=True, debug=False)
-        assert module.copy.deepcopy(events) is events
-        assert module.copy.copy(events) == events and module.copy.copy(events) is not events
-        configure_logging(verbose=True, debug=True)
-        copied = module.copy.deepcopy(events)
-        assert copied == events and copied[0] is not events[0]

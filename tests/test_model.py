@@ -66,3 +66,24 @@ async def test_a_message_does_not_turn_the_domain_into_a_dict(
     await agent.handle_message(UserMessage("chào", output, sender_id="domain-asked"))
     assert output.messages and calls == []
     assert agent.domain.is_empty() is False
+
+
+@pytest.mark.model
+def test_values_are_copied_for_debug_lines_only_while_debug_is_on(
+    agent: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa deep-copies values for its DEBUG lines; with DEBUG off nothing reads the copy."""
+    import rasa.core.policies.rule_policy
+    import rasa.core.processor
+
+    modules = (rasa.core.processor, rasa.core.policies.rule_policy)
+    for module in modules:  # the agent was loaded with Rasa's logging above DEBUG
+        assert isinstance(module.copy, model._CopyOnlyForDebug)
+        monkeypatch.setattr(module, "copy", module.copy)  # put back after the test
+    events = [{"event": "bot", "text": "111"}]
+    for debug in (False, True):
+        model.copy_for_debug_lines(debug)
+        for module in modules:
+            copied = module.copy.deepcopy(events)
+            assert (copied is events) is not debug and copied == events
+            assert module.copy.copy(events) == events and module.copy.copy(events) is not events
