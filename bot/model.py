@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import logging
 import os
@@ -135,8 +136,7 @@ def _answer_is_empty_once(domain: Any) -> None:
     """
     if domain is None:
         return
-    empty = domain.is_empty()
-    domain.is_empty = lambda: empty
+    domain.is_empty = functools.partial(bool, domain.is_empty())  # picklable, unlike a lambda
 
 
 def _raise(error: Exception) -> None:
