@@ -63,6 +63,7 @@ def build(
 
         handoff = Handoff(agent, store, core, content, settings)
         core.listeners.append(handoff.on_message)
+        core.held = handoff.holds
     services = runtime.Services(settings=settings, content=content, store=store, handoff=handoff)
     runtime.install(services)
     return Bot(settings=settings, agent=agent, store=store, content=content, core=core,

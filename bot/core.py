@@ -88,11 +88,14 @@ class Core:
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         rate_limiter: RateLimiter | None = None,
         blocklist: Blocklist | None = None,
+        held: Callable[[str], bool] = lambda person: False,
     ) -> None:
         """Wire the core; senders are registered by the channels that can push messages.
 
         `rate_limiter` (`bot.limits.rate_limiter_for(settings)`) limits messages per person;
-        `blocklist` defaults to the store when it keeps one (`bot.storage.store.Store`).
+        `blocklist` defaults to the store when it keeps one (`bot.storage.store.Store`);
+        `held(person)` tells whether a counsellor holds the person's case (`bot.handoff`): such a
+        person is never rate-limited, since every message is for the counsellor.
         """
         self.agent = agent
         self.store = store
@@ -106,6 +109,7 @@ class Core:
             blocklist = store
         self.rate_limiter = rate_limiter
         self.blocklist = blocklist
+        self.held = held
 
     def person_id(self, channel: str, platform_id: str) -> str:
         """The pseudonym of a person on a channel."""
@@ -150,7 +154,8 @@ class Core:
             return None  # deleting one's data is a right no limit takes away
         if self.blocklist is not None and self.blocklist.is_blocked(person):
             key = "blocked"
-        elif self.rate_limiter is not None and await self.rate_limiter.hit(person):
+        elif (self.rate_limiter is not None and not self.held(person)
+              and await self.rate_limiter.hit(person)):  # fmt: skip
             key = "rate_limited"
         else:
             return None

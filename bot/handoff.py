@@ -177,6 +177,10 @@ class Handoff:
         tracker = await self.agent.tracker_store.retrieve(person_id)
         return bool(tracker is not None and tracker.is_paused())
 
+    def holds(self, person_id: str) -> bool:
+        """Whether a counsellor holds this person's case (claimed, not handed back)."""
+        return person_id in self.held.get()
+
     async def on_message(self, person_id: str) -> None:
         """Core listener: a new Rasa session clears the pause; restore it while a case is held."""
         if person_id not in self.held.get():

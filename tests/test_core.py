@@ -104,6 +104,20 @@ async def test_over_the_rate_limit_only_urgent_messages_get_through(
     assert await say(core, "năm") == ["answer"]
 
 
+async def test_a_person_a_counsellor_holds_is_never_rate_limited(content: Content) -> None:
+    """Every message of a held conversation is for the counsellor: none is refused as too fast."""
+    agent, store = FakeAgent(), MemoryStore()
+    held = {Pseudonymizer(b"k" * 32).pseudonym("telegram", "42")}
+    core = make_core(agent, store, content, rate_limiter=MemoryRateLimiter(2),
+                     held=lambda person: person in held)  # fmt: skip
+    for text in ("một", "hai", "ba", "bốn"):
+        assert await say(core, text) == ["answer"]
+    assert agent.handled == ["một", "hai", "ba", "bốn"] and len(store.turns) == 4
+    for text in ("một", "hai"):
+        assert await say(core, text, who="43") == ["answer"]
+    assert await say(core, "ba", who="43") == [content.say("rate_limited", None)]  # not held
+
+
 async def test_a_refusal_speaks_in_the_persons_voice(content: Content) -> None:
     agent = FakeAgent()
     core = make_core(agent, MemoryStore(), content, rate_limiter=MemoryRateLimiter(1))

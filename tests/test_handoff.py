@@ -322,3 +322,30 @@ async def test_with_the_real_agent(
     assert texts[-1] == ("operator", "Chào anh/chị")
     await handoff.hand_back(case_id, "lan")
     assert await say(core, "con tôi bị bắt nạt trên mạng", platform_id="real-1")
+
+
+async def test_served_bot_lets_a_held_persons_messages_through_the_rate_limit(
+    store: Store, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As `donghanh run` wires it: while a counsellor holds the case, nothing is refused."""
+    from bot import bootstrap, runtime
+
+    monkeypatch.setattr(runtime, "_current", runtime._current)  # restored after the test
+    limited = replace(settings, data_dir=tmp_path, rate_limit_per_minute=2, redis_url="")
+
+    class Agent(EchoAgent):
+        async def parse_message(self, text: str) -> dict[str, Any]:  # a refusal looks for urgency
+            return {"text": text, "intent": {"name": "ask_scam"}}
+
+    bot = bootstrap.build(limited, agent=Agent(), store=store)
+    assert bot.handoff is not None
+    for text in ("một", "hai"):
+        assert await say(bot.core, text) == ["echo"]
+    assert await say(bot.core, "ba") == [bot.content.say("rate_limited", None)]
+    case_id = open_case(store, bot.core.person_id("telegram", "42"))
+    assert await bot.handoff.claim(case_id, "lan")
+    for text in ("em sợ", "chị ơi", "em ở nhà một mình"):
+        assert await say(bot.core, text) == []  # for the counsellor: stored, the bot stays silent
+    lines = await bot.handoff.transcript(bot.core.person_id("telegram", "42"))
+    assert [line.text for line in lines if line.sender == "person"][-3:] == [
+        "em sợ", "chị ơi", "em ở nhà một mình"]  # fmt: skip
