@@ -16,6 +16,27 @@ from scipy.sparse import coo_matrix, csr_matrix, hstack, vstack
 from sklearn.utils.extmath import softmax
 
 
+def sentence_parts(message: Message) -> list[Any]:
+    """The sentence features of the message's text, in the order of the featurizers."""
+    return [f.features for f in message.features
+            if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]  # fmt: skip
+
+
+def side_by_side(parts: list[Any]) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """The columns and values of 1-row COO `parts` put side by side, and the total width.
+
+    Each part's columns are shifted by the widths of the parts before it (64-bit). None when a
+    part is not a 1-row COO matrix (`bot.nlu.featurizer.count_row` makes those).
+    """
+    if any(p.shape[0] != 1 or not isinstance(p, coo_matrix) for p in parts):
+        return None
+    offsets = np.cumsum([0] + [p.shape[1] for p in parts])
+    columns = np.concatenate(
+        [p.col.astype(np.int64) + offset for p, offset in zip(parts, offsets[:-1], strict=True)]
+    )
+    return columns, np.concatenate([p.data for p in parts]), int(offsets[-1])
+
+
 def sentence_row(message: Message) -> csr_matrix:
     """The message's sentence features side by side, as `hstack(..., format="csr")` builds them.
 
@@ -23,22 +44,18 @@ def sentence_row(message: Message) -> csr_matrix:
     putting them side by side is concatenating their columns shifted by the widths before them:
     the same matrix, entries in the same order, without scipy's general block assembly (~0.2 ms).
     """
-    parts = [f.features for f in message.features
-             if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]  # fmt: skip
+    parts = sentence_parts(message)
     if not parts:
         return csr_matrix((1, 0))
-    if any(p.shape[0] != 1 or not isinstance(p, coo_matrix) for p in parts):
+    joined = side_by_side(parts)
+    if joined is None:
         return hstack(parts, format="csr")  # not the shape this shortcut knows
-    offsets = np.cumsum([0] + [p.shape[1] for p in parts])
-    columns = np.concatenate(
-        [p.col.astype(np.int64) + offset for p, offset in zip(parts, offsets[:-1], strict=True)]
-    )
-    data = np.concatenate([p.data for p in parts])
+    columns, data, width = joined
     order = np.argsort(columns, kind="stable")  # already sorted when each part is
-    index_type = np.int32 if offsets[-1] <= np.iinfo(np.int32).max else np.int64
+    index_type = np.int32 if width <= np.iinfo(np.int32).max else np.int64
     return csr_matrix((data[order], columns[order].astype(index_type),
                        np.array([0, len(columns)], dtype=index_type)),
-                      shape=(1, int(offsets[-1])))  # fmt: skip
+                      shape=(1, width))  # fmt: skip
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -78,13 +95,22 @@ class FastLogisticRegressionClassifier(LogisticRegressionClassifier):
         of another shape, goes to sklearn.
         """
         clf = self.clf
-        multinomial = clf.classes_.size > 2 and (
-            clf.multi_class == "multinomial"
-            or (clf.multi_class == "auto" and clf.solver != "liblinear")
-        )
-        if not multinomial or not isinstance(X, csr_matrix) or X.shape[1] != clf.coef_.shape[1]:
+        if (
+            not self._multinomial
+            or not isinstance(X, csr_matrix)
+            or X.shape[1] != clf.coef_.shape[1]
+        ):
             return clf.predict_proba(X)
         return softmax(X @ clf.coef_.T + clf.intercept_, copy=False)
+
+    @property
+    def _multinomial(self) -> bool:
+        """Whether sklearn's probabilities are a softmax of the scores (lbfgs, > 2 intents)."""
+        clf = self.clf
+        return bool(clf.classes_.size > 2 and (
+            clf.multi_class == "multinomial"
+            or (clf.multi_class == "auto" and clf.solver != "liblinear")
+        ))  # fmt: skip
 
     def one_message(self, message: Message) -> np.ndarray | None:
         """The probabilities of one message, read straight from its sentence features.
@@ -95,23 +121,11 @@ class FastLogisticRegressionClassifier(LogisticRegressionClassifier):
         (differences ~1e-13). None when the model or the features are not of the known shape.
         """
         clf = self.clf
-        multinomial = clf.classes_.size > 2 and (
-            clf.multi_class == "multinomial"
-            or (clf.multi_class == "auto" and clf.solver != "liblinear")
-        )
-        parts = [f.features for f in message.features
-                 if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]  # fmt: skip
-        if not multinomial or not parts:
+        parts = sentence_parts(message)
+        joined = side_by_side(parts) if parts and self._multinomial else None
+        if joined is None or joined[2] != clf.coef_.shape[1]:
             return None
-        if any(p.shape[0] != 1 or not isinstance(p, coo_matrix) for p in parts):
-            return None
-        widths = np.cumsum([0] + [p.shape[1] for p in parts])
-        if widths[-1] != clf.coef_.shape[1]:
-            return None
-        columns = np.concatenate(
-            [p.col + offset for p, offset in zip(parts, widths[:-1], strict=True)]
-        )
-        data = np.concatenate([p.data for p in parts])
+        columns, data, _ = joined
         # not `@`: OpenBLAS would wake its threads for this small product and leave them
         # spinning, burning a second core beside the worker (~2.4 s of CPU a bench level)
         scores = np.einsum("ij,j->i", clf.coef_[:, columns], data) + clf.intercept_
@@ -122,8 +136,7 @@ class FastLogisticRegressionClassifier(LogisticRegressionClassifier):
             return sentence_row(messages[0])
         rows = []
         for message in messages:
-            parts = [f.features for f in message.features
-                     if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]  # fmt: skip
+            parts = sentence_parts(message)
             rows.append(hstack(parts, format="csr") if parts else csr_matrix((1, 0)))
         return vstack(rows, format="csr")
 
