@@ -183,7 +183,7 @@ class Handoff:
 
     async def on_message(self, person_id: str) -> None:
         """Core listener: a new Rasa session clears the pause; restore it while a case is held."""
-        if person_id not in self.held.get():
+        if not self.holds(person_id):
             return
         held = self.store.held_case(person_id)
         if held is not None and held.handed_back_at is None and not await self.is_paused(person_id):
