@@ -104,7 +104,7 @@ async def test_a_turn_reads_the_tracker_once_and_saves_only_new_events(database_
         first.update(_tracker(sender, "tạm biệt").events[1])
         await store.save(first)
     assert current.tracker is first and current.stored == 7
-    assert len(selects) == 1  # one read; no counting before the saves
+    assert len(selects) == 2  # a look at the last event, one read; no counting before the saves
     stored = _stored_events(store, sender)
     assert [e["event"] for e in stored] == [
         "action",
@@ -134,12 +134,29 @@ async def test_a_new_person_in_a_turn_is_created_once(database_url: str) -> None
     with turn(sender) as current:
         assert await store.retrieve(sender) is None
         created = await store.get_or_create_tracker(sender)  # Rasa's path for a new person
-        assert len(selects) == 1  # nothing stored to count: the events are written as new
+        # one look at the person's last event, which finds none: not Rasa's session query…
+        assert len(selects) == 1 and "LIMIT" in selects[0] and "max(" not in selects[0].lower()
+        # …and nothing stored to count: the events are written as new
         assert await store.retrieve(sender) is created
         created.update(_tracker(sender, "alo").events[1])
         await store.save(created)
     assert current.tracker is created
     assert [e["event"] for e in _stored_events(store, sender)] == ["action", "user"]
+
+
+async def test_a_person_not_kept_in_memory_is_read_in_full(database_url: str) -> None:
+    from rasa.shared.core.domain import Domain
+
+    store = tracker_store_for(database_url)
+    writer = tracker_store_for(database_url)  # another worker stored the conversation
+    store.domain = writer.domain = Domain.empty()
+    sender = f"test-{uuid.uuid4().hex}"
+    await writer.save(_tracker(sender, "chào", "cảm ơn"))
+    selects = _selects(store)
+    with turn(sender):
+        tracker = await store.retrieve(sender)
+    assert len(selects) == 2  # the look at the last event finds one: Rasa's query reads them all
+    assert [e.text for e in tracker.events if e.type_name == "user"] == ["chào", "cảm ơn"]
 
 
 async def test_turns_of_other_people_and_other_tasks_are_not_shared(database_url: str) -> None:
