@@ -50,6 +50,7 @@ class ShortRulePolicy(RulePolicy):
         super().__init__(*args, **kwargs)
         self._reversed: Dict[Text, List[Dict[Text, Any]]] = {}
         self._asks: Dict[Tuple[Text, int], Tuple[Text, Text]] = {}
+        self._first_turns: Dict[int, FirstTurns] = {}
 
     def _prediction_states(
         self,
@@ -99,19 +100,36 @@ class ShortRulePolicy(RulePolicy):
         """The rules of `lookup` that match the end of `states`."""
         possible_keys = set(lookup)
         for turn_index, state in enumerate(reversed(states)):
-            longest = max((len(self._reversed_states(key)) for key in possible_keys), default=0)
-            if turn_index >= longest:
-                break  # every rule left is applicable to the older turns
             # a rule turn that names another previous action or intent cannot match: only the
             # others get the full check
             previous = state.get(PREVIOUS_ACTION)
             actions = {ANY, previous.get(ACTION_NAME)} if previous else {NO_ACTION}
             intents = {ANY, (state.get(USER) or {}).get(INTENT)}
+            if turn_index == 0:  # every rule is in the running: ask the index, not each rule
+                asking = self._first_turns_of(lookup).asking
+                possible_keys = {key for action in actions for intent in intents
+                                 for key in asking.get((action, intent), ())
+                                 if self._is_rule_applicable(key, 0, state)}  # fmt: skip
+                continue
+            longest = max((len(self._reversed_states(key)) for key in possible_keys), default=0)
+            if turn_index >= longest:
+                break  # every rule left is applicable to the older turns
             possible_keys = {key for key in possible_keys
                              if (asked := self._asked(key, turn_index))[0] in actions
                              and asked[1] in intents
                              and self._is_rule_applicable(key, turn_index, state)}  # fmt: skip
         return possible_keys
+
+    def _first_turns_of(self, lookup: Dict[Text, Text]) -> "FirstTurns":
+        """The rules of `lookup` by what their last turn asks, built once per set of rules."""
+        found = self._first_turns.get(id(lookup))
+        if found is None or found.lookup is not lookup or found.keys != lookup.keys():
+            asking: Dict[Tuple[Text | None, Text | None], List[Text]] = {}
+            for key in lookup:
+                asking.setdefault(self._asked(key, 0), []).append(key)
+            found = FirstTurns(lookup, frozenset(lookup), asking)
+            self._first_turns[id(lookup)] = found
+        return found
 
     def _asked(self, rule_key: Text, turn_index: int) -> Tuple[Text, Text]:
         """What a rule's turn asks of the previous action and of the intent, for a quick test.
@@ -133,6 +151,20 @@ class ShortRulePolicy(RulePolicy):
                 found = (action, _named((rule_state.get(USER) or {}).get(INTENT)))
             self._asks[(rule_key, turn_index)] = found
         return found
+
+
+@dataclass(frozen=True)
+class FirstTurns:
+    """A set of rules grouped by what their last turn asks (`ShortRulePolicy._asked`).
+
+    A conversation's last state can only match the rules under one of the four pairs of its
+    previous action or `ANY` with its intent or `ANY`: with ~50 rules, asking each of them was
+    a sixth of a prediction.
+    """
+
+    lookup: Dict[Text, Text]  # the rules (key → action) this was built from
+    keys: frozenset[Text]  # their keys then, to notice a lookup changed in place
+    asking: Dict[Tuple[Text | None, Text | None], List[Text]]  # (action, intent) → rule keys
 
 
 def _named(value: Any) -> Text:

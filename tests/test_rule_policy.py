@@ -72,6 +72,17 @@ def test_rules_are_matched_on_the_end_of_a_long_conversation(policy: Any) -> Non
         assert key in found and found == _rasa()._get_possible_keys(lookup, states)
 
 
+def test_rules_added_to_a_lookup_in_place_are_found(policy: Any) -> None:
+    lookup = dict(policy.lookup[RULES])
+    key = max(lookup, key=lambda k: len(json.loads(k)))
+    states = json.loads(key)
+    action = lookup.pop(key)
+    assert key not in policy._get_possible_keys(lookup, states)  # the rules grouped without it
+    lookup[key] = action  # Rasa's training edits its lookups in place
+    found = policy._get_possible_keys(lookup, states)
+    assert key in found and found == _rasa()._get_possible_keys(lookup, states)
+
+
 def _events(domain: Any) -> st.SearchStrategy[Any]:
     """Any event a conversation can hold, rewrites of the history (reverts, restarts) included."""
     from rasa.shared.core.events import (
