@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Callable, Iterable, List, Text, Tuple
 
 import numpy as np
@@ -61,11 +62,8 @@ def count_row(vectorizer: Any, analyze: Callable[[str], Iterable[str]], text: st
     sklearn call costs ~0.15 ms of checks and conversions per message for a few dozen lookups.
     """
     vocabulary = vectorizer.vocabulary_
-    counts: dict[int, int] = {}
-    for feature in analyze(text):
-        index = vocabulary.get(feature)
-        if index is not None:
-            counts[index] = counts.get(index, 0) + 1
+    counts = Counter(map(vocabulary.get, analyze(text)))  # counted in C: ~160 n-grams a text
+    counts.pop(None, None)  # the n-grams not in the vocabulary
     columns = sorted(counts)
     data = np.fromiter((1 if vectorizer.binary else counts[c] for c in columns),
                        dtype=vectorizer.dtype, count=len(columns))  # fmt: skip
