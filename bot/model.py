@@ -115,6 +115,7 @@ def load_agent(model_path: Path, tracker_store=None, lock_store=None):  # type: 
     """
     from rasa.core.agent import Agent
 
+    from bot import tracker_copy
     from bot.actions_endpoint import InProcessActionEndpoint
     from bot.graph_runner import use_sequential_runner
 
@@ -124,6 +125,7 @@ def load_agent(model_path: Path, tracker_store=None, lock_store=None):  # type: 
     use_sequential_runner(agent.processor)
     _answer_is_empty_once(agent.domain)
     copy_for_debug_lines(logging.getLogger("rasa").isEnabledFor(logging.DEBUG))
+    tracker_copy.install()  # Rasa copies the tracker before every action
     return agent
 
 

@@ -87,3 +87,27 @@ def test_values_are_copied_for_debug_lines_only_while_debug_is_on(
             copied = module.copy.deepcopy(events)
             assert (copied is events) is not debug and copied == events
             assert module.copy.copy(events) == events and module.copy.copy(events) is not events
+
+
+@pytest.mark.model
+async def test_a_turn_copies_the_tracker_without_replaying_it(
+    agent: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa copies the tracker before each action: the loaded model copies without a replay."""
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.tracker_copy import copy_tracker
+
+    assert DialogueStateTracker.copy is copy_tracker
+    replays: list[int] = []
+    travel = DialogueStateTracker.travel_back_in_time
+    monkeypatch.setattr(DialogueStateTracker, "travel_back_in_time",
+                        lambda self, t: replays.append(1) or travel(self, t))  # fmt: skip
+    copies: list[int] = []
+    monkeypatch.setattr(DialogueStateTracker, "copy",
+                        lambda self: copies.append(1) or copy_tracker(self))  # fmt: skip
+    output = CollectingOutputChannel()
+    await agent.handle_message(UserMessage("con tôi bị lừa nạp thẻ game", output,
+                                           sender_id="copied"))  # fmt: skip
+    assert output.messages and copies and replays == []

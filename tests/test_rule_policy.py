@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 
 from bot.rule_policy import ShortRulePolicy
-from tests.property.strategies import PROPS
+from tests.property.strategies import PROPS, tracker_events
 
 
 @pytest.fixture(scope="module")
@@ -83,51 +83,6 @@ def test_rules_added_to_a_lookup_in_place_are_found(policy: Any) -> None:
     assert key in found and found == _rasa()._get_possible_keys(lookup, states)
 
 
-def _events(domain: Any) -> st.SearchStrategy[Any]:
-    """Any event a conversation can hold, rewrites of the history (reverts, restarts) included."""
-    from rasa.shared.core.events import (
-        ActionExecuted,
-        ActionReverted,
-        ActiveLoop,
-        BotUttered,
-        DefinePrevUserUtteredFeaturization,
-        EntitiesAdded,
-        FollowupAction,
-        Restarted,
-        SessionStarted,
-        SlotSet,
-        UserUtteranceReverted,
-        UserUttered,
-    )
-
-    intents = st.sampled_from(sorted(domain.intent_properties)[:6])
-    actions = st.sampled_from(
-        ["action_listen", "action_answer", "action_urgent", "utter_default", "a_form"]
-    )
-    return st.one_of(
-        actions.map(ActionExecuted),
-        actions.map(ActionExecuted),  # the common events twice as often
-        st.tuples(st.text(max_size=5), intents).map(
-            lambda p: UserUttered(p[0], intent={"name": p[1], "confidence": 1.0})
-        ),
-        st.sampled_from(["parent", "child", None]).map(lambda v: SlotSet("audience", v)),
-        st.booleans().map(DefinePrevUserUtteredFeaturization),
-        st.just(EntitiesAdded([{"entity": "platform", "value": "fb"}])),
-        st.just(BotUttered("chào")),
-        actions.map(FollowupAction),
-        st.sampled_from(
-            [
-                UserUtteranceReverted(),
-                ActionReverted(),
-                Restarted(),
-                SessionStarted(),
-                ActiveLoop("a_form"),
-                ActiveLoop(None),
-            ]
-        ),  # fmt: skip
-    )
-
-
 @PROPS
 @given(data=st.data())
 def test_kept_states_are_rasas_states_as_the_conversation_grows(
@@ -138,7 +93,7 @@ def test_kept_states_are_rasas_states_as_the_conversation_grows(
 
     domain = agent.domain
     tracker = DialogueStateTracker("someone", domain.slots)
-    for event in data.draw(st.lists(_events(domain), max_size=25)):
+    for event in data.draw(st.lists(tracker_events(domain), max_size=25)):
         tracker.update(event)
         for text in (True, False):
             expected = RulePolicy._prediction_states(policy, tracker, domain, text)

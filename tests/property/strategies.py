@@ -107,3 +107,48 @@ def mutated(draw: st.DrawFn, document: Any, times: int = 3) -> Any:
         new = draw(st.one_of(json_values, st.just(_DELETE))) if deletable else draw(json_values)
         document = _replaced(document, path, new)
     return document
+
+
+def tracker_events(domain: Any) -> st.SearchStrategy[Any]:
+    """Any event a conversation can hold, rewrites of the history (reverts, restarts) included."""
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        ActiveLoop,
+        BotUttered,
+        DefinePrevUserUtteredFeaturization,
+        EntitiesAdded,
+        FollowupAction,
+        Restarted,
+        SessionStarted,
+        SlotSet,
+        UserUtteranceReverted,
+        UserUttered,
+    )
+
+    intents = st.sampled_from(sorted(domain.intent_properties)[:6])
+    actions = st.sampled_from(
+        ["action_listen", "action_answer", "action_urgent", "utter_default", "a_form"]
+    )
+    return st.one_of(
+        actions.map(ActionExecuted),
+        actions.map(ActionExecuted),  # the common events twice as often
+        st.tuples(st.text(max_size=5), intents).map(
+            lambda p: UserUttered(p[0], intent={"name": p[1], "confidence": 1.0})
+        ),
+        st.sampled_from(["parent", "child", None]).map(lambda v: SlotSet("audience", v)),
+        st.booleans().map(DefinePrevUserUtteredFeaturization),
+        st.just(EntitiesAdded([{"entity": "platform", "value": "fb"}])),
+        st.just(BotUttered("chào")),
+        actions.map(FollowupAction),
+        st.sampled_from(
+            [
+                UserUtteranceReverted(),
+                ActionReverted(),
+                Restarted(),
+                SessionStarted(),
+                ActiveLoop("a_form"),
+                ActiveLoop(None),
+            ]
+        ),  # fmt: skip
+    )
