@@ -98,7 +98,12 @@ class RuleSet:
 
     def is_safe_word(self, text: str) -> bool:
         """True when the whole message is a safe word ("111", "giúp", "help")."""
-        return fold(text).strip(" !.?") in {fold(w) for w in self.safe_words}
+        return fold(text).strip(" !.?") in self.folded_safe_words
+
+    @functools.cached_property
+    def folded_safe_words(self) -> frozenset[str]:
+        """The safe words as `is_safe_word` compares them (folded once, not at every message)."""
+        return frozenset(fold(w) for w in self.safe_words)
 
     @functools.cached_property
     def figure_patterns(self) -> list[re.Pattern[str]]:
