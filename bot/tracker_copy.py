@@ -14,8 +14,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+from collections import deque
 from typing import Any, Callable
 
+from rasa.shared.constants import DEFAULT_SENDER_ID
+from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 
 UNKNOWN = object()  # a latest message that is neither an event nor an empty one
@@ -39,22 +42,44 @@ def copy_tracker(tracker: DialogueStateTracker) -> DialogueStateTracker:
         ordered = False
     if not ordered:
         return RASA_COPY(tracker)
-    new = tracker.init_copy()
-    new.slots = {name: copy.copy(slot) for name, slot in tracker.slots.items()}  # with values
-    new.events.extend(events)
-    new._paused = tracker._paused
-    new.followup_action = tracker.followup_action
-    new.latest_action = dict(tracker.latest_action) if tracker.latest_action is not None else None
-    new.active_loop = (dataclasses.replace(tracker.active_loop)
-                       if tracker.active_loop is not None else None)  # fmt: skip
     # The latest messages are events of the conversation, shared as the replay shares them, or
     # the empty ones a reset made, which the replay makes anew; anything else is Rasa's to copy.
     shared = {id(event) for event in events}
-    for name in ("latest_message", "latest_bot_utterance"):
-        value = _own(getattr(tracker, name), shared)
-        if value is UNKNOWN:
-            return RASA_COPY(tracker)
-        setattr(new, name, value)
+    message = _own(tracker.latest_message, shared)
+    utterance = _own(tracker.latest_bot_utterance, shared)
+    if message is UNKNOWN or utterance is UNKNOWN:
+        return RASA_COPY(tracker)
+    # What `DialogueStateTracker.__init__` sets (Rasa's copy starts from `init_copy`), set
+    # directly: building a tracker resets every slot and makes two empty messages, the most
+    # expensive part of a copy once nothing is replayed.
+    new = DialogueStateTracker.__new__(DialogueStateTracker)
+    new.__dict__.update(
+        _max_event_history=None,
+        events=deque(events),
+        sender_id=tracker.sender_id or DEFAULT_SENDER_ID,
+        slots={name: _copied(slot) for name, slot in tracker.slots.items()},  # with values
+        sender_source=None,
+        is_rule_tracker=tracker.is_rule_tracker,
+        _paused=tracker._paused,
+        followup_action=tracker.followup_action,
+        latest_action=dict(tracker.latest_action) if tracker.latest_action is not None else None,
+        latest_message=message,
+        latest_bot_utterance=utterance,
+        active_loop=(
+            dataclasses.replace(tracker.active_loop) if tracker.active_loop is not None else None
+        ),  # fmt: skip
+        model_id=None,  # as `init_copy` leaves them: the events already carry them
+        assistant_id=None,
+    )
+    return new
+
+
+def _copied(slot: Slot) -> Slot:
+    """`copy.copy(slot)` (every attribute, the value included) without `copy`'s generic path."""
+    if type(slot).__reduce_ex__ is not object.__reduce_ex__ or hasattr(slot, "__copy__"):
+        return copy.copy(slot)
+    new = object.__new__(type(slot))
+    new.__dict__.update(slot.__dict__)
     return new
 
 

@@ -146,3 +146,22 @@ def test_what_the_shortcut_does_not_know_is_left_to_rasa(agent: Any, case: str) 
         assert len(copied.events) == 1
     if case == "detached":
         assert copied.latest_message.text == "hai"
+
+
+def test_a_slot_that_copies_itself_its_own_way_is_copied_that_way() -> None:
+    from rasa.shared.core.slots import TextSlot
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    copied: list[str] = []
+
+    class OwnCopySlot(TextSlot):
+        def __copy__(self) -> "OwnCopySlot":
+            copied.append(self.name)
+            twin = OwnCopySlot(self.name, mappings=[])
+            twin.value = self.value
+            return twin
+
+    tracker = DialogueStateTracker("someone", [OwnCopySlot("note", mappings=[])])
+    tracker.slots["note"].value = "ghi chú"
+    copied.clear()  # the tracker copied it when it was made
+    assert copy_tracker(tracker).get_slot("note") == "ghi chú" and copied == ["note"]
