@@ -5,8 +5,8 @@ thrown away if the action is rejected). Rasa's `copy` makes a fresh tracker and 
 event of the conversation to it again: ~4% of a turn, and more as the conversation grows. A
 tracker's state is what its events made it, so the copy here takes that state as it is: the same
 events (the same objects, as Rasa's replay shares them), the slots copied with their values, and
-the few other attributes the events set. tests/test_tracker_copy.py checks
-that it is Rasa's copy, attribute by attribute, for any sequence of events.
+the few other attributes the events set. tests/test_tracker_copy.py checks that it is Rasa's
+copy, attribute by attribute, for any sequence of events.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from typing import Any, Callable
 
 from rasa.shared.constants import DEFAULT_SENDER_ID
 from rasa.shared.core.slots import Slot
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.trackers import DialogueStateTracker, TrackerActiveLoop
 
+_PLAIN: dict[type, bool] = {}  # slot class → whether `_copied` may copy its `__dict__`
 UNKNOWN = object()  # a latest message that is neither an event nor an empty one
 RASA_COPY: Callable[[DialogueStateTracker], DialogueStateTracker] = DialogueStateTracker.copy
 
@@ -65,22 +66,41 @@ def copy_tracker(tracker: DialogueStateTracker) -> DialogueStateTracker:
         latest_action=dict(tracker.latest_action) if tracker.latest_action is not None else None,
         latest_message=message,
         latest_bot_utterance=utterance,
-        active_loop=(
-            dataclasses.replace(tracker.active_loop) if tracker.active_loop is not None else None
-        ),  # fmt: skip
+        active_loop=_loop(tracker.active_loop),
         model_id=None,  # as `init_copy` leaves them: the events already carry them
         assistant_id=None,
     )
     return new
 
 
+def _loop(loop: TrackerActiveLoop | None) -> TrackerActiveLoop | None:
+    """A loop of its own, as the replay makes one (`change_loop_to`) with the message it read."""
+    if loop is None:
+        return None
+    trigger = dict(loop.trigger_message) if loop.trigger_message is not None else None
+    return dataclasses.replace(loop, trigger_message=trigger)
+
+
 def _copied(slot: Slot) -> Slot:
     """`copy.copy(slot)` (every attribute, the value included) without `copy`'s generic path."""
-    if type(slot).__reduce_ex__ is not object.__reduce_ex__ or hasattr(slot, "__copy__"):
-        return copy.copy(slot)
+    plain = _PLAIN.get(type(slot))
+    if plain is None:
+        plain = _PLAIN[type(slot)] = _plain(type(slot))
+    if not plain:
+        return copy.copy(slot)  # a slot that copies itself its own way
     new = object.__new__(type(slot))
     new.__dict__.update(slot.__dict__)
     return new
+
+
+def _plain(kind: type) -> bool:
+    """Whether `copy.copy` copies an instance of `kind` by copying its `__dict__`."""
+    return (
+        kind.__reduce_ex__ is object.__reduce_ex__
+        and kind.__reduce__ is object.__reduce__
+        and not any(hasattr(kind, name) for name in ("__copy__", "__getstate__", "__setstate__"))
+        and not any(vars(base).get("__slots__") for base in kind.__mro__)  # () in abc.ABC
+    )
 
 
 def _own(value: Any, shared: set[int]) -> Any:
