@@ -73,6 +73,9 @@ def _check(tracker: Any) -> None:
             assert getattr(ours, name) is not getattr(tracker, name)
     for key in tracker.slots:
         assert ours.slots[key] is not tracker.slots[key]
+    loop = tracker.active_loop
+    if loop is not None and loop.trigger_message is not None:
+        assert ours.active_loop.trigger_message is not loop.trigger_message
     for name in ("latest_message", "latest_bot_utterance"):
         original = getattr(tracker, name)
         assert (getattr(ours, name) is original) == (getattr(rasas, name) is original)
