@@ -88,8 +88,8 @@ class TurnTrackerStore(SQLTrackerStore):
         """The tracker the person's last turn left, if nothing was stored or deleted since.
 
         `NOTHING_STORED` when the person has no event at all: Rasa's `retrieve` would find none
-        and answer None, after building and running its ORM query for the latest session
-        (~0.35 ms, at every person's first message). None when the tracker must be read.
+        and answer None, after building and running its ORM query for the latest session (0.41
+        ms against 0.04 on SQLite, at every person's first message). None: the tracker must be read.
         """
         kept = self.recent.pop(sender_id, None)
         if kept is not None and len(kept.tracker.events) != kept.length:
