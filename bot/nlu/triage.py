@@ -47,7 +47,10 @@ def decide(
     """Decide the final intent and whether the message is urgent.
 
     Order of precedence, recall first:
-    1. a rule fires -> urgent; the final intent is the model's if urgent, else the rule's category;
+    1. a rule fires -> urgent; the final intent is the model's if it is urgent and either sure (at
+       least `veto_confidence`) or the category of a rule that fired, else the first rule's
+       category: "bạn trên roblox hẹn gặp em chiều nay ở cổng trường" is a meeting (urgent_danger),
+       not the self_harm an unsure model ranked first (0.42 against 0.35);
     2. the model says urgent -> urgent, unless the only evidence is a figure of speech the rules
        blanked and the model is unsure (below `veto_confidence`): "đói chết đi được";
     3. a safe word ("111", "giúp", "help") -> ask_hotline, which brings back the help contacts;
@@ -55,7 +58,10 @@ def decide(
     """
     hits = rules.match(text)
     if hits:
-        final = intent if intent in URGENT_INTENTS else hits[0].category
+        kept = intent in URGENT_INTENTS and (
+            confidence >= veto_confidence or any(h.category == intent for h in hits)
+        )
+        final = intent if kept else hits[0].category
         return Decision(final, 1.0 if final != intent else confidence, True, "rule",
                         [h.rule for h in hits], [h.evidence for h in hits])  # fmt: skip
     if intent in URGENT_INTENTS:

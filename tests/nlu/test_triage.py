@@ -25,6 +25,21 @@ def test_rule_keeps_the_model_intent_when_it_is_already_urgent() -> None:
     assert (d.intent, d.urgent, d.reason, d.confidence) == ("self_harm", True, "rule", 0.9)
 
 
+def test_an_unsure_urgent_model_intent_gives_way_to_the_rules_category() -> None:
+    text = "ban tren roblox hen gap e chieu nay o cong truong"
+    ranking = _ranking(("self_harm", 0.42), ("urgent_danger", 0.35))
+    d = decide(text, "self_harm", 0.42, ranking, RULES)
+    assert (d.intent, d.urgent, d.reason) == ("urgent_danger", True, "rule")
+    assert d.rules == ["meeting_online_contact"]
+    sure = decide(text, "self_harm", 0.8, _ranking(("self_harm", 0.8)), RULES)
+    assert (sure.intent, sure.urgent) == ("self_harm", True)  # a sure model keeps its category
+
+
+def test_an_unsure_urgent_model_intent_that_a_rule_agrees_with_is_kept() -> None:
+    d = decide("em muốn chết", "self_harm", 0.4, _ranking(("self_harm", 0.4)), RULES)
+    assert (d.intent, d.urgent, d.reason) == ("self_harm", True, "rule")
+
+
 def test_model_urgent_without_rule_stays_urgent() -> None:
     d = decide(
         "mọi người sẽ vui hơn nếu em biến mất",
