@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -29,11 +30,7 @@ def _more_events() -> st.SearchStrategy[Any]:
         st.sampled_from([ConversationPaused(), ConversationResumed(), AllSlotsReset()]),
         st.booleans().map(LoopInterrupted),
         st.sampled_from(["a_form", "action_answer"]).map(ActionExecutionRejected),
-        st.just(
-            ReminderScheduled(
-                "greet", trigger_date_time=__import__("datetime").datetime(2030, 1, 1)
-            )
-        ),
+        st.just(ReminderScheduled("greet", trigger_date_time=datetime(2030, 1, 1))),
         st.sampled_from([True, False, None]).map(lambda v: SlotSet("forget", v)),
     )
 
