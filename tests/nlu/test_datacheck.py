@@ -15,6 +15,7 @@ TRAINING = sorted((ROOT / "nlu_data" / "nlu").glob("*.yml"))
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 DEV = ROOT / "tests" / "nlu" / "dev.yml"
 HELDOUT2 = ROOT / "tests" / "nlu" / "heldout2.yml"
+PROBES = ROOT / "tests" / "nlu" / "probes.yml"
 
 
 def test_training_data_meets_every_quota() -> None:
@@ -34,7 +35,9 @@ def test_heldout_has_ten_examples_per_label() -> None:
 
 
 @pytest.mark.parametrize(
-    "evaluation_set", [HELDOUT, HELDOUT2, DEV], ids=["heldout", "heldout2", "dev"]
+    "evaluation_set",
+    [HELDOUT, HELDOUT2, DEV, PROBES],
+    ids=["heldout", "heldout2", "dev", "probes"],
 )
 def test_evaluation_sets_never_repeat_a_training_example(evaluation_set: Path) -> None:
     trained = {fold(e.text) for e in datacheck.load_examples(TRAINING)}
