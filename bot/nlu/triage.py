@@ -8,6 +8,7 @@ from typing import Any
 from bot.nlu.rules import RuleSet
 
 URGENT_INTENTS = ("urgent_danger", "self_harm")
+SELF_HARM = "self_harm"
 
 
 @dataclass
@@ -47,10 +48,11 @@ def decide(
     """Decide the final intent and whether the message is urgent.
 
     Order of precedence, recall first:
-    1. a rule fires -> urgent; the final intent is the model's if it is urgent and either sure (at
-       least `veto_confidence`) or the category of a rule that fired, else the first rule's
-       category: "bạn trên roblox hẹn gặp em chiều nay ở cổng trường" is a meeting (urgent_danger),
-       not the self_harm an unsure model ranked first (0.42 against 0.35);
+    1. a rule fires -> urgent; the final intent is `self_harm` if a self-harm rule fired (words of
+       suicide or self-injury: that care comes first, whatever else the message says); otherwise the
+       model's if it is urgent and either sure (at least `veto_confidence`) or the category of a
+       rule that fired, else the first rule's category: "bạn trên roblox hẹn gặp em chiều nay ở cổng
+       trường" is a meeting (urgent_danger), not the self_harm an unsure model ranked first (0.42);
     2. the model says urgent -> urgent, unless the only evidence is a figure of speech the rules
        blanked and the model is unsure (below `veto_confidence`): "đói chết đi được";
     3. a safe word ("111", "giúp", "help") -> ask_hotline, which brings back the help contacts;
@@ -58,10 +60,11 @@ def decide(
     """
     hits = rules.match(text)
     if hits:
-        kept = intent in URGENT_INTENTS and (
-            confidence >= veto_confidence or any(h.category == intent for h in hits)
-        )
-        final = intent if kept else hits[0].category
+        categories = [h.category for h in hits]
+        kept = intent in URGENT_INTENTS and (confidence >= veto_confidence or intent in categories)
+        final = intent if kept else categories[0]
+        if SELF_HARM in categories:  # words of suicide or self-harm: the care for that comes first
+            final = SELF_HARM
         return Decision(final, 1.0 if final != intent else confidence, True, "rule",
                         [h.rule for h in hits], [h.evidence for h in hits])  # fmt: skip
     if intent in URGENT_INTENTS:

@@ -40,6 +40,14 @@ def test_an_unsure_urgent_model_intent_that_a_rule_agrees_with_is_kept() -> None
     assert (d.intent, d.urgent, d.reason) == ("self_harm", True, "rule")
 
 
+def test_a_self_harm_rule_gives_the_self_harm_care_even_against_a_sure_model() -> None:
+    text = (
+        "dem qua con gai toi uong thuoc qua lieu, sang nay no van noi 'lan sau con se lam cho duoc'"
+    )
+    d = decide(text, "urgent_danger", 0.83, _ranking(("urgent_danger", 0.83)), RULES)
+    assert (d.intent, d.urgent, d.reason) == ("self_harm", True, "rule")
+
+
 def test_model_urgent_without_rule_stays_urgent() -> None:
     d = decide(
         "mọi người sẽ vui hơn nếu em biến mất",
