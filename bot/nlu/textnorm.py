@@ -48,19 +48,30 @@ def has_diacritics(text: str) -> bool:
     return strip_accents(text) != text
 
 
+_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng
+
+
+@functools.lru_cache(maxsize=256)
+def _toneless(letter: str) -> str:
+    """A letter without its tone mark, its vowel mark kept: "ứ" -> "ư", "á" -> "a", "ư" != "u"."""
+    decomposed = unicodedata.normalize("NFD", letter.lower())
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
+
+
 def squash_repeats(word: str) -> str:
     """Collapse stretched letters: "quáaaa" -> "quá", "nhiềuuu" -> "nhiều", "ơiii" -> "ơi".
 
-    A run is a sequence of letters with the same base letter (accents ignored). Runs of three or
+    A run is a sequence of the same letter, tone marks ignored but not vowel marks: "ứu" in
+    "cứu" is two letters (ư, u), not a stretched "ứ". Runs of three or
     more are cut to their first letter; a run of two is cut only when the letters differ in accent
     ("quáa"), because doubled plain vowels are real spelling ("xoong", "quần soóc").
     """
     out: list[str] = []
     i = 0
     while i < len(word):
-        base = strip_accents(word[i]).lower()
+        base = _toneless(word[i])
         j = i + 1
-        while j < len(word) and word[j].isalpha() and strip_accents(word[j]).lower() == base:
+        while j < len(word) and word[j].isalpha() and _toneless(word[j]) == base:
             j += 1
         run = word[i:j]
         if len(run) >= 3 or (len(run) == 2 and run[0] != run[1]):

@@ -75,3 +75,9 @@ def test_teencode_table_keys_are_normalised() -> None:
     for key, value in table.items():
         assert key == unicodedata.normalize("NFC", key).lower()
         assert value.strip() == value and value
+
+
+@pytest.mark.parametrize("word", ["cứu", "lưu", "hưu", "cừu", "mưu", "cựu"])
+def test_a_horned_vowel_before_its_plain_letter_is_not_a_stretched_letter(word: str) -> None:
+    assert textnorm.squash_repeats(word) == word
+    assert textnorm.normalize_text(f"{word} với") == f"{word} với"
