@@ -78,11 +78,25 @@ class Rule:
     must: list[str] = field(default_factory=list)
     must_not: list[str] = field(default_factory=list)
     situational: bool = False
+    near: list[list[str]] = field(default_factory=list)
+    window: int = 0
+    unless: list[str] = field(default_factory=list)
+    max_words: int = 0  # 0: any length; else only messages of at most this many words
 
     @functools.cached_property
     def groups(self) -> list[re.Pattern[str]]:
         """One regex per `all_of` group, an alternation of its phrases; each group must match."""
         return [pattern for group in self.all_of if (pattern := _alternation(group))]
+
+    @functools.cached_property
+    def near_patterns(self) -> list[re.Pattern[str]]:
+        """One regex per `near` concept (its phrases as an alternation)."""
+        return [pattern for concept in self.near if (pattern := _alternation(concept))]
+
+    @functools.cached_property
+    def unless_pattern(self) -> re.Pattern[str] | None:
+        """Words that stop the rule ("cứu" is no cry for help next to "bài tập")."""
+        return _alternation(self.unless)
 
 
 @dataclass
@@ -95,6 +109,7 @@ class RuleSet:
     generic: list[str]
     present: list[str]
     safe_words: list[str] = field(default_factory=list)
+    harmless: list[str] = field(default_factory=list)
 
     def is_safe_word(self, text: str) -> bool:
         """True when the whole message is a safe word ("111", "giúp", "help")."""
@@ -109,6 +124,11 @@ class RuleSet:
     def figure_patterns(self) -> list[re.Pattern[str]]:
         """Compiled figures of speech."""
         return [compile_phrase(p) for p in self.figures]
+
+    @functools.cached_property
+    def harmless_pattern(self) -> re.Pattern[str] | None:
+        """Everyday compounds with a harm's word in them ("đánh răng"), blanked before matching."""
+        return _alternation(self.harmless)
 
     @functools.cached_property
     def negation_pattern(self) -> re.Pattern[str]:
@@ -146,7 +166,8 @@ class RuleSet:
     def prepare(self, text: str) -> str:
         """Normalise `text` and blank its figures of speech; the result ends in a space."""
         prepared = _spaced(text)
-        for pattern in self.figure_patterns:
+        blank = self.figure_patterns + ([self.harmless_pattern] if self.harmless_pattern else [])
+        for pattern in blank:
             prepared = pattern.sub(lambda m: "_ " * len(m.group(0).split()), prepared)
         return prepared
 
@@ -169,9 +190,46 @@ class RuleSet:
             return match.group(0).strip()
         return None
 
+    def _spans(self, pattern: re.Pattern[str], prepared: str, negatable: bool) -> list[tuple[int, int, str]]:
+        """Each match of `pattern` as (first word, last word, text), negated ones left out."""
+        found = []
+        for match in pattern.finditer(prepared):
+            if negatable and self.negation_pattern.search(prepared[: match.start()]):
+                continue
+            first = prepared.count(" ", 0, match.start())
+            text = match.group(0).strip()
+            found.append((first, first + len(text.split()) - 1, text))
+        return found
+
+    def _near(self, rule: Rule, prepared: str) -> str | None:
+        """Evidence when a match of the first concept has one of the second within `window` words.
+
+        "em bị chú ruột xâm hại": the harm ("xâm hại") and the victim ("em") are three words apart,
+        which no contiguous phrase catches. Only the first concept (the harm) can be negated.
+        """
+        harm, victim = rule.near_patterns
+        victims = self._spans(victim, prepared, False)
+        if not victims:
+            return None
+        for h_first, h_last, h_text in self._spans(harm, prepared, True):
+            for v_first, v_last, v_text in victims:
+                gap = h_first - v_last - 1 if v_last < h_first else v_first - h_last - 1
+                if v_first <= h_last and h_first <= v_last:  # overlapping: no victim named
+                    continue
+                if gap <= rule.window:
+                    return f"{v_text} … {h_text}" if v_last < h_first else f"{h_text} … {v_text}"
+        return None
+
     def _fire(self, rule: Rule, prepared: str, generic: bool) -> Hit | None:
         if rule.situational and generic:
             return None
+        if rule.max_words and len(prepared.split()) > rule.max_words:
+            return None
+        if rule.unless_pattern is not None and rule.unless_pattern.search(prepared):
+            return None
+        if rule.near_patterns:
+            found_near = self._near(rule, prepared)
+            return Hit(rule.id, rule.category, found_near) if found_near else None
         negatable, fixed = self.phrase_patterns[rule.id]
         found = (negatable and self._find(negatable, prepared, True)) or (
             fixed and self._find(fixed, prepared, False)
@@ -194,6 +252,7 @@ class RuleSet:
 def load_rules(path: Path = RULES_FILE) -> RuleSet:
     """Read the rules file."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    concepts: dict[str, list[str]] = raw.get("concepts", {})
     rules = [
         Rule(
             id=r["id"],
@@ -203,6 +262,10 @@ def load_rules(path: Path = RULES_FILE) -> RuleSet:
             must=list(r.get("tests", {}).get("must", [])),
             must_not=list(r.get("tests", {}).get("must_not", [])),
             situational=bool(r.get("situational", False)),
+            near=[list(concepts[c]) if isinstance(c, str) else list(c) for c in r.get("near", [])],
+            window=int(r.get("window", 4)),
+            unless=list(r.get("unless", [])),
+            max_words=int(r.get("max_words", 0)),
         )
         for r in raw["rules"]
     ]
@@ -213,6 +276,7 @@ def load_rules(path: Path = RULES_FILE) -> RuleSet:
         generic=list(raw.get("generic_question", [])),
         present=list(raw.get("happening_now", [])),
         safe_words=list(raw.get("safe_words", [])),
+        harmless=list(raw.get("harmless", [])),
     )
 
 

@@ -17,7 +17,7 @@ def test_rule_overrides_a_non_urgent_model_intent() -> None:
         RULES,
     )
     assert (d.intent, d.urgent, d.reason) == ("urgent_danger", True, "rule")
-    assert d.rules == ["sextortion_threat"]
+    assert "sextortion_threat" in d.rules
 
 
 def test_rule_keeps_the_model_intent_when_it_is_already_urgent() -> None:
