@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.nlu.datacheck import Example
+from bot.nlu.rules import RuleSet
 from bot.nlu.textnorm import has_diacritics
-from bot.nlu.triage import URGENT_INTENTS
+from bot.nlu.triage import URGENT_INTENTS, decide
 
 
 @dataclass
@@ -113,4 +114,59 @@ def report(predictions: list[Prediction]) -> str:
                      f"{int(v['support']):7}")  # fmt: skip
     lines += ["", "most confused (gold -> predicted)"]
     lines += [f"  {g} -> {i}: {c}" for g, i, c in overall.confusions] or ["  none"]
+    return "\n".join(lines)
+
+
+def _layers(
+    result: dict[str, Any], rules: RuleSet, *, use_rules: bool, detector: str | None
+) -> tuple[str, bool]:
+    """The intent and urgent decision `triage.decide` makes with only some layers switched on.
+
+    `detector` is None (off), "whole" (the whole message only) or "parts" (as the bot runs it).
+    """
+    ranking = [{"name": r["intent"], "confidence": r["confidence"]}
+               for r in result.get("ranking") or []]  # fmt: skip
+    if not ranking:
+        return result["intent"], bool(result["urgent"])
+    found = result.get("urgency") or None
+    urgency = None
+    if found and detector == "whole":
+        urgency = {**found, "score": found.get("whole", 0.0), "evidence": ""}
+    elif found and detector == "parts":
+        urgency = found
+    decision = decide(result.get("text") or "", ranking[0]["name"],
+                      float(ranking[0]["confidence"]), ranking,
+                      rules if use_rules else replace(rules, rules=[]),
+                      urgency=urgency)  # fmt: skip
+    return decision.intent, decision.urgent
+
+
+LAYERS: dict[str, tuple[bool, str | None]] = {
+    "intent model only": (False, None),
+    "intent + rules": (True, None),
+    "intent + detector, whole message": (False, "whole"),
+    "intent + detector, sentence by sentence": (False, "parts"),
+    "all three, detector on the whole message": (True, "whole"),
+    "all three (the bot)": (True, "parts"),
+}
+
+
+def ablations(
+    examples: list[Example], results: list[dict[str, Any]], rules: RuleSet
+) -> dict[str, Scores]:
+    """Scores of each combination of layers in `LAYERS`, from the same `donghanh parse` results."""
+    table: dict[str, Scores] = {}
+    for name, (use_rules, detector) in LAYERS.items():
+        decided = [_layers(r, rules, use_rules=use_rules, detector=detector) for r in results]
+        table[name] = score([Prediction(e.text, e.intent, intent, urgent)
+                             for e, (intent, urgent) in zip(examples, decided, strict=True)])  # fmt: skip
+    return table
+
+
+def ablation_report(table: dict[str, Scores]) -> str:
+    """The layers table printed by `donghanh eval --layers`."""
+    lines = ["layers                                      accuracy  urgent-recall  urgent-precision"]
+    for name, s in table.items():
+        lines.append(f"{name:42} {s.accuracy:9.3f}  {s.urgent_recall:13.3f}  "
+                     f"{s.urgent_precision:16.3f}")  # fmt: skip
     return "\n".join(lines)

@@ -46,7 +46,9 @@ def triage_result(parse_data: dict[str, Any]) -> dict[str, Any]:
         "confidence": round(float(intent.get("confidence") or 0.0), 4),
         "urgent": bool(safety.get("urgent", name in URGENT_INTENTS)),
         "ranking": ranking,
-        "safety": {k: safety.get(k) for k in ("reason", "rules", "evidence")},
+        "grey": bool(safety.get("grey")),
+        "safety": {k: safety.get(k) for k in ("reason", "rules", "evidence", "score")},
+        "urgency": parse_data.get("urgency"),
     }
 
 

@@ -8,6 +8,9 @@ from typing import Any
 from bot.nlu.rules import RuleSet
 
 URGENT_INTENTS = ("urgent_danger", "self_harm")
+URGENT_THRESHOLD = 0.7  # the urgency detector's score from which a message is urgent
+GREY_THRESHOLD = 0.35  # ... from which it gets the safety check first (chosen on tests/nlu/dev.yml)
+UNSURE_CONFIDENCE = 0.5  # an urgent intent below this, without the detector, is only grey
 SELF_HARM = "self_harm"
 
 
@@ -18,14 +21,18 @@ class Decision:
     intent: str
     confidence: float
     urgent: bool
-    reason: str | None = None  # "model", "rule", "model_ranking", "figure_of_speech", "safe_word"
+    # "rule", "model", "detector", "model_ranking", "figure_of_speech", "safe_word", "unsure_model"
+    reason: str | None = None
     rules: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
+    score: float = 0.0  # the urgency detector's score (0 when it did not run)
+    grey: bool = False  # not urgent, but not sure enough to say so: a safety check comes first
 
     def as_dict(self) -> dict[str, Any]:
         """The `safety` property added to the parse result."""
-        return {"urgent": self.urgent, "reason": self.reason, "rules": self.rules,
-                "evidence": self.evidence}  # fmt: skip
+        return {"urgent": self.urgent, "grey": self.grey, "reason": self.reason,
+                "rules": self.rules, "evidence": self.evidence,
+                "score": round(self.score, 4)}  # fmt: skip
 
 
 def _best_non_urgent(ranking: list[dict[str, Any]]) -> tuple[str, float]:
@@ -44,6 +51,10 @@ def decide(
     *,
     veto_confidence: float = 0.7,
     urgent_floor: float = 0.0,
+    urgency: dict[str, Any] | None = None,
+    urgent_threshold: float = URGENT_THRESHOLD,
+    grey_threshold: float = GREY_THRESHOLD,
+    unsure_confidence: float = UNSURE_CONFIDENCE,
 ) -> Decision:
     """Decide the final intent and whether the message is urgent.
 
@@ -55,9 +66,18 @@ def decide(
        trường" is a meeting (urgent_danger), not the self_harm an unsure model ranked first (0.42);
     2. the model says urgent -> urgent, unless the only evidence is a figure of speech the rules
        blanked and the model is unsure (below `veto_confidence`): "đói chết đi được";
-    3. a safe word ("111", "giúp", "help") -> ask_hotline, which brings back the help contacts;
-    4. an urgent intent scores at least `urgent_floor` in the ranking -> urgent (0 turns this off).
+       An unsure model (below `unsure_confidence`) that the detector does not back (below
+       `grey_threshold`) gets the grey answer instead: "Vâng, con tôi 13 tuổi, đang học lớp 8"
+       was `urgent_danger` at 0.42 with nothing urgent in it;
+    3. the urgency detector (`urgency`, `bot.nlu.urgency`) scores a part of the message at least
+       `urgent_threshold` -> urgent, as the detector's category unless the model's is urgent;
+    4. a safe word ("111", "trợ giúp") -> ask_hotline, which brings back the help contacts;
+    5. an urgent intent scores at least `urgent_floor` in the ranking -> urgent (0 turns this off);
+    6. the detector scores at least `grey_threshold` -> not urgent but grey: the answer starts with
+       a short safety check and 111, then the topic.
     """
+    score = float((urgency or {}).get("score") or 0.0)
+    part = str((urgency or {}).get("evidence") or "")
     hits = rules.match(text)
     if hits:
         categories = [h.category for h in hits]
@@ -66,16 +86,29 @@ def decide(
         if SELF_HARM in categories:  # words of suicide or self-harm: the care for that comes first
             final = SELF_HARM
         return Decision(final, 1.0 if final != intent else confidence, True, "rule",
-                        [h.rule for h in hits], [h.evidence for h in hits])  # fmt: skip
+                        [h.rule for h in hits], [h.evidence for h in hits], score)  # fmt: skip
+    detected = urgency is not None and score >= urgent_threshold
     if intent in URGENT_INTENTS:
-        if confidence < veto_confidence and rules.has_figure_of_speech(text):
+        if not detected and confidence < veto_confidence and rules.has_figure_of_speech(text):
             name, conf = _best_non_urgent(ranking)
-            return Decision(name, conf, False, "figure_of_speech")
-        return Decision(intent, confidence, True, "model")
+            return Decision(name, conf, False, "figure_of_speech", score=score,
+                            grey=urgency is not None and score >= grey_threshold)  # fmt: skip
+        if urgency is not None and confidence < unsure_confidence and score < grey_threshold:
+            name, conf = _best_non_urgent(ranking)
+            return Decision(name, conf, False, "unsure_model", score=score, grey=True)
+        return Decision(intent, confidence, True, "model", evidence=[part] if part else [],
+                        score=score)  # fmt: skip
+    if detected:
+        category = str((urgency or {}).get("category") or "danger")
+        final = "self_harm" if category == "self_harm" else "urgent_danger"
+        return Decision(final, score, True, "detector", evidence=[part], score=score)
     if rules.is_safe_word(text):
-        return Decision("ask_hotline", 1.0, False, "safe_word")
+        return Decision("ask_hotline", 1.0, False, "safe_word", score=score)
     if urgent_floor > 0:
         for item in ranking:
             if item["name"] in URGENT_INTENTS and float(item["confidence"]) >= urgent_floor:
-                return Decision(item["name"], float(item["confidence"]), True, "model_ranking")
-    return Decision(intent, confidence, False)
+                return Decision(item["name"], float(item["confidence"]), True, "model_ranking",
+                                score=score)  # fmt: skip
+    grey = urgency is not None and score >= grey_threshold
+    return Decision(intent, confidence, False, "unsure_detector" if grey else None,
+                    evidence=[part] if grey else [], score=score, grey=grey)  # fmt: skip

@@ -44,6 +44,7 @@ class Urgency:
     score: float  # 1 - P(none) of the most urgent part
     category: str  # DANGER or SELF_HARM: the more likely of the two in that part
     evidence: str  # that part, in normal form
+    whole: float = 0.0  # the score of the whole message alone (for the with/without-parts figures)
 
     @property
     def intent(self) -> str:
@@ -52,8 +53,8 @@ class Urgency:
 
     def as_dict(self) -> dict[str, object]:
         """What the parse result carries under `urgency`."""
-        return {"score": round(self.score, 4), "category": self.category,
-                "evidence": self.evidence}  # fmt: skip
+        return {"score": round(self.score, 4), "whole": round(self.whole, 4),
+                "category": self.category, "evidence": self.evidence}  # fmt: skip
 
 
 def _bare(text: str) -> str:
@@ -166,14 +167,15 @@ class UrgencyModel:
         return np.asarray(softmax(scores, copy=False))
 
     def score_parts(self, units: Sequence[str]) -> Urgency:
-        """The verdict over already-cut parts (normal form): the most urgent one decides."""
+        """The verdict over already-cut parts (normal form, the whole message first): the most
+        urgent one decides."""
         if not units:
             return Urgency(0.0, DANGER, "")
         found = self.probabilities(units)
         urgency = 1.0 - found[:, 0]
         best = int(np.argmax(urgency))
         category = DANGER if found[best, 1] >= found[best, 2] else SELF_HARM
-        return Urgency(float(urgency[best]), category, units[best])
+        return Urgency(float(urgency[best]), category, units[best], float(urgency[0]))
 
     def score(self, text: str) -> Urgency:
         """The verdict on one message, scored whole and part by part."""

@@ -92,3 +92,54 @@ def test_plain_topic_question_is_not_urgent() -> None:
         RULES,
     )
     assert (d.intent, d.urgent, d.reason) == ("ask_parental_controls", False, None)
+
+
+def _urgency(score: float, category: str = "danger", evidence: str = "một câu") -> dict:
+    return {"score": score, "whole": score / 2, "category": category, "evidence": evidence}
+
+
+def test_the_detector_makes_a_message_urgent_with_its_category_and_sentence() -> None:
+    text = "con tôi học lớp 8, điểm kém. ông hàng xóm hay gọi cháu sang nhà. tôi nên làm gì"
+    found = _urgency(0.9, "danger", "ông hàng xóm hay gọi cháu sang nhà")
+    d = decide(text, "ask_talk_with_child", 0.6, _ranking(("ask_talk_with_child", 0.6)), RULES,
+               urgency=found)  # fmt: skip
+    assert (d.intent, d.urgent, d.reason) == ("urgent_danger", True, "detector")
+    assert d.evidence == ["ông hàng xóm hay gọi cháu sang nhà"]
+    assert d.as_dict()["score"] == 0.9
+    harm = decide(text, "ask_talk_with_child", 0.6, _ranking(("ask_talk_with_child", 0.6)), RULES,
+                  urgency=_urgency(0.9, "self_harm"))  # fmt: skip
+    assert (harm.intent, harm.urgent) == ("self_harm", True)
+
+
+def test_below_the_urgent_threshold_the_detector_only_makes_the_message_grey() -> None:
+    ranking = _ranking(("ask_screen_time", 0.9))
+    grey = decide("con tôi chơi game suốt đêm", "ask_screen_time", 0.9, ranking, RULES,
+                  urgency=_urgency(0.5))  # fmt: skip
+    assert (grey.intent, grey.urgent, grey.grey) == ("ask_screen_time", False, True)
+    calm = decide("con tôi chơi game suốt đêm", "ask_screen_time", 0.9, ranking, RULES,
+                  urgency=_urgency(0.1))  # fmt: skip
+    assert (calm.urgent, calm.grey) == (False, False)
+
+
+def test_an_unsure_urgent_intent_the_detector_does_not_back_is_grey_not_urgent() -> None:
+    text = "Vâng, con tôi 13 tuổi, đang học lớp 8"
+    ranking = _ranking(("urgent_danger", 0.42), ("ask_talk_with_child", 0.3))
+    d = decide(text, "urgent_danger", 0.42, ranking, RULES, urgency=_urgency(0.05))
+    assert (d.intent, d.urgent, d.grey, d.reason) == ("ask_talk_with_child", False, True,
+                                                       "unsure_model")  # fmt: skip
+    backed = decide(text, "urgent_danger", 0.42, ranking, RULES, urgency=_urgency(0.5))
+    assert (backed.intent, backed.urgent) == ("urgent_danger", True)
+    no_detector = decide(text, "urgent_danger", 0.42, ranking, RULES)
+    assert no_detector.urgent  # without a detector the model alone still decides
+
+
+def test_a_sure_detector_overrides_the_figure_of_speech_veto() -> None:
+    text = "mệt muốn chết, em uống hết vỉ thuốc rồi"
+    ranking = _ranking(("self_harm", 0.5), ("out_of_scope", 0.4))
+    vetoed = decide(text, "self_harm", 0.5, ranking, RULES.__class__(
+        [], RULES.figures, RULES.negations, RULES.generic, RULES.present))  # fmt: skip
+    assert not vetoed.urgent  # no rules, no detector: "mệt muốn chết" vetoes an unsure model
+    kept = decide(text, "self_harm", 0.5, ranking, RULES.__class__(
+        [], RULES.figures, RULES.negations, RULES.generic, RULES.present),
+        urgency=_urgency(0.95, "self_harm"))  # fmt: skip
+    assert (kept.intent, kept.urgent) == ("self_harm", True)
