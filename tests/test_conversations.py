@@ -127,7 +127,7 @@ async def test_self_harm_asks_if_safe_then_offers_a_counsellor(
     assert safe[1].text == core.content.protocol("self_harm", "offer", "child")
 
 
-@pytest.mark.parametrize("word", ["111", "giúp", "/help"])
+@pytest.mark.parametrize("word", ["111", "trợ giúp", "/help"])
 async def test_the_safe_word_brings_back_the_contacts_in_any_state(core: Core, word: str) -> None:
     person = uuid.uuid4().hex
     await say(core, "con tôi bị lừa nạp thẻ game", person)

@@ -135,7 +135,8 @@ class RuleSet:
         """A regex that matches when the text ends in a negation (with up to two words after it)."""
         options = "|".join(compile_phrase(n).pattern[len(r"(?<!\S)") :] for n in self.negations)
         # "không thì" is "or else" ("gửi đi không thì anh leak ảnh"), not a negation.
-        return re.compile(r"(?:^|\s)(?:" + options + r")(?!th[iì] )(?:\S+ ){0,2}$")
+        # A negation does not reach across punctuation: "có ai không, cứu với".
+        return re.compile(r"(?:^|\s)(?:" + options + r")(?!th[iì] )(?:[^\s,.;:!?…]+ ){0,2}$")
 
     @functools.cached_property
     def generic_pattern(self) -> re.Pattern[str] | None:
