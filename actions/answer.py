@@ -63,6 +63,8 @@ class ActionAnswer(Action):
         intent = str((tracker.latest_message.get("intent") or {}).get("name") or "out_of_scope")
         audience = audience_of(tracker)
         events: list[EventType] = [SlotSet("audience", audience), SlotSet("pending", None)]
+        if is_grey(tracker):
+            safety_check(dispatcher, content, audience)
         if intent == "ask_anonymity" and self._wants_deletion(tracker):
             return events + ask_deletion(dispatcher, content, audience)
         if self._unsure(tracker, intent):
@@ -86,6 +88,21 @@ class ActionAnswer(Action):
     @staticmethod
     def _unsure(tracker: Tracker, intent: str) -> bool:
         return is_unsure(tracker)
+
+
+def is_grey(tracker: Tracker) -> bool:
+    """Typed text the triage could not call safe or urgent (`safety.grey`, bot/nlu/triage.py)."""
+    return not _is_payload(tracker) and bool((tracker.latest_message.get("safety") or {}).get("grey"))
+
+
+def safety_check(dispatcher: CollectingDispatcher, content: Content, audience: str | None) -> None:
+    """The grey zone's first reply: are you in danger? 111 and the urgent protocol, one tap away.
+
+    The answer to the question follows in the same turn, so nobody has to answer the check first.
+    """
+    buttons = [button(content.button("in_danger"), "/urgent_danger"),
+               button(content.button("call_111"), "/ask_hotline")]  # fmt: skip
+    send(dispatcher, content.say("safety_check", audience), buttons)
 
 
 def is_unsure(tracker: Tracker) -> bool:

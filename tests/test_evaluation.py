@@ -38,3 +38,31 @@ def test_report_mentions_every_metric() -> None:
     text = report([_p("self_harm", "self_harm", True, "em muốn chết")])
     for word in ("accuracy", "macro-F1", "urgent recall", "urgent precision", "without_diacritics"):
         assert word in text
+
+
+def test_the_layers_table_switches_rules_and_detector_on_and_off() -> None:
+    from bot.evaluation import LAYERS, ablation_report, ablations
+    from bot.nlu.datacheck import Example
+    from bot.nlu.rules import default_rules
+
+    def result(text: str, intent: str, score_parts: float, whole: float) -> dict:
+        return {"text": text, "intent": intent, "urgent": False,
+                "ranking": [{"intent": intent, "confidence": 0.9}],
+                "urgency": {"score": score_parts, "whole": whole, "category": "danger",
+                            "evidence": text}}  # fmt: skip
+
+    examples = [Example("urgent_danger", "em bị chú ruột xâm hại nhiều lần", "t"),  # a rule's case
+                Example("urgent_danger", "thư dài. một câu nguy hiểm ở giữa. hết thư", "t"),
+                Example("ask_screen_time", "con chơi game nhiều quá", "t")]  # fmt: skip
+    results = [result(examples[0].text, "ask_talk_with_child", 0.1, 0.1),
+               result(examples[1].text, "ask_screen_time", 0.9, 0.2),
+               result(examples[2].text, "ask_screen_time", 0.1, 0.1)]  # fmt: skip
+    table = ablations(examples, results, default_rules())
+    assert list(table) == list(LAYERS)
+    assert table["intent model only"].urgent_recall == 0.0
+    assert table["intent + rules"].urgent_recall == 0.5
+    assert table["intent + detector, whole message"].urgent_recall == 0.0
+    assert table["intent + detector, sentence by sentence"].urgent_recall == 0.5
+    assert table["all three (the bot)"].urgent_recall == 1.0
+    assert table["all three (the bot)"].urgent_precision == 1.0
+    assert "all three (the bot)" in ablation_report(table)

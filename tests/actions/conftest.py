@@ -48,6 +48,7 @@ def make_tracker(
     entities: dict[str, str] | None = None,
     slots: dict[str, Any] | None = None,
     urgent: bool = False,
+    grey: bool = False,
     channel: str = "telegram",
 ) -> Tracker:
     """A tracker whose latest message is `text`, classified as `intent`."""
@@ -58,7 +59,8 @@ def make_tracker(
         "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
         "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
         "metadata": {"channel": channel},
-        "safety": {"urgent": urgent, "rules": ["sextortion_threat"] if urgent else []},
+        "safety": {"urgent": urgent, "grey": grey,
+                   "rules": ["sextortion_threat"] if urgent else []},
     }
     events = [
         {"event": "bot", "text": "Chào bạn", "timestamp": 1.0},

@@ -130,3 +130,31 @@ async def test_privacy_question_without_deletion_gets_the_privacy_notice(
 ) -> None:
     await run(dispatcher, make_tracker("mình có phải khai tên không", "ask_anonymity"))
     assert dispatcher.messages[0]["text"] == content.answer("ask_anonymity", "child")
+
+
+async def test_a_grey_message_gets_a_safety_check_with_111_before_the_answer(
+    dispatcher, content: Content
+) -> None:
+    tracker = make_tracker("con tôi hay nói chuyện với người lạ tới khuya", "ask_grooming",
+                           grey=True)  # fmt: skip
+    await run(dispatcher, tracker)
+    check, answer = dispatcher.messages[0], dispatcher.messages[1]
+    assert check["text"] == content.say("safety_check", "parent")
+    assert "111" in check["text"]
+    assert [b["payload"] for b in check["buttons"]] == ["/urgent_danger", "/ask_hotline"]
+    assert answer["text"] == content.answer("ask_grooming", "parent")
+
+
+async def test_a_grey_child_gets_the_check_in_the_child_voice(dispatcher, content: Content) -> None:
+    await run(dispatcher, make_tracker("e hay chat vs 1 anh tren game toi khuya", "ask_grooming",
+                                       grey=True))  # fmt: skip
+    assert dispatcher.messages[0]["text"] == content.say("safety_check", "child")
+    assert "111" in dispatcher.messages[0]["text"]
+
+
+async def test_a_clear_message_or_a_button_gets_no_safety_check(dispatcher, content: Content) -> None:
+    await run(dispatcher, make_tracker("cài family link thế nào", "ask_parental_controls"))
+    await run(dispatcher, make_tracker("/ask_grooming", "ask_grooming", grey=True))
+    texts = [m["text"] for m in dispatcher.messages]
+    assert content.say("safety_check", "parent") not in texts
+    assert content.say("safety_check", "child") not in texts
