@@ -18,7 +18,7 @@ import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 from scipy.sparse import hstack
@@ -146,10 +146,12 @@ class UrgencyModel:
         self.vectorizers = _vectorizers()
         self.coef = np.zeros((len(CLASSES), 0), dtype=np.float64)
         self.intercept = np.zeros(len(CLASSES), dtype=np.float64)
+        self._views: list[tuple[Any, dict[str, int], np.ndarray, np.ndarray]] | None = None
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "UrgencyModel":
         """Train on texts in normal form (`training_set` gives them)."""
         matrix = hstack([v.fit_transform(texts) for v in self.vectorizers], format="csr")
+        self._views = None
         classifier = LogisticRegression(C=self.c, class_weight="balanced", max_iter=3000)
         classifier.fit(matrix, list(labels))
         order = [list(classifier.classes_).index(c) for c in CLASSES]
@@ -157,14 +159,45 @@ class UrgencyModel:
         self.intercept = np.asarray(classifier.intercept_[order], dtype=np.float64)
         return self
 
+    def matrix(self, texts: Sequence[str]) -> Any:
+        """The features of `texts` as sklearn builds them (the three views side by side)."""
+        return hstack([v.transform(texts) for v in self.vectorizers], format="csr")
+
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """P(none), P(danger), P(self_harm) for each text in normal form, one row each.
 
-        sklearn's own formula for a multinomial logistic regression: softmax(X @ coef.T + b).
+        sklearn's own formula for a multinomial logistic regression, softmax(X @ coef.T + b), with
+        X computed here as `TfidfVectorizer.transform` does (sublinear tf x idf, L2-normalised per
+        view) but without building sparse matrices: ~0.1 ms for a short message instead of ~2 ms
+        (`tests/nlu/test_urgency.py` checks that both give the same numbers).
         """
-        matrix = hstack([v.transform(texts) for v in self.vectorizers], format="csr")
-        scores = np.asarray(matrix @ self.coef.T) + self.intercept
+        if self._views is None:
+            self._views = self._prepare_views()
+        scores = np.tile(self.intercept, (len(texts), 1))
+        for row, text in enumerate(texts):
+            for analyzer, vocabulary, idf, weights in self._views:
+                counts: dict[int, int] = {}
+                for token in analyzer(text):
+                    column = vocabulary.get(token)
+                    if column is not None:
+                        counts[column] = counts.get(column, 0) + 1
+                if not counts:
+                    continue
+                columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+                tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+                values = (np.log(tf) + 1.0) * idf[columns]
+                scores[row] += weights[:, columns] @ values / np.sqrt(values @ values)
         return np.asarray(softmax(scores, copy=False))
+
+    def _prepare_views(self) -> list[tuple[Any, dict[str, int], np.ndarray, np.ndarray]]:
+        """Each view's analyzer, vocabulary, idf and slice of the weights."""
+        views, start = [], 0
+        for vec in self.vectorizers:
+            width = len(vec.vocabulary_)
+            views.append((vec.build_analyzer(), vec.vocabulary_, np.asarray(vec.idf_, np.float64),
+                          np.ascontiguousarray(self.coef[:, start : start + width])))  # fmt: skip
+            start += width
+        return views
 
     def score_parts(self, units: Sequence[str]) -> Urgency:
         """The verdict over already-cut parts (normal form, the whole message first): the most

@@ -82,3 +82,11 @@ def test_a_model_file_with_other_classes_is_refused(model: urgency.UrgencyModel,
     (tmp_path / "urgency.json").write_text(meta.replace('"self_harm"', '"other"'), encoding="utf-8")
     with pytest.raises(ValueError):
         urgency.UrgencyModel.load(tmp_path)
+
+
+def test_the_fast_probabilities_are_sklearns(model: urgency.UrgencyModel) -> None:
+    from sklearn.utils.extmath import softmax
+
+    texts = [normalize_text(t) for t, _ in EXAMPLES] + ["", "xyz qqq", "em em em bị bị dọa dọa"]
+    expected = softmax(np.asarray(model.matrix(texts) @ model.coef.T) + model.intercept)
+    assert np.allclose(model.probabilities(texts), expected, atol=1e-9)
