@@ -20,6 +20,7 @@ class Prediction:
     gold: str
     intent: str
     urgent: bool
+    grey: bool = False  # not urgent, answered after a safety check
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Scores:
     urgent_recall: float
     urgent_precision: float
     urgent_support: int
+    grey_share: float = 0.0  # share of the non-urgent messages that got the safety check
     per_intent: dict[str, dict[str, float]] = field(default_factory=dict)
     confusions: list[tuple[str, str, int]] = field(default_factory=list)
 
@@ -69,6 +71,8 @@ def score(predictions: list[Prediction]) -> Scores:
         urgent_recall=_ratio(sum(p.urgent for p in gold_urgent), len(gold_urgent), 1.0),
         urgent_precision=_ratio(sum(p.gold in URGENT_INTENTS for p in flagged), len(flagged), 1.0),
         urgent_support=len(gold_urgent),
+        grey_share=_ratio(sum(p.grey for p in predictions if p.gold not in URGENT_INTENTS),
+                          n - len(gold_urgent), 0.0),
         per_intent=per_intent,
         confusions=[(g, i, c) for (g, i), c in confusions.most_common(10)],
     )
@@ -88,7 +92,7 @@ async def predict(parser: Any, examples: list[Example]) -> list[Prediction]:
 
 def predictions_from(examples: list[Example], results: list[dict[str, Any]]) -> list[Prediction]:
     """Pair gold examples with `donghanh parse` results."""
-    return [Prediction(e.text, e.intent, r["intent"], bool(r["urgent"]))
+    return [Prediction(e.text, e.intent, r["intent"], bool(r["urgent"]), bool(r.get("grey")))
             for e, r in zip(examples, results, strict=True)]  # fmt: skip
 
 
@@ -102,6 +106,7 @@ def report(predictions: list[Prediction]) -> str:
         f"macro-F1            {overall.macro_f1:.3f}",
         f"urgent recall       {overall.urgent_recall:.3f}  ({overall.urgent_support} urgent)",
         f"urgent precision    {overall.urgent_precision:.3f}",
+        f"safety check first  {overall.grey_share:.3f}  (share of the non-urgent messages)",
         "",
         "split                 n  accuracy  macro-F1  urgent-recall  urgent-precision",
     ]

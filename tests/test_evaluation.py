@@ -66,3 +66,12 @@ def test_the_layers_table_switches_rules_and_detector_on_and_off() -> None:
     assert table["all three (the bot)"].urgent_recall == 1.0
     assert table["all three (the bot)"].urgent_precision == 1.0
     assert "all three (the bot)" in ablation_report(table)
+
+
+def test_the_grey_share_counts_non_urgent_messages_that_got_the_safety_check() -> None:
+    preds = [Prediction("a", "ask_scam", "ask_scam", False, True),
+             Prediction("b", "greet", "greet", False, False),
+             Prediction("c", "self_harm", "self_harm", True, False),
+             Prediction("d", "thank", "thank", False, False)]  # fmt: skip
+    assert score(preds).grey_share == 1 / 3
+    assert "safety check first  0.333" in report(preds)

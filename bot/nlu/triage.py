@@ -42,6 +42,17 @@ def _best_non_urgent(ranking: list[dict[str, Any]]) -> tuple[str, float]:
     return "out_of_scope", 0.0
 
 
+def _detector_doubtful(text: str, rules: RuleSet) -> bool:
+    """Whether the detector alone, against the model and the rules, should only make it grey.
+
+    When the message reads as a general question ("nếu bị dọa tung ảnh thì…", "… là gì") or holds
+    a figure of speech ("nóng muốn chết luôn"), one urgent-sounding clause is weaker evidence than
+    a model that read the whole message as a topic: the person gets the safety check with 111
+    first, not the urgent protocol.
+    """
+    return rules.has_figure_of_speech(text) or rules.is_generic(rules.prepare(text))
+
+
 def decide(
     text: str,
     intent: str,
@@ -70,7 +81,8 @@ def decide(
        `grey_threshold`) gets the grey answer instead: "Vâng, con tôi 13 tuổi, đang học lớp 8"
        was `urgent_danger` at 0.42 with nothing urgent in it;
     3. the urgency detector (`urgency`, `bot.nlu.urgency`) scores a part of the message at least
-       `urgent_threshold` -> urgent, as the detector's category unless the model's is urgent;
+       `urgent_threshold` -> urgent, as the detector's category; but only grey when the message
+       reads as a general question or holds a figure of speech (`_detector_doubtful`);
     4. a safe word ("111", "trợ giúp") -> ask_hotline, which brings back the help contacts;
     5. an urgent intent scores at least `urgent_floor` in the ranking -> urgent (0 turns this off);
     6. the detector scores at least `grey_threshold` -> not urgent but grey: the answer starts with
@@ -98,6 +110,9 @@ def decide(
             return Decision(name, conf, False, "unsure_model", score=score, grey=True)
         return Decision(intent, confidence, True, "model", evidence=[part] if part else [],
                         score=score)  # fmt: skip
+    if detected and _detector_doubtful(text, rules):
+        return Decision(intent, confidence, False, "unsure_detector", evidence=[part], score=score,
+                        grey=True)  # fmt: skip
     if detected:
         category = str((urgency or {}).get("category") or "danger")
         final = "self_harm" if category == "self_harm" else "urgent_danger"
