@@ -43,8 +43,9 @@ def load_bot_agent(settings: Settings, model_path: Path) -> Any:
     from bot.storage.locks import lock_store_for
     from bot.storage.tracker import tracker_store_for
 
+    locks = lock_store_for(settings.redis_url, settings.redis_key_prefix)
     return load_agent(model_path, tracker_store=tracker_store_for(settings.database_url),
-                      lock_store=lock_store_for(settings.redis_url))  # fmt: skip
+                      lock_store=locks)  # fmt: skip
 
 
 def build(

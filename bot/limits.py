@@ -4,7 +4,8 @@ The rate limit is a sliding window of `DONGHANH_RATE_LIMIT_PER_MINUTE` messages 
 minute, counted as two fixed one-minute buckets (the previous bucket weighted by how much of it
 still lies inside the window: Cloudflare's "sliding window counter"). That needs one counter per
 person and minute, so the same arithmetic runs in memory (one process) or in Redis (`INCR` with
-an expiry, shared by every worker) when `REDIS_URL` is set. Keys are pseudonyms, never raw ids.
+an expiry, shared by every worker) when `REDIS_URL` is set, under the keys
+`<REDIS_KEY_PREFIX>rate:<person>:<minute>`. Keys are pseudonyms, never raw ids.
 
 Neither limit ever refuses an urgent message: the core parses a refused message first and
 handles it normally when it is urgent (`bot.core.Core`).
@@ -15,6 +16,8 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any, Callable, Protocol, runtime_checkable
+
+from bot.settings import DEFAULT_REDIS_KEY_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +95,7 @@ class RedisRateLimiter:
         limit: int,
         *,
         window: int = WINDOW_SECONDS,
-        prefix: str = "donghanh:rate:",
+        prefix: str = f"{DEFAULT_REDIS_KEY_PREFIX}rate:",
         clock: Callable[[], float] = time.time,
     ) -> None:
         """Count in `client` (a `redis.asyncio.Redis`) under keys `<prefix><person>:<bucket>`."""
@@ -128,5 +131,6 @@ def rate_limiter_for(settings: Any) -> RateLimiter | None:
     if settings.redis_url:
         from redis.asyncio import Redis
 
-        return RedisRateLimiter(Redis.from_url(settings.redis_url), limit)
+        client = Redis.from_url(settings.redis_url)
+        return RedisRateLimiter(client, limit, prefix=f"{settings.redis_key_prefix}rate:")
     return MemoryRateLimiter(limit)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REDIS_KEY_PREFIX = "donghanh:"
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:
@@ -126,6 +127,7 @@ class Settings:
     retention_days: int
     rate_limit_per_minute: int
     redis_url: str
+    redis_key_prefix: str  # every Redis key starts with it: "<prefix>lock:…", "<prefix>rate:…"
     debug: bool
     telegram: TelegramSettings
     zalo: ZaloSettings
@@ -150,6 +152,7 @@ class Settings:
             retention_days=int(env.get("DONGHANH_RETENTION_DAYS", "90")),
             rate_limit_per_minute=int(env.get("DONGHANH_RATE_LIMIT_PER_MINUTE", "20")),
             redis_url=env.get("REDIS_URL", ""),
+            redis_key_prefix=env.get("REDIS_KEY_PREFIX", DEFAULT_REDIS_KEY_PREFIX),
             debug=_flag(env.get("DONGHANH_DEBUG", "false")),
             telegram=TelegramSettings.from_env(env),
             zalo=ZaloSettings.from_env(env),

@@ -127,4 +127,16 @@ async def test_rate_limiter_for_settings(settings: Settings) -> None:
     assert rate_limiter_for(replace(settings, rate_limit_per_minute=0)) is None
     shared = rate_limiter_for(replace(settings, redis_url=REDIS_URL))
     assert isinstance(shared, RedisRateLimiter) and shared.limit == settings.rate_limit_per_minute
+    assert shared.prefix == "donghanh:rate:"  # REDIS_KEY_PREFIX's default: the keys of before
     await shared.client.close()
+
+
+async def test_the_redis_limiter_counts_under_redis_key_prefix(settings: Settings) -> None:
+    async with redis_space() as (client, prefix):
+        configured = replace(settings, redis_url=REDIS_URL, redis_key_prefix=prefix)
+        shared = rate_limiter_for(configured)
+        assert isinstance(shared, RedisRateLimiter)
+        await shared.hit("p")
+        await shared.client.close()
+        [key] = [k.decode() async for k in client.scan_iter(match=f"{prefix}*")]
+        assert key.startswith(f"{prefix}rate:p:")

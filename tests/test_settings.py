@@ -19,6 +19,11 @@ def test_environment_overrides() -> None:
     assert s.max_message_chars == 500
 
 
+def test_the_redis_key_prefix_defaults_to_the_bots_name() -> None:
+    assert Settings.from_env({}).redis_key_prefix == "donghanh:"
+    assert Settings.from_env({"REDIS_KEY_PREFIX": "bot2:"}).redis_key_prefix == "bot2:"
+
+
 def test_dotenv_parsing(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     env.write_text("# comment\nA=1\nB = 'two'\n\nbroken line\n", encoding="utf-8")

@@ -3,16 +3,16 @@ loses no escalation, answers no message twice and keeps paused conversations pau
 restart makes requests fail cleanly (503) and the workers recover without a restart.
 
 These tests start real `donghanh run` processes against the PostgreSQL of `TEST_DATABASE_URL` (a
-fresh database each run) and the Redis of `TEST_REDIS_URL` (default redis://127.0.0.1:6379/14).
+fresh database each run) and the Redis of `TEST_REDIS_URL` (default redis://127.0.0.1:6379/14), as
+clients: every Redis key they write is under a prefix of their own, deleted afterwards. The
+restart test stops and starts a PostgreSQL cluster of its own (`tests/helpers/servers.py`), never
+the machine's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any, Iterator
@@ -23,7 +23,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.pseudonym import Pseudonymizer
-from tests.helpers.workers import Outcome, Worker, send, worker_env
+from tests.helpers.servers import PrivatePostgres, private_postgres, redis_key_space
+from tests.helpers.workers import Outcome, Worker, running_workers, send, worker_env
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -54,37 +55,23 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def redis_url() -> str:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"Redis part skipped: nothing answers at {REDIS_URL}")
-    client.flushdb()
-    return REDIS_URL
+def redis_prefix() -> Iterator[str]:
+    """This run's key prefix on the Redis of `TEST_REDIS_URL`; only its keys are deleted after."""
+    with redis_key_space(REDIS_URL) as prefix:
+        yield prefix
 
 
 @pytest.fixture(scope="module")
 def workers(
-    trained_model: Path, database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    trained_model: Path,
+    database_url: str,
+    redis_prefix: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[list[Worker]]:
     tmp = tmp_path_factory.mktemp("workers")
-    env = worker_env(database_url, redis_url, tmp / "data", KEY)
-    done = subprocess.run([str(Path(sys.executable).parent / "donghanh"), "migrate"], env=env,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    pool = [Worker(env, trained_model, tmp), Worker(env, trained_model, tmp)]
-    for worker in pool:
-        worker.start()
-    try:
-        for worker in pool:
-            worker.wait_healthy()
+    env = worker_env(database_url, REDIS_URL, tmp / "data", KEY, redis_key_prefix=redis_prefix)
+    with running_workers(env, trained_model, tmp) as pool:
         yield pool
-    finally:
-        for worker in pool:
-            worker.stop()
 
 
 def person(sender: str) -> str:
@@ -206,14 +193,19 @@ async def test_a_worker_killed_mid_run_loses_nothing_and_answers_nothing_twice(
         assert tracker is not None and tracker.is_paused()
 
 
-@pytest.mark.skipif(
-    shutil.which("pg_ctlcluster") is None or os.geteuid() != 0,
-    reason="needs root and pg_ctlcluster to restart the local PostgreSQL",
-)
 async def test_a_database_restart_fails_requests_cleanly_and_the_workers_recover(
-    workers: list[Worker],
+    trained_model: Path, redis_prefix: str, tmp_path: Path
 ) -> None:
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    """Two workers on a private PostgreSQL cluster, stopped (fast shutdown) and started again."""
+    with private_postgres() as server:
+        data = tmp_path / "data"
+        env = worker_env(server.url, REDIS_URL, data, KEY, redis_key_prefix=redis_prefix)
+        with running_workers(env, trained_model, tmp_path) as pool:
+            await restart_and_check(server, pool)
+
+
+async def restart_and_check(server: PrivatePostgres, workers: list[Worker]) -> None:
+    """Stop `server`: every request gets a clean 503; start it: the workers answer again."""
     statuses: list[int] = []
     async with httpx.AsyncClient(timeout=30) as client:
 
@@ -227,14 +219,14 @@ async def test_a_database_restart_fails_requests_cleanly_and_the_workers_recover
             except httpx.HTTPError:
                 statuses.append(-1)
 
-        pg_ctl = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
-        stop = subprocess.run([*pg_ctl, "stop"], capture_output=True, timeout=60)
-        assert stop.returncode == 0, stop.stderr
+        await asyncio.gather(*(ask(i) for i in range(2)))
+        assert statuses == [200, 200], statuses  # the workers run on this server
+        statuses.clear()
+        server.stop("fast")
         try:
             await asyncio.gather(*(ask(i) for i in range(6)))
         finally:
-            start = subprocess.run([*pg_ctl, "start"], capture_output=True, timeout=60)
-        assert start.returncode == 0, start.stderr
+            server.start()
         assert statuses and set(statuses) == {503}, statuses  # failed cleanly, no crash, no 500
         assert all(w.alive() for w in workers)
         recovered: list[int] = []

@@ -10,12 +10,19 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-KEY_PREFIX = "donghanh"
+from bot.settings import DEFAULT_REDIS_KEY_PREFIX
 
 
-def lock_store_for(redis_url: str) -> Any:
-    """`InMemoryLockStore` when `redis_url` is empty, else a `RedisLockStore` on that server."""
-    from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+def lock_store_for(redis_url: str, key_prefix: str = DEFAULT_REDIS_KEY_PREFIX) -> Any:
+    """`InMemoryLockStore` when `redis_url` is empty, else a `RedisLockStore` on that server.
+
+    The Redis locks are the keys `<key_prefix>lock:<person>` (`REDIS_KEY_PREFIX`).
+    """
+    from rasa.core.lock_store import (
+        DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX,
+        InMemoryLockStore,
+        RedisLockStore,
+    )
 
     if not redis_url:
         return InMemoryLockStore()
@@ -23,12 +30,15 @@ def lock_store_for(redis_url: str) -> Any:
     if url.scheme not in ("redis", "rediss"):
         raise ValueError(f"REDIS_URL must start with redis:// or rediss://, not {url.scheme}://")
     db = int(url.path.lstrip("/") or 0)
-    return RedisLockStore(
+    store = RedisLockStore(
         host=url.hostname or "localhost",
         port=url.port or 6379,
         db=db,
         username=unquote(url.username) if url.username else None,
         password=unquote(url.password) if url.password else None,
         use_ssl=url.scheme == "rediss",
-        key_prefix=KEY_PREFIX,
     )
+    # Rasa's `key_prefix` argument takes only letters and digits and adds ":lock:"; the public
+    # attribute it sets is all that get/save/delete_lock read, so any prefix can be set on it.
+    store.key_prefix = f"{key_prefix}{DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX}"
+    return store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -12,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import httpx
 
@@ -83,11 +84,40 @@ class Worker:
         return logs[-1].read_text(errors="replace")[-3000:] if logs else ""
 
 
-def worker_env(database_url: str, redis_url: str, data_dir: Path, key: str) -> dict[str, str]:
+def migrate(env: dict[str, str]) -> None:
+    """`donghanh migrate` on the database of `env`, as before starting several workers."""
+    done = subprocess.run([str(DONGHANH), "migrate"], env=env, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+@contextlib.contextmanager
+def running_workers(
+    env: dict[str, str], model: Path, log_dir: Path, count: int = 2
+) -> Iterator[list[Worker]]:
+    """Migrate, start `count` workers and wait until they answer; stop them afterwards."""
+    migrate(env)
+    pool = [Worker(env, model, log_dir) for _ in range(count)]
+    try:
+        for worker in pool:
+            worker.start()
+        for worker in pool:
+            worker.wait_healthy()
+        yield pool
+    finally:
+        for worker in pool:
+            worker.stop()
+
+
+def worker_env(
+    database_url: str, redis_url: str, data_dir: Path, key: str, *, redis_key_prefix: str
+) -> dict[str, str]:
+    """The environment of a worker; every Redis key it writes starts with `redis_key_prefix`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_"))}
     env.update(
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
+        REDIS_KEY_PREFIX=redis_key_prefix,
         DONGHANH_DATA_DIR=str(data_dir),
         DONGHANH_SECRET_KEY=key,  # every worker must share it: it makes the pseudonyms
         DONGHANH_RATE_LIMIT_PER_MINUTE="1000",
