@@ -112,6 +112,7 @@ class SafetyNet(ConfigComponent):
         """Defaults: the project's rules file and the thresholds of `triage.decide`."""
         return {"rules_file": str(rules_module.RULES_FILE), "veto_confidence": 0.7,
                 "urgent_floor": 0.0, "urgent_threshold": triage.URGENT_THRESHOLD,
+                "long_threshold": triage.LONG_THRESHOLD,
                 "grey_threshold": triage.GREY_THRESHOLD,
                 "unsure_confidence": triage.UNSURE_CONFIDENCE}  # fmt: skip
 
@@ -140,6 +141,7 @@ class SafetyNet(ConfigComponent):
                 urgent_floor=self._config["urgent_floor"],
                 urgency=message.get(URGENCY),
                 urgent_threshold=self._config["urgent_threshold"],
+                long_threshold=self._config["long_threshold"],
                 grey_threshold=self._config["grey_threshold"],
                 unsure_confidence=self._config["unsure_confidence"],
             )

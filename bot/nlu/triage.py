@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.nlu.clauses import sentences
 from bot.nlu.rules import RuleSet
+from bot.nlu.textnorm import normalize_text
 
 URGENT_INTENTS = ("urgent_danger", "self_harm")
 URGENT_THRESHOLD = 0.7  # the urgency detector's score from which a message is urgent
 GREY_THRESHOLD = 0.35  # ... from which it gets the safety check first (chosen on tests/nlu/dev.yml)
+LONG_THRESHOLD = 0.9  # ... in a letter (`bot.nlu.urgency.LONG_WORDS`), where many parts are scored
 UNSURE_CONFIDENCE = 0.5  # an urgent intent below this, without the detector, is only grey
 SELF_HARM = "self_harm"
 
@@ -42,15 +45,27 @@ def _best_non_urgent(ranking: list[dict[str, Any]]) -> tuple[str, float]:
     return "out_of_scope", 0.0
 
 
-def _detector_doubtful(text: str, rules: RuleSet) -> bool:
+def _detector_doubtful(text: str, evidence: str, rules: RuleSet) -> bool:
     """Whether the detector alone, against the model and the rules, should only make it grey.
 
-    When the message reads as a general question ("nếu bị dọa tung ảnh thì…", "… là gì") or holds
+    When the sentence the detector found reads as a general question ("nếu bị dọa tung ảnh thì…", "… là gì") or holds
     a figure of speech ("nóng muốn chết luôn"), one urgent-sounding clause is weaker evidence than
     a model that read the whole message as a topic: the person gets the safety check with 111
     first, not the urgent protocol.
     """
-    return rules.has_figure_of_speech(text) or rules.is_generic(rules.prepare(text))
+    sentence = _sentence_of(text, evidence)
+    return rules.has_figure_of_speech(sentence) or rules.is_generic(rules.prepare(sentence))
+
+
+def _sentence_of(text: str, evidence: str) -> str:
+    """The sentence of `text` that holds the detector's evidence (the whole text if none does).
+
+    In a letter, "làm sao" in its last sentence does not make a sentence in the middle general.
+    """
+    for sentence in sentences(text):
+        if evidence and evidence in normalize_text(sentence):
+            return sentence
+    return text
 
 
 def decide(
@@ -64,6 +79,7 @@ def decide(
     urgent_floor: float = 0.0,
     urgency: dict[str, Any] | None = None,
     urgent_threshold: float = URGENT_THRESHOLD,
+    long_threshold: float = LONG_THRESHOLD,
     grey_threshold: float = GREY_THRESHOLD,
     unsure_confidence: float = UNSURE_CONFIDENCE,
 ) -> Decision:
@@ -99,7 +115,8 @@ def decide(
             final = SELF_HARM
         return Decision(final, 1.0 if final != intent else confidence, True, "rule",
                         [h.rule for h in hits], [h.evidence for h in hits], score)  # fmt: skip
-    detected = urgency is not None and score >= urgent_threshold
+    threshold = long_threshold if (urgency or {}).get("long") else urgent_threshold
+    detected = urgency is not None and score >= threshold
     if intent in URGENT_INTENTS:
         if not detected and confidence < veto_confidence and rules.has_figure_of_speech(text):
             name, conf = _best_non_urgent(ranking)
@@ -110,7 +127,7 @@ def decide(
             return Decision(name, conf, False, "unsure_model", score=score, grey=True)
         return Decision(intent, confidence, True, "model", evidence=[part] if part else [],
                         score=score)  # fmt: skip
-    if detected and _detector_doubtful(text, rules):
+    if detected and _detector_doubtful(text, part, rules):
         return Decision(intent, confidence, False, "unsure_detector", evidence=[part], score=score,
                         grey=True)  # fmt: skip
     if detected:

@@ -33,6 +33,7 @@ NONE, DANGER, SELF_HARM = "none", "danger", "self_harm"
 CLASSES = (NONE, DANGER, SELF_HARM)
 INTENT_OF = {DANGER: "urgent_danger", SELF_HARM: "self_harm"}
 LABEL_OF_INTENT = {"urgent_danger": DANGER, "self_harm": SELF_HARM}
+LONG_WORDS = 60  # a message this long is a letter: scored by its parts only (see `score`)
 LETTER_MIN_WORDS = 12  # an ordinary example this long can take an inserted sentence
 INSERT_MAX_WORDS = 40  # an urgent example this short can be inserted
 
@@ -45,6 +46,7 @@ class Urgency:
     category: str  # DANGER or SELF_HARM: the more likely of the two in that part
     evidence: str  # that part, in normal form
     whole: float = 0.0  # the score of the whole message alone (for the with/without-parts figures)
+    long: bool = False  # a letter (`LONG_WORDS` or more): its parts decide, at a higher threshold
 
     @property
     def intent(self) -> str:
@@ -54,7 +56,8 @@ class Urgency:
     def as_dict(self) -> dict[str, object]:
         """What the parse result carries under `urgency`."""
         return {"score": round(self.score, 4), "whole": round(self.whole, 4),
-                "category": self.category, "evidence": self.evidence}  # fmt: skip
+                "category": self.category, "evidence": self.evidence,
+                "long": self.long}  # fmt: skip
 
 
 def _bare(text: str) -> str:
@@ -82,6 +85,15 @@ def _inserted(letter: str, sentence: str, rng: random.Random) -> str:
     at = rng.randint(0, len(cut))
     tail = sentence.strip().rstrip(".!?…") + "."
     return " ".join([*(s + "." for s in cut[:at]), tail, *(s + "." for s in cut[at:])])
+
+
+LETTER_PIECES = 3  # an ordinary letter is made of one to this many ordinary examples
+
+
+def _letter(letters: Sequence[str], rng: random.Random) -> str:
+    """An ordinary letter: one to `LETTER_PIECES` ordinary examples, each ending a sentence."""
+    pieces = rng.sample(list(letters), min(len(letters), rng.randint(1, LETTER_PIECES)))
+    return " ".join(p.strip().rstrip(".!?…") + "." for p in pieces)
 
 
 def training_set(
@@ -118,10 +130,10 @@ def training_set(
         short = [(t, label) for t, label in urgent if len(t.split()) <= INSERT_MAX_WORDS]
         for _ in range(compositions):
             for text, label in short:
-                add(_inserted(rng.choice(letters), text, rng), label)
+                add(_inserted(_letter(letters, rng), text, rng), label)
         fillers = list(figures) + [t for t in ordinary if len(t.split()) <= INSERT_MAX_WORDS]
         for _ in range(compositions * len(short)):
-            add(_inserted(rng.choice(letters), rng.choice(fillers), rng), NONE)
+            add(_inserted(_letter(letters, rng), rng.choice(fillers), rng), NONE)
     seen = set(texts)
     for text in ordinary:
         for sentence in sentences(text):
@@ -199,20 +211,26 @@ class UrgencyModel:
             start += width
         return views
 
-    def score_parts(self, units: Sequence[str]) -> Urgency:
+    def score_parts(self, units: Sequence[str], *, long: bool = False) -> Urgency:
         """The verdict over already-cut parts (normal form, the whole message first): the most
-        urgent one decides."""
+        urgent one decides; in a long message, any part but the whole message."""
         if not units:
             return Urgency(0.0, DANGER, "")
         found = self.probabilities(units)
         urgency = 1.0 - found[:, 0]
-        best = int(np.argmax(urgency))
+        candidates = urgency[1:] if long and len(units) > 1 else urgency
+        best = int(np.argmax(candidates)) + (len(urgency) - len(candidates))
         category = DANGER if found[best, 1] >= found[best, 2] else SELF_HARM
-        return Urgency(float(urgency[best]), category, units[best], float(urgency[0]))
+        return Urgency(float(urgency[best]), category, units[best], float(urgency[0]), long)
 
     def score(self, text: str) -> Urgency:
-        """The verdict on one message, scored whole and part by part."""
-        return self.score_parts(parts(text))
+        """The verdict on one message, scored whole and part by part.
+
+        A letter of `LONG_WORDS` words or more is unlike anything the detector learnt whole (its
+        ordinary letters scored 0.8-0.99 whole on the letters set): there, only its sentences and
+        clauses decide, and `triage` asks more of them (`long`).
+        """
+        return self.score_parts(parts(text), long=len(text.split()) >= LONG_WORDS)
 
     def score_whole(self, text: str) -> Urgency:
         """The verdict on the whole message only (for the with/without-parts comparison)."""

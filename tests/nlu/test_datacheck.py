@@ -16,6 +16,8 @@ HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 DEV = ROOT / "tests" / "nlu" / "dev.yml"
 HELDOUT2 = ROOT / "tests" / "nlu" / "heldout2.yml"
 PROBES = ROOT / "tests" / "nlu" / "probes.yml"
+BLIND3 = [ROOT / "tests" / "nlu" / f"{n}.yml" for n in ("blind3_children", "blind3_adults", "letters")]
+EVALUATION = [HELDOUT, HELDOUT2, DEV, PROBES, *BLIND3]
 
 
 def test_training_data_meets_every_quota() -> None:
@@ -36,14 +38,29 @@ def test_heldout_has_ten_examples_per_label() -> None:
 
 @pytest.mark.parametrize(
     "evaluation_set",
-    [HELDOUT, HELDOUT2, DEV, PROBES],
-    ids=["heldout", "heldout2", "dev", "probes"],
+    EVALUATION,
+    ids=[p.stem for p in EVALUATION],
 )
 def test_evaluation_sets_never_repeat_a_training_example(evaluation_set: Path) -> None:
     trained = {fold(e.text) for e in datacheck.load_examples(TRAINING)}
     examples = datacheck.load_examples([evaluation_set])
     repeated = [e.text for e in examples if fold(e.text) in trained]
     assert repeated == []
+
+
+@pytest.mark.parametrize("evaluation_set", EVALUATION, ids=[p.stem for p in EVALUATION])
+def test_no_training_text_is_close_to_an_evaluation_text(evaluation_set: Path) -> None:
+    """Not the same text with a word or two changed: cosine of folded words and word pairs below 0.9."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    trained = [fold(e.text) for e in datacheck.load_examples(TRAINING)]
+    evaluated = [fold(e.text) for e in datacheck.load_examples([evaluation_set])]
+    vectors = TfidfVectorizer(ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b").fit(trained + evaluated)
+    similarity = (vectors.transform(evaluated) @ vectors.transform(trained).T).tocoo()
+    close = sorted({(evaluated[i], trained[j]) for i, j, v in
+                    zip(similarity.row, similarity.col, similarity.data, strict=True)
+                    if v >= 0.9 and len(evaluated[i].split()) >= 4})  # fmt: skip
+    assert close == []
 
 
 def test_check_reports_shortfalls(tmp_path: Path) -> None:

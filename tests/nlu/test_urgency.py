@@ -90,3 +90,11 @@ def test_the_fast_probabilities_are_sklearns(model: urgency.UrgencyModel) -> Non
     texts = [normalize_text(t) for t, _ in EXAMPLES] + ["", "xyz qqq", "em em em bị bị dọa dọa"]
     expected = softmax(np.asarray(model.matrix(texts) @ model.coef.T) + model.intercept)
     assert np.allclose(model.probabilities(texts), expected, atol=1e-9)
+
+
+def test_in_a_letter_only_its_parts_decide(model: urgency.UrgencyModel) -> None:
+    letter = " ".join(["Chào chuyên gia, con tôi học lớp 7 và mê điện thoại lắm."] * 8)
+    assert len(letter.split()) >= urgency.LONG_WORDS
+    found = model.score(letter)
+    assert found.long and found.evidence != normalize_text(letter)
+    assert not model.score("con tôi chơi game suốt đêm").long
