@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.nlu.clauses import sentences
 from bot.nlu.textnorm import fold, normalize_text, strip_accents
 
 RULES_FILE = Path(__file__).parent / "data" / "safety_rules.yml"
@@ -244,10 +245,30 @@ class RuleSet:
         return None
 
     def match(self, text: str) -> list[Hit]:
-        """Return every rule that fires on `text`."""
+        """Return every rule that fires on `text`.
+
+        In a message of several sentences, a situational rule looks at each sentence on its own:
+        "đọc báo thấy nhiều vụ trẻ bị dụ dỗ, xâm hại" is general even when another sentence of the
+        letter says "đang"; it fires on the whole message only when no sentence is general.
+        """
         prepared = self.prepare(text)
         generic = self.is_generic(prepared)
-        return [hit for rule in self.rules if (hit := self._fire(rule, prepared, generic))]
+        pieces = [self.prepare(s) for s in sentences(text)]
+        if len(pieces) < 2:
+            return [hit for rule in self.rules if (hit := self._fire(rule, prepared, generic))]
+        general = [self.is_generic(p) for p in pieces]
+        hits = []
+        for rule in self.rules:
+            if not rule.situational:
+                hit = self._fire(rule, prepared, generic)
+            else:
+                hit = next((h for p, g in zip(pieces, general, strict=True)
+                            if not g and (h := self._fire(rule, p, False))), None)  # fmt: skip
+                if hit is None and not any(general):
+                    hit = self._fire(rule, prepared, generic)
+            if hit:
+                hits.append(hit)
+        return hits
 
 
 def load_rules(path: Path = RULES_FILE) -> RuleSet:
