@@ -111,6 +111,8 @@ class RuleSet:
     present: list[str]
     safe_words: list[str] = field(default_factory=list)
     harmless: list[str] = field(default_factory=list)
+    news: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
 
     def is_safe_word(self, text: str) -> bool:
         """True when the whole message is a safe word ("111", "giúp", "help")."""
@@ -173,9 +175,21 @@ class RuleSet:
             prepared = pattern.sub(lambda m: "_ " * len(m.group(0).split()), prepared)
         return prepared
 
+    @functools.cached_property
+    def news_pattern(self) -> re.Pattern[str] | None:
+        """Marks of news and rumours ("đọc báo thấy nhiều vụ"): general even with "đang" nearby."""
+        return _alternation(self.news)
+
+    @functools.cached_property
+    def resolved_pattern(self) -> re.Pattern[str] | None:
+        """Marks of a story that is over ("chuyện này đã qua", "giờ đã ổn")."""
+        return _alternation(self.resolved)
+
     def is_generic(self, prepared: str) -> bool:
         """True when a prepared message reads as a general question, not as a situation now."""
         generic, present = self.generic_pattern, self.present_pattern
+        if self.news_pattern is not None and self.news_pattern.search(prepared):
+            return True
         return bool(generic and generic.search(prepared)) and not (
             present and present.search(prepared)
         )
@@ -253,6 +267,9 @@ class RuleSet:
         """
         prepared = self.prepare(text)
         generic = self.is_generic(prepared)
+        if self.resolved_pattern is not None and self.resolved_pattern.search(prepared):
+            generic = True  # over and safe, whatever a sentence says: situational rules skip it
+            return [hit for rule in self.rules if (hit := self._fire(rule, prepared, generic))]
         pieces = [self.prepare(s) for s in sentences(text)]
         if len(pieces) < 2:
             return [hit for rule in self.rules if (hit := self._fire(rule, prepared, generic))]
@@ -299,6 +316,8 @@ def load_rules(path: Path = RULES_FILE) -> RuleSet:
         present=list(raw.get("happening_now", [])),
         safe_words=list(raw.get("safe_words", [])),
         harmless=list(raw.get("harmless", [])),
+        news=list(raw.get("news", [])),
+        resolved=list(raw.get("resolved", [])),
     )
 
 
