@@ -15,6 +15,7 @@ GREY_THRESHOLD = 0.35  # ... from which it gets the safety check first (chosen o
 LONG_THRESHOLD = 0.9  # ... in a letter (`bot.nlu.urgency.LONG_WORDS`), where many parts are scored
 UNSURE_CONFIDENCE = 0.5  # an urgent intent below this, without the detector, is only grey
 SELF_HARM = "self_harm"
+INTENT_OF = {"danger": "urgent_danger", "self_harm": "self_harm"}  # detector category -> intent
 
 
 @dataclass
@@ -125,6 +126,12 @@ def decide(
         if urgency is not None and confidence < unsure_confidence and score < grey_threshold:
             name, conf = _best_non_urgent(ranking)
             return Decision(name, conf, False, "unsure_model", score=score, grey=True)
+        category = str((urgency or {}).get("category") or "")
+        if detected and confidence < veto_confidence and INTENT_OF.get(category, intent) != intent:
+            # an unsure model and a sure detector disagree on the kind of urgency: the detector
+            # read it sentence by sentence ("bảo 'mày giữ đi, tao không cần nữa'" is self-harm)
+            return Decision(INTENT_OF[category], score, True, "detector", evidence=[part],
+                            score=score)  # fmt: skip
         return Decision(intent, confidence, True, "model", evidence=[part] if part else [],
                         score=score)  # fmt: skip
     if detected and _detector_doubtful(text, part, rules):

@@ -143,3 +143,13 @@ def test_a_sure_detector_overrides_the_figure_of_speech_veto() -> None:
         [], RULES.figures, RULES.negations, RULES.generic, RULES.present),
         urgency=_urgency(0.95, "self_harm"))  # fmt: skip
     assert (kept.intent, kept.urgent) == ("self_harm", True)
+
+
+def test_a_sure_detector_decides_the_kind_of_urgency_against_an_unsure_model() -> None:
+    text = "hôm qua nó đem cho em cái máy chơi game, bảo 'mày giữ đi, tao không cần nữa'"
+    ranking = _ranking(("urgent_danger", 0.55), ("self_harm", 0.26))
+    d = decide(text, "urgent_danger", 0.55, ranking, RULES, urgency=_urgency(0.99, "self_harm"))
+    assert (d.intent, d.urgent, d.reason) == ("self_harm", True, "detector")
+    sure = decide(text, "urgent_danger", 0.9, _ranking(("urgent_danger", 0.9)), RULES,
+                  urgency=_urgency(0.99, "self_harm"))  # fmt: skip
+    assert sure.intent == "urgent_danger"
