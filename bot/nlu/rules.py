@@ -26,6 +26,9 @@ from bot.nlu.textnorm import fold, normalize_text, strip_accents
 
 RULES_FILE = Path(__file__).parent / "data" / "safety_rules.yml"
 _GAP = r"(?:\S+ ){0,3}"
+# In a letter this long, a situational rule must find all its words in one sentence: "xin" in one
+# paragraph and "bật camera" in another are not a request for images.
+LETTER_WORDS = 60
 
 
 def _word_regex(word: str) -> str:
@@ -281,8 +284,8 @@ class RuleSet:
             else:
                 hit = next((h for p, g in zip(pieces, general, strict=True)
                             if not g and (h := self._fire(rule, p, False))), None)  # fmt: skip
-                if hit is None and not any(general):
-                    hit = self._fire(rule, prepared, generic)
+                if hit is None and not any(general) and len(text.split()) < LETTER_WORDS:
+                    hit = self._fire(rule, prepared, generic)  # words across sentences
             if hit:
                 hits.append(hit)
         return hits
