@@ -13,6 +13,8 @@ URGENT_INTENTS = ("urgent_danger", "self_harm")
 URGENT_THRESHOLD = 0.7  # the urgency detector's score from which a message is urgent
 GREY_THRESHOLD = 0.35  # ... from which it gets the safety check first (chosen on tests/nlu/dev.yml)
 LONG_THRESHOLD = 0.9  # ... in a letter (`bot.nlu.urgency.LONG_WORDS`), where many parts are scored
+SURE_MODEL = 0.95  # a topic the model is this sure of ...
+SURE_GREY_THRESHOLD = 0.6  # ... is grey only from this detector score
 UNSURE_CONFIDENCE = 0.5  # an urgent intent below this, without the detector, is only grey
 SELF_HARM = "self_harm"
 INTENT_OF = {"danger": "urgent_danger", "self_harm": "self_harm"}  # detector category -> intent
@@ -148,6 +150,8 @@ def decide(
             if item["name"] in URGENT_INTENTS and float(item["confidence"]) >= urgent_floor:
                 return Decision(item["name"], float(item["confidence"]), True, "model_ranking",
                                 score=score)  # fmt: skip
-    grey = urgency is not None and score >= grey_threshold
+    # A model sure of its topic needs a stronger doubt: "nick fb cua e bi hack mat roi" (0.38).
+    needed = max(grey_threshold, SURE_GREY_THRESHOLD) if confidence >= SURE_MODEL else grey_threshold
+    grey = urgency is not None and score >= needed
     return Decision(intent, confidence, False, "unsure_detector" if grey else None,
                     evidence=[part] if grey else [], score=score, grey=grey)  # fmt: skip

@@ -33,6 +33,7 @@ NONE, DANGER, SELF_HARM = "none", "danger", "self_harm"
 CLASSES = (NONE, DANGER, SELF_HARM)
 INTENT_OF = {DANGER: "urgent_danger", SELF_HARM: "self_harm"}
 LABEL_OF_INTENT = {"urgent_danger": DANGER, "self_harm": SELF_HARM}
+ABSENT = -30.0  # the intercept of a class the training data lacks: softmax gives it ~1e-13
 LONG_WORDS = 60  # a message this long is a letter: scored by its parts only (see `score`)
 LETTER_MIN_WORDS = 12  # an ordinary example this long can take an inserted sentence
 INSERT_MAX_WORDS = 40  # an urgent example this short can be inserted
@@ -164,11 +165,24 @@ class UrgencyModel:
         """Train on texts in normal form (`training_set` gives them)."""
         matrix = hstack([v.fit_transform(texts) for v in self.vectorizers], format="csr")
         self._views = None
+        present = sorted(set(labels), key=CLASSES.index)
+        # A class the data lacks (a tiny data set, a cross-validation fold) is never predicted.
+        self.coef = np.zeros((len(CLASSES), matrix.shape[1]), dtype=np.float64)
+        self.intercept = np.full(len(CLASSES), ABSENT, dtype=np.float64)
+        if len(present) == 1:
+            self.intercept[CLASSES.index(present[0])] = 0.0
+            return self
         classifier = LogisticRegression(C=self.c, class_weight="balanced", max_iter=3000)
         classifier.fit(matrix, list(labels))
-        order = [list(classifier.classes_).index(c) for c in CLASSES]
-        self.coef = np.ascontiguousarray(classifier.coef_[order], dtype=np.float64)
-        self.intercept = np.asarray(classifier.intercept_[order], dtype=np.float64)
+        found = [str(c) for c in classifier.classes_]
+        if len(found) == 2:  # one weight vector for the second class against the first: a softmax
+            self.intercept[CLASSES.index(found[0])] = 0.0  # of (0, w.x + b) is the same sigmoid
+            self.coef[CLASSES.index(found[1])] = classifier.coef_[0]
+            self.intercept[CLASSES.index(found[1])] = classifier.intercept_[0]
+            return self
+        for row, name in enumerate(found):
+            self.coef[CLASSES.index(name)] = classifier.coef_[row]
+            self.intercept[CLASSES.index(name)] = classifier.intercept_[row]
         return self
 
     def matrix(self, texts: Sequence[str]) -> Any:

@@ -153,3 +153,12 @@ def test_a_sure_detector_decides_the_kind_of_urgency_against_an_unsure_model() -
     sure = decide(text, "urgent_danger", 0.9, _ranking(("urgent_danger", 0.9)), RULES,
                   urgency=_urgency(0.99, "self_harm"))  # fmt: skip
     assert sure.intent == "urgent_danger"
+
+
+def test_a_model_sure_of_its_topic_needs_a_stronger_doubt_for_the_safety_check() -> None:
+    text = "nick fb cua e bi hack mat roi, doi mk ko dc"
+    sure = _ranking(("ask_account_security", 0.99))
+    assert not decide(text, "ask_account_security", 0.99, sure, RULES, urgency=_urgency(0.4)).grey
+    assert decide(text, "ask_account_security", 0.99, sure, RULES, urgency=_urgency(0.65)).grey
+    unsure = _ranking(("ask_account_security", 0.6))
+    assert decide(text, "ask_account_security", 0.6, unsure, RULES, urgency=_urgency(0.4)).grey

@@ -98,3 +98,12 @@ def test_in_a_letter_only_its_parts_decide(model: urgency.UrgencyModel) -> None:
     found = model.score(letter)
     assert found.long and found.evidence != normalize_text(letter)
     assert not model.score("con tôi chơi game suốt đêm").long
+
+
+def test_training_data_without_urgent_examples_gives_a_model_that_never_alarms() -> None:
+    calm = urgency.train(ORDINARY, [], c=10.0)
+    assert calm.score("em bị chú ruột xâm hại nhiều lần").score < 1e-6
+    harm_only = urgency.train(ORDINARY + [e for e in URGENT if e[1] == "self_harm"], [], c=10.0)
+    found = harm_only.probabilities([normalize_text("em muốn chết, không muốn sống nữa")])[0]
+    assert found[2] > 0.5 and found[1] < 1e-6
+    assert np.allclose(found.sum(), 1.0)
