@@ -66,7 +66,9 @@ class ActionSelfHarm(Action):
         content = services().content
         audience = audience_of(tracker)
         buttons = yes_no(content, "safe_yes", "safe_no")
-        send(dispatcher, content.protocol("self_harm", "first", audience), buttons)
+        # Pills taken, bleeding, dizzy: 115 comes first, in every such message until they are safe.
+        first = "attempt" if content.self_harm_attempt(text_of(tracker)) else "first"
+        send(dispatcher, content.protocol("self_harm", first, audience), buttons)
         saved = open_case(tracker, "self_harm", "self_harm", "self_harm", audience)
         events: list[EventType] = [
             SlotSet("audience", audience),

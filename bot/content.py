@@ -106,6 +106,11 @@ class Content:
                 return str(situation["key"])
         return "general"
 
+    def self_harm_attempt(self, text: str) -> bool:
+        """Whether `text` says an attempt is under way or has just happened (pills, bleeding…)."""
+        folded = f" {fold(text)} "
+        return any(_cue_match(folded, cue) for cue in self.self_harm["attempt"]["cues"])
+
     def urgent_first(self, situation: str, audience: str | None) -> str:
         """The first reply of the urgent protocol for one situation."""
         for item in self.urgent_danger["situations"]:

@@ -57,3 +57,20 @@ async def test_self_harm_asks_if_safe_with_111_first(
     assert [b["payload"] for b in first["buttons"]] == ["/affirm", "/deny"]
     assert store.escalations[0]["priority"] == "self_harm"
     assert slot_events(events)["pending"] == "safety_check"
+
+
+async def test_an_attempt_under_way_gets_115_first_in_both_voices(
+    dispatcher, content: Content, store: MemoryStore
+) -> None:
+    await ActionSelfHarm().run(
+        dispatcher, make_tracker("em uống hết lọ thuốc ngủ của mẹ rồi, em thấy chóng mặt", "self_harm"), {}
+    )
+    first = dispatcher.messages[0]["text"]
+    assert first == content.protocol("self_harm", "attempt", "child")
+    assert first.index("115") < first.index("111")
+    await ActionSelfHarm().run(
+        dispatcher, make_tracker("con toi vua uong ca vi thuoc ngu", "self_harm",
+                                 slots={"audience": "parent"}), {}
+    )  # fmt: skip
+    assert dispatcher.messages[1]["text"] == content.protocol("self_harm", "attempt", "parent")
+    assert store.escalations[-1]["priority"] == "self_harm"
