@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import always_buttons, audience_of, button, send, text_of, yes_no
 from bot.content import Content
+from bot.language import is_english
 from bot.nlu.textnorm import fold
 from bot.runtime import services
 
@@ -65,6 +66,11 @@ class ActionAnswer(Action):
         events: list[EventType] = [SlotSet("audience", audience), SlotSet("pending", None)]
         if is_grey(tracker):
             safety_check(dispatcher, content, audience)
+        if not _is_payload(tracker) and is_english(text_of(tracker)):
+            buttons = [button(content.button("talk_to_person"), "/request_human"),
+                       button(content.button("call_111"), "/ask_hotline")]  # fmt: skip
+            send(dispatcher, content.say("english", audience), buttons)
+            return events
         if intent == "ask_anonymity" and self._wants_deletion(tracker):
             return events + ask_deletion(dispatcher, content, audience)
         if self._unsure(tracker, intent):

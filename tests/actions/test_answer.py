@@ -158,3 +158,15 @@ async def test_a_clear_message_or_a_button_gets_no_safety_check(dispatcher, cont
     texts = [m["text"] for m in dispatcher.messages]
     assert content.say("safety_check", "parent") not in texts
     assert content.say("safety_check", "child") not in texts
+
+
+async def test_a_message_in_english_gets_an_english_sentence_with_111_and_a_person(
+    dispatcher, content: Content
+) -> None:
+    text = "Hello, my son is being bullied online, what should I do?"
+    await run(dispatcher, make_tracker(text, "ask_cyberbullying", slots={"audience": "parent"}))
+    reply = dispatcher.messages[0]
+    assert reply["text"] == content.say("english", "parent")
+    assert "only answers in Vietnamese" in reply["text"] and "111" in reply["text"]
+    assert [b["payload"] for b in reply["buttons"]] == ["/request_human", "/ask_hotline"]
+    assert len(dispatcher.messages) == 1

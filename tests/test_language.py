@@ -1,0 +1,25 @@
+import pytest
+
+from bot.language import is_english
+
+
+@pytest.mark.parametrize("text", [
+    "Hello, my son is being bullied online, what should I do?",
+    "do you speak english",
+    "someone keeps asking my daughter for photos",
+    "Hi, how can I report a scam account?",
+])  # fmt: skip
+def test_english_messages(text: str) -> None:
+    assert is_english(text)
+
+
+@pytest.mark.parametrize("text", [
+    "con toi bi lua nap the game",
+    "e bi bat nat tren fb",
+    "con tôi bị lừa nạp thẻ game",
+    "help me",
+    "an toan tren mang cho tre em",
+    "me oi con so qua",
+])  # fmt: skip
+def test_vietnamese_messages(text: str) -> None:
+    assert not is_english(text)
