@@ -164,3 +164,24 @@ def test_contacts_name_the_national_lines_and_leave_unknown_numbers_empty() -> N
         for contact in province["contacts"]:
             assert set(contact) >= {"role", "name", "phone", "url"}
             assert re.fullmatch(r"(\+?[\d ]{3,15})?", contact["phone"]), contact
+
+
+EVIDENCE_FILES = ("urgent_danger.yml", "ask_sextortion.yml", "ask_grooming.yml")
+ONLY_TEXT = ("chỉ chụp chữ", "đừng chụp lại", "không chụp lại", "không tự chụp lại",
+             "không bao giờ chụp lại")  # fmt: skip
+
+
+def test_evidence_advice_never_asks_for_a_photo_of_an_image() -> None:
+    """Where a child's own images may be involved, a screenshot is of words and account names only."""
+    for path in all_files():
+        for where, text in texts(load(path)):
+            lowered = text.lower()
+            assert "hình ảnh liên quan" not in lowered, f"{path.name}{where}"
+            if path.name in EVIDENCE_FILES and "chụp màn hình" in lowered:
+                assert any(m in lowered for m in ONLY_TEXT), f"{path.name}{where}"
+
+
+def test_a_scam_call_is_hung_up_not_the_phone_switched_off(content: Content) -> None:
+    for situation in content.urgent_danger["situations"]:
+        for voice in VOICES:
+            assert "tắt máy" not in situation[voice], situation["key"]
