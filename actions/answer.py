@@ -98,7 +98,9 @@ class ActionAnswer(Action):
 
 def is_grey(tracker: Tracker) -> bool:
     """Typed text the triage could not call safe or urgent (`safety.grey`, bot/nlu/triage.py)."""
-    return not _is_payload(tracker) and bool((tracker.latest_message.get("safety") or {}).get("grey"))
+    return not _is_payload(tracker) and bool(
+        (tracker.latest_message.get("safety") or {}).get("grey")
+    )
 
 
 def safety_check(dispatcher: CollectingDispatcher, content: Content, audience: str | None) -> None:

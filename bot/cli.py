@@ -56,7 +56,9 @@ def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _parse_file(settings: Settings, model_path: Path, path: Path) -> tuple[list[Any], list[Any]]:
+async def _parse_file(
+    settings: Settings, model_path: Path, path: Path
+) -> tuple[list[Any], list[Any]]:
     from bot import model
     from bot.nlu.datacheck import load_examples
     from bot.parser import Parser
@@ -69,8 +71,14 @@ async def _parse_file(settings: Settings, model_path: Path, path: Path) -> tuple
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Evaluate on a labelled file (or by cross-validation); exit 1 below the urgent-recall bar."""
     from bot.crossval import cross_validate
-    from bot.evaluation import (ablation_report, ablations, predictions_from, report, score,
-                                split_by_diacritics)
+    from bot.evaluation import (
+        ablation_report,
+        ablations,
+        predictions_from,
+        report,
+        score,
+        split_by_diacritics,
+    )
     from bot.nlu.rules import default_rules
 
     if args.cross_validation:
@@ -119,8 +127,11 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     ev.add_argument("--cross-validation", type=int, metavar="N", help="N-fold CV on nlu_data/")
     ev.add_argument("--min-urgent-recall", type=float, default=settings.min_urgent_recall)
     ev.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
-    ev.add_argument("--layers", action="store_true",
-                    help="also score the intent model, rules and urgency detector alone and together")
+    ev.add_argument(
+        "--layers",
+        action="store_true",
+        help="also score the intent model, rules and urgency detector alone and together",
+    )
     chat = sub.add_parser("chat", help="talk with the bot in the terminal")
     run = sub.add_parser("run", help="serve the web chat, Telegram and Zalo (what is configured)")
     run.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

@@ -71,8 +71,11 @@ def score(predictions: list[Prediction]) -> Scores:
         urgent_recall=_ratio(sum(p.urgent for p in gold_urgent), len(gold_urgent), 1.0),
         urgent_precision=_ratio(sum(p.gold in URGENT_INTENTS for p in flagged), len(flagged), 1.0),
         urgent_support=len(gold_urgent),
-        grey_share=_ratio(sum(p.grey for p in predictions if p.gold not in URGENT_INTENTS),
-                          n - len(gold_urgent), 0.0),
+        grey_share=_ratio(
+            sum(p.grey for p in predictions if p.gold not in URGENT_INTENTS),
+            n - len(gold_urgent),
+            0.0,
+        ),
         per_intent=per_intent,
         confusions=[(g, i, c) for (g, i), c in confusions.most_common(10)],
     )
@@ -164,13 +167,16 @@ def ablations(
     for name, (use_rules, detector) in LAYERS.items():
         decided = [_layers(r, rules, use_rules=use_rules, detector=detector) for r in results]
         table[name] = score([Prediction(e.text, e.intent, intent, urgent)
-                             for e, (intent, urgent) in zip(examples, decided, strict=True)])  # fmt: skip
+                             for e, (intent, urgent)
+                             in zip(examples, decided, strict=True)])  # fmt: skip
     return table
 
 
 def ablation_report(table: dict[str, Scores]) -> str:
     """The layers table printed by `donghanh eval --layers`."""
-    lines = ["layers                                      accuracy  urgent-recall  urgent-precision"]
+    lines = [
+        "layers                                      accuracy  urgent-recall  urgent-precision"
+    ]
     for name, s in table.items():
         lines.append(f"{name:42} {s.accuracy:9.3f}  {s.urgent_recall:13.3f}  "
                      f"{s.urgent_precision:16.3f}")  # fmt: skip

@@ -172,7 +172,7 @@ ONLY_TEXT = ("chỉ chụp chữ", "đừng chụp lại", "không chụp lại"
 
 
 def test_evidence_advice_never_asks_for_a_photo_of_an_image() -> None:
-    """Where a child's own images may be involved, a screenshot is of words and account names only."""
+    """Where a child's own images may be involved, screenshots are of words and account names."""
     for path in all_files():
         for where, text in texts(load(path)):
             lowered = text.lower()

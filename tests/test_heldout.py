@@ -21,8 +21,15 @@ async def heldout_predictions(parser, root):  # noqa: ANN001, ANN201
 
 @pytest.mark.parametrize(
     "name",
-    ["heldout.yml", "heldout2.yml", "dev.yml", "probes.yml", "blind3_children.yml",
-     "blind3_adults.yml", "letters.yml"],
+    [
+        "heldout.yml",
+        "heldout2.yml",
+        "dev.yml",
+        "probes.yml",
+        "blind3_children.yml",
+        "blind3_adults.yml",
+        "letters.yml",
+    ],
 )
 async def test_no_urgent_message_is_missed(parser, root, name: str) -> None:  # noqa: ANN001
     predictions = await predict(parser, load_examples([root / "tests" / "nlu" / name]))

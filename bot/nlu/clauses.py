@@ -22,7 +22,8 @@ _JOINERS = (
     "tại vì", "tai vi", "vì", "vi", "nên", "nen", "với lại", "voi lai", "hay là", "hoặc", "và",
 )  # fmt: skip
 _CLAUSE_CUT = re.compile(
-    r"\s*,\s*|\s(?=(?:" + "|".join(sorted((re.escape(j) for j in _JOINERS), key=len, reverse=True))
+    r"\s*,\s*|\s(?=(?:"
+    + "|".join(sorted((re.escape(j) for j in _JOINERS), key=len, reverse=True))
     + r")\s)"
 )
 MIN_WORDS = 3  # a shorter clause is joined to the one before it
@@ -37,9 +38,7 @@ def sentences(text: str) -> list[str]:
 def _joined_short(pieces: list[str]) -> list[str]:
     out: list[str] = []
     for piece in pieces:
-        if out and len(piece.split()) < MIN_WORDS:
-            out[-1] = f"{out[-1]} {piece}"
-        elif out and len(out[-1].split()) < MIN_WORDS:
+        if out and len(piece.split()) < MIN_WORDS or out and len(out[-1].split()) < MIN_WORDS:
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece)
@@ -66,6 +65,6 @@ def parts(text: str) -> list[str]:
         if len(cut) > 1:
             for clause in cut:
                 found.setdefault(clause, None)
-            for first, second in zip(cut, cut[1:]):
+            for first, second in zip(cut, cut[1:], strict=False):
                 found.setdefault(f"{first} {second}", None)
     return [p for p in found if p.strip()][:MAX_PARTS]

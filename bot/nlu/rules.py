@@ -209,7 +209,9 @@ class RuleSet:
             return match.group(0).strip()
         return None
 
-    def _spans(self, pattern: re.Pattern[str], prepared: str, negatable: bool) -> list[tuple[int, int, str]]:
+    def _spans(
+        self, pattern: re.Pattern[str], prepared: str, negatable: bool
+    ) -> list[tuple[int, int, str]]:
         """Each match of `pattern` as (first word, last word, text), negated ones left out."""
         found = []
         for match in pattern.finditer(prepared):

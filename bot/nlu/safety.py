@@ -1,4 +1,4 @@
-"""Triage components: the urgency detector (trained) and the safety net (the final urgent decision)."""
+"""Triage components: the urgency detector (trained) and the safety net (the final decision)."""
 
 from __future__ import annotations
 

@@ -51,7 +51,8 @@ def _best_non_urgent(ranking: list[dict[str, Any]]) -> tuple[str, float]:
 def _detector_doubtful(text: str, evidence: str, rules: RuleSet) -> bool:
     """Whether the detector alone, against the model and the rules, should only make it grey.
 
-    When the sentence the detector found reads as a general question ("nếu bị dọa tung ảnh thì…", "… là gì") or holds
+    When the sentence the detector found reads as a general question ("nếu bị dọa tung ảnh thì…",
+    "… là gì") or holds
     a figure of speech ("nóng muốn chết luôn"), one urgent-sounding clause is weaker evidence than
     a model that read the whole message as a topic: the person gets the safety check with 111
     first, not the urgent protocol.
@@ -151,7 +152,9 @@ def decide(
                 return Decision(item["name"], float(item["confidence"]), True, "model_ranking",
                                 score=score)  # fmt: skip
     # A model sure of its topic needs a stronger doubt: "nick fb cua e bi hack mat roi" (0.38).
-    needed = max(grey_threshold, SURE_GREY_THRESHOLD) if confidence >= SURE_MODEL else grey_threshold
+    needed = (
+        max(grey_threshold, SURE_GREY_THRESHOLD) if confidence >= SURE_MODEL else grey_threshold
+    )
     grey = urgency is not None and score >= needed
     return Decision(intent, confidence, False, "unsure_detector" if grey else None,
                     evidence=[part] if grey else [], score=score, grey=grey)  # fmt: skip

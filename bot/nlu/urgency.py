@@ -226,8 +226,10 @@ class UrgencyModel:
         return views
 
     def score_parts(self, units: Sequence[str], *, long: bool = False) -> Urgency:
-        """The verdict over already-cut parts (normal form, the whole message first): the most
-        urgent one decides; in a long message, any part but the whole message."""
+        """The verdict over already-cut parts (normal form, the whole message first).
+
+        The most urgent part decides; in a long message, any part but the whole message.
+        """
         if not units:
             return Urgency(0.0, DANGER, "")
         found = self.probabilities(units)

@@ -59,8 +59,11 @@ def make_tracker(
         "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
         "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
         "metadata": {"channel": channel},
-        "safety": {"urgent": urgent, "grey": grey,
-                   "rules": ["sextortion_threat"] if urgent else []},
+        "safety": {
+            "urgent": urgent,
+            "grey": grey,
+            "rules": ["sextortion_threat"] if urgent else [],
+        },
     }
     events = [
         {"event": "bot", "text": "Chào bạn", "timestamp": 1.0},

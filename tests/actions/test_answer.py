@@ -152,7 +152,9 @@ async def test_a_grey_child_gets_the_check_in_the_child_voice(dispatcher, conten
     assert "111" in dispatcher.messages[0]["text"]
 
 
-async def test_a_clear_message_or_a_button_gets_no_safety_check(dispatcher, content: Content) -> None:
+async def test_a_clear_message_or_a_button_gets_no_safety_check(
+    dispatcher, content: Content
+) -> None:
     await run(dispatcher, make_tracker("cài family link thế nào", "ask_parental_controls"))
     await run(dispatcher, make_tracker("/ask_grooming", "ask_grooming", grey=True))
     texts = [m["text"] for m in dispatcher.messages]

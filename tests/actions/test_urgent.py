@@ -63,7 +63,9 @@ async def test_an_attempt_under_way_gets_115_first_in_both_voices(
     dispatcher, content: Content, store: MemoryStore
 ) -> None:
     await ActionSelfHarm().run(
-        dispatcher, make_tracker("em uống hết lọ thuốc ngủ của mẹ rồi, em thấy chóng mặt", "self_harm"), {}
+        dispatcher,
+        make_tracker("em uống hết lọ thuốc ngủ của mẹ rồi, em thấy chóng mặt", "self_harm"),
+        {},
     )
     first = dispatcher.messages[0]["text"]
     assert first == content.protocol("self_harm", "attempt", "child")

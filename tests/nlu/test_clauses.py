@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (test data: whole messages on one line)
 from bot.nlu.clauses import MAX_PARTS, clauses, parts, sentences
 from bot.nlu.textnorm import normalize_text
 

@@ -16,7 +16,9 @@ HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 DEV = ROOT / "tests" / "nlu" / "dev.yml"
 HELDOUT2 = ROOT / "tests" / "nlu" / "heldout2.yml"
 PROBES = ROOT / "tests" / "nlu" / "probes.yml"
-BLIND3 = [ROOT / "tests" / "nlu" / f"{n}.yml" for n in ("blind3_children", "blind3_adults", "letters")]
+BLIND3 = [
+    ROOT / "tests" / "nlu" / f"{n}.yml" for n in ("blind3_children", "blind3_adults", "letters")
+]
 EVALUATION = [HELDOUT, HELDOUT2, DEV, PROBES, *BLIND3]
 
 
@@ -50,12 +52,17 @@ def test_evaluation_sets_never_repeat_a_training_example(evaluation_set: Path) -
 
 @pytest.mark.parametrize("evaluation_set", EVALUATION, ids=[p.stem for p in EVALUATION])
 def test_no_training_text_is_close_to_an_evaluation_text(evaluation_set: Path) -> None:
-    """Not the same text with a word or two changed: cosine of folded words and word pairs below 0.9."""
+    """Not the same text with a word or two changed.
+
+    Cosine of folded words and word pairs below 0.9.
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     trained = [fold(e.text) for e in datacheck.load_examples(TRAINING)]
     evaluated = [fold(e.text) for e in datacheck.load_examples([evaluation_set])]
-    vectors = TfidfVectorizer(ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b").fit(trained + evaluated)
+    vectors = TfidfVectorizer(ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b").fit(
+        trained + evaluated
+    )
     similarity = (vectors.transform(evaluated) @ vectors.transform(trained).T).tocoo()
     close = sorted({(evaluated[i], trained[j]) for i, j, v in
                     zip(similarity.row, similarity.col, similarity.data, strict=True)

@@ -3,6 +3,8 @@
 These were found by people outside the project; none of these texts is a training example.
 """
 
+# ruff: noqa: E501  (test data: whole messages on one line)
+
 from __future__ import annotations
 
 import pytest

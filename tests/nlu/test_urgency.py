@@ -1,5 +1,7 @@
 """The urgency detector on a small corpus: composition, sentence-by-sentence scoring, saving."""
 
+# ruff: noqa: E501  (test data: whole messages on one line)
+
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +41,7 @@ def test_the_training_set_composes_letters_with_one_urgent_sentence_inside() -> 
     texts, labels = urgency.training_set(EXAMPLES, ["đói chết đi được"], compositions=2)
     urgent_texts = {normalize_text(t) for t, _ in URGENT}
     letters = {normalize_text(t) for t, i in ORDINARY if len(t.split()) >= urgency.LETTER_MIN_WORDS}
-    composed = [(t, l) for t, l in zip(texts, labels, strict=True)
+    composed = [(t, label) for t, label in zip(texts, labels, strict=True)
                 if any(u.rstrip(".") in t for u in urgent_texts) and t not in urgent_texts]  # fmt: skip
     assert composed, "no letter with an urgent sentence inserted"
     assert all(label != urgency.NONE for _, label in composed)
@@ -68,7 +70,9 @@ def test_self_harm_and_ordinary_messages(model: urgency.UrgencyModel) -> None:
     assert harm.intent == "self_harm" and harm.as_dict()["category"] == "self_harm"
 
 
-def test_a_saved_model_loads_and_scores_the_same(model: urgency.UrgencyModel, tmp_path: Path) -> None:
+def test_a_saved_model_loads_and_scores_the_same(
+    model: urgency.UrgencyModel, tmp_path: Path
+) -> None:
     model.save(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["urgency.json", "urgency.npz"]
     loaded = urgency.UrgencyModel.load(tmp_path)
@@ -76,7 +80,9 @@ def test_a_saved_model_loads_and_scores_the_same(model: urgency.UrgencyModel, tm
     assert np.allclose(loaded.probabilities(texts), model.probabilities(texts))
 
 
-def test_a_model_file_with_other_classes_is_refused(model: urgency.UrgencyModel, tmp_path: Path) -> None:
+def test_a_model_file_with_other_classes_is_refused(
+    model: urgency.UrgencyModel, tmp_path: Path
+) -> None:
     model.save(tmp_path)
     meta = (tmp_path / "urgency.json").read_text(encoding="utf-8")
     (tmp_path / "urgency.json").write_text(meta.replace('"self_harm"', '"other"'), encoding="utf-8")
