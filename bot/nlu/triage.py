@@ -13,6 +13,7 @@ URGENT_INTENTS = ("urgent_danger", "self_harm")
 URGENT_THRESHOLD = 0.7  # the urgency detector's score from which a message is urgent
 GREY_THRESHOLD = 0.35  # ... from which it gets the safety check first (chosen on tests/nlu/dev.yml)
 LONG_THRESHOLD = 0.9  # ... in a letter (`bot.nlu.urgency.LONG_WORDS`), where many parts are scored
+SHORT_WORDS = 3  # a message this short, that the model is sure of, is only grey for the detector
 SURE_MODEL = 0.95  # a topic the model is this sure of ...
 SURE_GREY_THRESHOLD = 0.6  # ... is grey only from this detector score
 UNSURE_CONFIDENCE = 0.5  # an urgent intent below this, without the detector, is only grey
@@ -137,7 +138,10 @@ def decide(
                             score=score)  # fmt: skip
         return Decision(intent, confidence, True, "model", evidence=[part] if part else [],
                         score=score)  # fmt: skip
-    if detected and _detector_doubtful(text, part, rules):
+    if detected and (
+        _detector_doubtful(text, part, rules)
+        or (confidence >= SURE_MODEL and len(text.split()) <= SHORT_WORDS)
+    ):  # a very short message the model is sure of: "hẹn gặp lại" is a goodbye, not a meeting
         return Decision(intent, confidence, False, "unsure_detector", evidence=[part], score=score,
                         grey=True)  # fmt: skip
     if detected:

@@ -162,3 +162,12 @@ def test_a_model_sure_of_its_topic_needs_a_stronger_doubt_for_the_safety_check()
     assert decide(text, "ask_account_security", 0.99, sure, RULES, urgency=_urgency(0.65)).grey
     unsure = _ranking(("ask_account_security", 0.6))
     assert decide(text, "ask_account_security", 0.6, unsure, RULES, urgency=_urgency(0.4)).grey
+
+
+def test_a_very_short_message_the_model_is_sure_of_is_only_grey_for_the_detector() -> None:
+    sure = _ranking(("goodbye", 0.98))
+    d = decide("hẹn gặp lại", "goodbye", 0.98, sure, RULES, urgency=_urgency(0.86))
+    assert (d.intent, d.urgent, d.grey) == ("goodbye", False, True)
+    longer = decide("anh ấy hẹn gặp em tối nay ở công viên", "goodbye", 0.98, sure, RULES,
+                    urgency=_urgency(0.86))  # fmt: skip
+    assert longer.urgent
