@@ -82,6 +82,8 @@ async def test_every_topic_is_answered_in_the_askers_voice(
     core: Core, intent: str, who: str, text: str
 ) -> None:
     replies = await say(core, text, uuid.uuid4().hex)
+    if replies[0].text == core.content.say("safety_check", who):  # a grey message: check first
+        replies = replies[1:]
     assert replies[0].text == core.content.answer(intent, who)
     payloads = [b.payload for b in replies[0].buttons]
     assert "/request_human" in payloads and any('"item"' in p for p in payloads)
