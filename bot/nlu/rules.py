@@ -18,6 +18,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import yaml
 
@@ -202,21 +203,24 @@ class RuleSet:
         spaced = _spaced(text)
         return any(p.search(spaced) for p in self.figure_patterns)
 
-    def _find(self, pattern: re.Pattern[str], prepared: str, negatable: bool) -> str | None:
+    def _matches(
+        self, pattern: re.Pattern[str], prepared: str, negatable: bool
+    ) -> Iterator[re.Match[str]]:
+        """The matches of `pattern`, those a negation cancels left out when `negatable`."""
         for match in pattern.finditer(prepared):
-            if negatable and self.negation_pattern.search(prepared[: match.start()]):
-                continue
-            return match.group(0).strip()
-        return None
+            if not (negatable and self.negation_pattern.search(prepared[: match.start()])):
+                yield match
+
+    def _find(self, pattern: re.Pattern[str], prepared: str, negatable: bool) -> str | None:
+        match = next(self._matches(pattern, prepared, negatable), None)
+        return match.group(0).strip() if match else None
 
     def _spans(
         self, pattern: re.Pattern[str], prepared: str, negatable: bool
     ) -> list[tuple[int, int, str]]:
         """Each match of `pattern` as (first word, last word, text), negated ones left out."""
         found = []
-        for match in pattern.finditer(prepared):
-            if negatable and self.negation_pattern.search(prepared[: match.start()]):
-                continue
+        for match in self._matches(pattern, prepared, negatable):
             first = prepared.count(" ", 0, match.start())
             text = match.group(0).strip()
             found.append((first, first + len(text.split()) - 1, text))
@@ -271,11 +275,10 @@ class RuleSet:
         letter says "đang"; it fires on the whole message only when no sentence is general.
         """
         prepared = self.prepare(text)
-        generic = self.is_generic(prepared)
-        if self.resolved_pattern is not None and self.resolved_pattern.search(prepared):
-            generic = True  # over and safe, whatever a sentence says: situational rules skip it
-            return [hit for rule in self.rules if (hit := self._fire(rule, prepared, generic))]
-        pieces = [self.prepare(s) for s in sentences(text)]
+        resolved = self.resolved_pattern is not None and self.resolved_pattern.search(prepared)
+        # over and safe, whatever a sentence says: situational rules skip the message
+        generic = bool(resolved) or self.is_generic(prepared)
+        pieces = [] if resolved else [self.prepare(s) for s in sentences(text)]
         if len(pieces) < 2:
             return [hit for rule in self.rules if (hit := self._fire(rule, prepared, generic))]
         general = [self.is_generic(p) for p in pieces]

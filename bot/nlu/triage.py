@@ -53,10 +53,9 @@ def _detector_doubtful(text: str, evidence: str, rules: RuleSet) -> bool:
     """Whether the detector alone, against the model and the rules, should only make it grey.
 
     When the sentence the detector found reads as a general question ("nếu bị dọa tung ảnh thì…",
-    "… là gì") or holds
-    a figure of speech ("nóng muốn chết luôn"), one urgent-sounding clause is weaker evidence than
-    a model that read the whole message as a topic: the person gets the safety check with 111
-    first, not the urgent protocol.
+    "… là gì") or holds a figure of speech ("nóng muốn chết luôn"), one urgent-sounding clause is
+    weaker evidence than a model that read the whole message as a topic: the person gets the safety
+    check with 111 first, not the urgent protocol.
     """
     sentence = _sentence_of(text, evidence)
     return rules.has_figure_of_speech(sentence) or rules.is_generic(rules.prepare(sentence))
@@ -111,6 +110,7 @@ def decide(
     """
     score = float((urgency or {}).get("score") or 0.0)
     part = str((urgency or {}).get("evidence") or "")
+    detected_intent = INTENT_OF.get(str((urgency or {}).get("category") or ""), "urgent_danger")
     hits = rules.match(text)
     if hits:
         categories = [h.category for h in hits]
@@ -130,11 +130,10 @@ def decide(
         if urgency is not None and confidence < unsure_confidence and score < grey_threshold:
             name, conf = _best_non_urgent(ranking)
             return Decision(name, conf, False, "unsure_model", score=score, grey=True)
-        category = str((urgency or {}).get("category") or "")
-        if detected and confidence < veto_confidence and INTENT_OF.get(category, intent) != intent:
+        if detected and confidence < veto_confidence and detected_intent != intent:
             # an unsure model and a sure detector disagree on the kind of urgency: the detector
             # read it sentence by sentence ("bảo 'mày giữ đi, tao không cần nữa'" is self-harm)
-            return Decision(INTENT_OF[category], score, True, "detector", evidence=[part],
+            return Decision(detected_intent, score, True, "detector", evidence=[part],
                             score=score)  # fmt: skip
         return Decision(intent, confidence, True, "model", evidence=[part] if part else [],
                         score=score)  # fmt: skip
@@ -145,9 +144,7 @@ def decide(
         return Decision(intent, confidence, False, "unsure_detector", evidence=[part], score=score,
                         grey=True)  # fmt: skip
     if detected:
-        category = str((urgency or {}).get("category") or "danger")
-        final = "self_harm" if category == "self_harm" else "urgent_danger"
-        return Decision(final, score, True, "detector", evidence=[part], score=score)
+        return Decision(detected_intent, score, True, "detector", evidence=[part], score=score)
     if rules.is_safe_word(text):
         return Decision("ask_hotline", 1.0, False, "safe_word", score=score)
     if urgent_floor > 0:

@@ -28,11 +28,11 @@ from sklearn.utils.extmath import softmax
 
 from bot.nlu.clauses import clauses, parts, sentences
 from bot.nlu.textnorm import normalize_text, strip_accents
+from bot.nlu.triage import INTENT_OF
 
 NONE, DANGER, SELF_HARM = "none", "danger", "self_harm"
 CLASSES = (NONE, DANGER, SELF_HARM)
-INTENT_OF = {DANGER: "urgent_danger", SELF_HARM: "self_harm"}
-LABEL_OF_INTENT = {"urgent_danger": DANGER, "self_harm": SELF_HARM}
+LABEL_OF_INTENT = {intent: label for label, intent in INTENT_OF.items()}
 ABSENT = -30.0  # the intercept of a class the training data lacks: softmax gives it ~1e-13
 LONG_WORDS = 60  # a message this long is a letter: scored by its parts only (see `score`)
 LETTER_MIN_WORDS = 12  # an ordinary example this long can take an inserted sentence
