@@ -8,26 +8,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import always_buttons, audience_of, button, send, text_of, yes_no
+from actions.common import always_buttons, button, send, text_of, yes_no
+from actions.turn import CLARIFY_BELOW, Turn, is_grey  # noqa: F401 - is_grey: used by tests
 from bot.content import Content
-from bot.language import is_english
-from bot.nlu.textnorm import fold
+from bot.conversation.followups import Choice
 from bot.runtime import services
 
-# Below this confidence the bot asks "Có phải bạn đang hỏi về …?" instead of guessing
-# (chosen on dev.yml: see the README's "Low confidence" paragraph).
-CLARIFY_BELOW = 0.45
 MISSES_BEFORE_PERSON = 2
-DELETE_WORDS = ("xoa", "delete")
-
-
-def _entity(tracker: Tracker, name: str) -> str | None:
-    value = next(tracker.get_latest_entity_values(name), None)
-    return str(value) if value is not None else None
-
-
-def _is_payload(tracker: Tracker) -> bool:
-    return text_of(tracker).startswith("/")
 
 
 def topic_reply(
@@ -39,7 +26,7 @@ def topic_reply(
     )
     shown = item if text != content.answer(intent, audience) else None
     buttons = [button(title, f'/{intent}{{"item":"{key}"}}')
-               for key, title in content.followups(intent) if key != shown]  # fmt: skip
+               for key, title in content.followups(intent) if key != shown][:4]  # fmt: skip
     return text, buttons + always_buttons(content, intent, audience)
 
 
@@ -50,7 +37,7 @@ def clarify_options(content: Content, tracker: Tracker) -> list[str]:
 
 
 class ActionAnswer(Action):
-    """Answer a topic, a follow-up, small talk, or ask which topic was meant."""
+    """Answer a topic, a follow-up, small talk, or ask which topic was meant (actions/turn.py)."""
 
     def name(self) -> str:
         """The action's name in the domain."""
@@ -59,48 +46,21 @@ class ActionAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Pick the reply for the latest message."""
-        content = services().content
-        intent = str((tracker.latest_message.get("intent") or {}).get("name") or "out_of_scope")
-        audience = audience_of(tracker)
-        events: list[EventType] = [SlotSet("audience", audience), SlotSet("pending", None)]
-        if is_grey(tracker):
-            safety_check(dispatcher, content, audience)
-        if not _is_payload(tracker) and is_english(text_of(tracker)):
-            buttons = [button(content.button("talk_to_person"), "/request_human"),
-                       button(content.button("call_111"), "/ask_hotline")]  # fmt: skip
-            send(dispatcher, content.say("english", audience), buttons)
-            return events
-        if intent == "ask_anonymity" and self._wants_deletion(tracker):
-            return events + ask_deletion(dispatcher, content, audience)
-        if self._unsure(tracker, intent):
-            return events + clarify(dispatcher, content, tracker, audience)
-        if content.has_topic(intent):
-            text, buttons = topic_reply(content, intent, audience, _entity(tracker, "item"))
-            if _entity(tracker, "audience"):
-                text = f"{content.say('audience_switched', audience)}\n\n{text}"
-            send(dispatcher, text, buttons)
-            return events + [SlotSet("last_topic", intent), SlotSet("misses", 0.0)]
-        send(dispatcher, content.say(intent, audience), small_talk_buttons(content, intent))
-        return events
-
-    @staticmethod
-    def _wants_deletion(tracker: Tracker) -> bool:
-        if _entity(tracker, "delete"):
-            return True
-        words = fold(text_of(tracker)).split()
-        return any(w in DELETE_WORDS for w in words)
-
-    @staticmethod
-    def _unsure(tracker: Tracker, intent: str) -> bool:
-        return is_unsure(tracker)
+        """Pick the reply for the latest message in the state the conversation is in."""
+        return Turn(dispatcher, tracker, services().content).answer()
 
 
-def is_grey(tracker: Tracker) -> bool:
-    """Typed text the triage could not call safe or urgent (`safety.grey`, bot/nlu/triage.py)."""
-    return not _is_payload(tracker) and bool(
-        (tracker.latest_message.get("safety") or {}).get("grey")
-    )
+def payload_answer(turn: Turn) -> list[EventType]:
+    """A button: a topic, one of its follow-ups, the other voice, or small talk."""
+    intent = turn.intent
+    if turn.content.has_topic(intent):
+        item = turn.entity("item")
+        if item:
+            return turn.answer_choice(Choice("item", intent, item, strength=2))
+        return turn.topic_answer(intent)
+    key = intent if intent in turn.content.conversation else "out_of_scope"
+    turn.send(turn.say(key), small_talk_buttons(turn.content, intent))
+    return turn.events
 
 
 def safety_check(dispatcher: CollectingDispatcher, content: Content, audience: str | None) -> None:
@@ -116,7 +76,7 @@ def safety_check(dispatcher: CollectingDispatcher, content: Content, audience: s
 def is_unsure(tracker: Tracker) -> bool:
     """Typed text the model is not confident about (button payloads never are)."""
     confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
-    return not _is_payload(tracker) and confidence < CLARIFY_BELOW
+    return not text_of(tracker).startswith("/") and confidence < CLARIFY_BELOW
 
 
 def small_talk_buttons(content: Content, intent: str) -> list[dict[str, str]]:

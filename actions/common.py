@@ -2,73 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content import Content, voice
-from bot.nlu.textnorm import fold, is_teencode
 from bot.runtime import services
 
-# How a person writes tells who they are; checked on the accent-free, teencode-expanded text.
-PARENT_CUES = (
-    "con toi", "con minh", "con nha", "chau nha", "be nha", "con gai toi", "con trai toi",
-    "con gai minh", "con trai minh", "chau toi", "toi la phu huynh", "phu huynh",
-    "con em toi", "hoc sinh cua toi", "lop toi", "chau ngoai", "chau noi", "dua con", "con em",
-    "con cua em", "con cua minh",
-)  # fmt: skip
-CHILD_CUES = (
-    "em", "minh", "tui", "e", "bo em", "me em", "ban em", "lop em", "truong em",
-    "co giao em", "bo minh", "me minh", "chau la hoc sinh", "em la hoc sinh",
-)  # fmt: skip
 TALK_TO_PERSON = "/request_human"
 LAST_MESSAGES = 10
-
-
-# Words that contain a cue but say nothing about the writer ("trẻ em" is "children").
-NOT_CUES = ("tre em", "em be", "anh em", "chi em", "ban be")
-# Abbreviations adults use as much as teenagers: they do not tell who is writing.
-SHARED_ABBREVIATIONS = {
-    "ad",
-    "admin",
-    "ok",
-    "oke",
-    "fb",
-    "acc",
-    "tk",
-    "sdt",
-    "stk",
-    "otp",
-    "pass",
-    "mk",
-}
-
-
-def infer_audience(text: str) -> str | None:
-    """Return "parent", "child" or None from the words of one message (parent cues win).
-
-    Teencode ("ko", "dc", "j") with no parent cue reads as a child writing.
-    """
-    folded = f" {fold(text)} "
-    for phrase in NOT_CUES:
-        folded = folded.replace(f" {phrase} ", " _ ")
-    if any(f" {cue} " in folded for cue in PARENT_CUES):
-        return "parent"
-    if any(f" {cue} " in folded for cue in CHILD_CUES):
-        return "child"
-    if any(is_teencode(word) and word.lower() not in SHARED_ABBREVIATIONS for word in text.split()):
-        return "child"
-    return None
+ON_DUTY_MINUTES = 10  # a counsellor active in the console this recently is on duty
 
 
 def audience_of(tracker: Tracker) -> str | None:
-    """The audience set by a button, else inferred from this message, else the one known."""
-    entity = next(tracker.get_latest_entity_values("audience"), None)
-    if entity in ("parent", "child"):
-        return str(entity)
-    return infer_audience(tracker.latest_message.get("text") or "") or tracker.get_slot("audience")
+    """Who is writing, with this message read (bot/conversation/audience.py; slots unchanged)."""
+    from bot.conversation.audience import Audience, read_message
+
+    before = Audience(tracker.get_slot("audience"), bool(tracker.get_slot("audience_fixed")),
+                      float(tracker.get_slot("audience_score") or 0.0))  # fmt: skip
+    chosen = next(tracker.get_latest_entity_values("audience"), None)
+    if chosen in ("parent", "child", "grandparent", "teacher"):
+        return str(chosen)
+    text = text_of(tracker)
+    return before.role if text.startswith("/") else before.after(read_message(text)).role
 
 
 def button(title: str, payload: str) -> dict[str, str]:
@@ -150,7 +108,18 @@ def open_case(
 
 
 def counsellors_on_duty() -> bool:
-    """Whether counsellors are on duty now (opening hours of the console settings)."""
+    """Whether a counsellor is on duty now: within opening hours, and active in the console lately.
+
+    Opening hours alone promise a person who may not be there: nobody logged in means nobody on duty.
+    """
     from bot.handoff import is_open
 
-    return bool(is_open(services().settings.console, datetime.now(timezone.utc)))
+    now = datetime.now(timezone.utc)
+    if not is_open(services().settings.console, now):
+        return False
+    return bool(services().store.active_operators(now - timedelta(minutes=ON_DUTY_MINUTES)))
+
+
+def claim_timeout_minutes() -> int:
+    """After how many minutes an unclaimed case tells the person (console settings)."""
+    return int(services().settings.console.claim_timeout_minutes)

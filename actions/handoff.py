@@ -1,15 +1,20 @@
-"""Asking for a person: the case is committed first, then the bot says it was passed on."""
+"""Asking for a person: the case is committed first, then the bot says honestly what happens next.
+
+"On duty" means a counsellor is active in the console now (actions/common.py): with nobody on duty
+the person hears that first, with 111, and their message is kept for the next shift. While they
+wait, their messages go to the case (actions/turn.py, `Turn.while_waiting`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import audience_of, counsellors_on_duty, open_case, send
-from bot.content import Content
+from actions.common import claim_timeout_minutes, counsellors_on_duty, open_case
+from actions.turn import CONFIDENT, Turn
 from bot.runtime import services
 
 PROTOCOLS = ("urgent_danger", "self_harm")
@@ -17,22 +22,25 @@ PROTOCOLS = ("urgent_danger", "self_harm")
 PRIORITY_OF_TOPIC = {**{p: p for p in PROTOCOLS}, "fallback": "fallback"}
 
 
-def pass_to_person(
-    dispatcher: CollectingDispatcher, tracker: Tracker, content: Content, audience: str | None
-) -> list[EventType]:
+def pass_to_person(turn: Turn) -> list[EventType]:
     """Record a case for a counsellor and tell the person honestly what happens next."""
-    topic = str(tracker.get_slot("last_topic") or "request_human")
+    topic = turn.protocol or str(turn.slot("last_topic") or "request_human")
     priority = PRIORITY_OF_TOPIC.get(topic, "request_human")
-    if not open_case(tracker, priority, "asked for a person", topic, audience):
-        send(dispatcher, content.say("request_human_failed", audience))
-        return [SlotSet("pending", None)]
+    turn.set("pending", None)
+    if not open_case(turn.tracker, priority, "asked for a person", topic, turn.role):
+        turn.send(turn.say("request_human_failed"))
+        return turn.events
+    on_duty = counsellors_on_duty()
     if topic in PROTOCOLS:
-        send(dispatcher, content.protocol(topic, "handed_over", audience))
+        key = "handed_over" if on_duty else "handed_over_closed"
+        turn.send(turn.content.protocol(topic, key, turn.role))
+    elif on_duty:
+        turn.send(turn.say("request_human_on_duty", minutes=str(claim_timeout_minutes())))
     else:
-        send(dispatcher, content.say("request_human_saved", audience))
-    if not counsellors_on_duty():
-        send(dispatcher, content.say("handoff_closed", audience))
-    return [SlotSet("pending", None), SlotSet("audience", audience)]
+        turn.send(turn.say("request_human_nobody"), turn.person_buttons()[1:])
+    turn.set("waiting", True)
+    turn.set("offered", True)
+    return turn.events
 
 
 class ActionRequestHuman(Action):
@@ -45,5 +53,12 @@ class ActionRequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Pass the conversation to a person."""
-        return pass_to_person(dispatcher, tracker, services().content, audience_of(tracker))
+        """Pass the conversation to a person, unless the message asks a follow-up of the topic."""
+        turn = Turn(dispatcher, tracker, services().content)
+        if not turn.payload:
+            choice = turn.in_topic()
+            if choice is not None and choice.strength == 2 and turn.confidence < CONFIDENT + 0.15:
+                return turn.answer_choice(choice)  # "hay là chuyển tiền cho nó cho xong?"
+            if turn.waiting:
+                return turn.while_waiting()
+        return pass_to_person(turn)

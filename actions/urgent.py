@@ -3,26 +3,160 @@
 The first reply is always the hotline: empathy, 111 (and 113 when someone may be in danger now) and
 the one step that matters most, never a question or a menu first. The case is recorded for a
 counsellor before the bot offers one; if recording fails the bot says so and gives 111 again.
+
+A protocol continues: later messages are answered inside it (the next question, one counsellor
+offer, then listening), never with its first reply again; an attempt under way (pills taken,
+bleeding) gets 115 first in every message until the person says they are safe.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import audience_of, open_case, send, text_of, yes_no
-from bot.content import Content
+from actions.common import counsellors_on_duty, open_case, yes_no
+from actions.turn import Turn
+from bot.conversation.audience import is_adult
+from bot.nlu.textnorm import fold
 from bot.runtime import services
 
+# A child telling what happens to a friend ("bạn em bị…", "bạn em kể…"): a bystander.
+BYSTANDER = re.compile(
+    r"\b(ban|nho ban|dua ban|ban than|con ban|thang ban) (cua )?(em|minh|tui|t|tao|con|chau)"
+    r" (bi|dang bi|ke|noi|nhan|bao|tam su|muon|doi)\b"
+)
 
-def offer(
-    dispatcher: CollectingDispatcher, content: Content, intent: str, audience: str | None
-) -> None:
-    """Ask whether they want a counsellor, with yes/no buttons."""
-    send(dispatcher, content.protocol(intent, "offer", audience), yes_no(content, "yes", "no"))
+
+def offer(turn: Turn, intent: str) -> None:
+    """Offer a counsellor once: a person now if one is on duty, else a message for the next shift."""
+    key = "offer" if counsellors_on_duty() else "offer_closed"
+    turn.send(turn.content.protocol(intent, key, turn.role), yes_no(turn.content, "yes", "no"))
+    turn.set("pending", "counsellor")
+    turn.set("offered", True)
+
+
+def safety_buttons(turn: Turn) -> list[dict[str, str]]:
+    """ "Are you safe?" buttons in the reader's words: the child's own safety, or the child's."""
+    if is_adult(turn.role):
+        return yes_no(turn.content, "safe_yes_parent", "safe_no_parent")
+    return yes_no(turn.content, "safe_yes", "safe_no")
+
+
+def variant(turn: Turn, intent: str, key: str, step: int) -> str:
+    """The `step`-th of a protocol item's variants, skipping the one the person just read."""
+    entry = (turn.content.urgent_danger if intent == "urgent_danger" else turn.content.self_harm)[
+        key
+    ]
+    texts = [turn.content.pick(v, turn.role) for v in entry["variants"]]
+    for i in range(len(texts)):
+        text = texts[(step + i) % len(texts)]
+        if not turn.said_before(text):
+            return text
+    return texts[0]
+
+
+def is_attempt(turn: Turn) -> bool:
+    """An attempt under way or just made, said now or earlier and not yet called safe."""
+    return turn.content.self_harm_attempt(turn.text) or bool(turn.slot("attempt"))
+
+
+def self_harm_first(turn: Turn) -> list[EventType]:
+    """The first reply: 115 first for an attempt, else empathy, "are you safe?", 111."""
+    attempt = turn.content.self_harm_attempt(turn.text)
+    key = "attempt" if attempt else "first"
+    turn.send(turn.content.protocol("self_harm", key, turn.role), safety_buttons(turn))
+    saved = open_case(turn.tracker, "self_harm", "self_harm", "self_harm", turn.role)
+    if not saved:
+        turn.send(turn.content.protocol("self_harm", "not_recorded", turn.role))
+    turn.set("protocol", "self_harm")
+    turn.set("protocol_step", 0.0)
+    turn.set("attempt", attempt)
+    turn.set("last_topic", "self_harm")
+    turn.set("pending", "safety_check")
+    return turn.events
+
+
+def self_harm_next(turn: Turn) -> list[EventType]:
+    """A later message in the self-harm protocol: 115 while an attempt may be under way, else the
+    plain question, then one counsellor offer, then listening.
+    """
+    step = int(turn.slot("protocol_step") or 0)
+    open_case(turn.tracker, "self_harm", "self_harm", "self_harm", turn.role)
+    if turn.slot("attempt") and turn.content.self_harm_ok(turn.text):
+        # "em ổn rồi" after pills: glad, and a doctor still has to check (115)
+        turn.send(turn.content.protocol("self_harm", "attempt_ok", turn.role), safety_buttons(turn))
+        turn.set("pending", "safety_check")
+        return turn.events
+    if is_attempt(turn):
+        key = "attempt_again" if turn.slot("attempt") else "attempt"
+        text = turn.content.protocol("self_harm", key, turn.role)
+        if turn.said_before(text):
+            text = turn.content.protocol("self_harm", "attempt", turn.role)
+        turn.send(text, safety_buttons(turn))
+        turn.set("attempt", True)
+        turn.set("pending", "safety_check")
+        return turn.events
+    if step == 0:
+        turn.send(turn.content.protocol("self_harm", "ask", turn.role))
+    elif not turn.slot("offered") and not turn.waiting:
+        offer(turn, "self_harm")
+    else:
+        turn.send(variant(turn, "self_harm", "listen", step))
+    turn.set("protocol_step", float(step + 1))
+    return turn.events
+
+
+def urgent_first(turn: Turn, situation: str) -> list[EventType]:
+    """The first reply to a danger: 111 (113 where it leads), the most important step, the case."""
+    content = turn.content
+    text = content.urgent_first(situation, turn.role)
+    if turn.role == "teacher":
+        text = content.say("teacher_disclosure", turn.role)
+    elif BYSTANDER.search(f" {fold(turn.text)} ") and turn.role in (None, "child"):
+        text = content.say("bystander", "child")
+    turn.send(text)
+    saved = open_urgent_case(turn, situation)
+    turn.set("protocol", "urgent_danger")
+    turn.set("situation", situation)
+    turn.set("protocol_step", 0.0)
+    topic = content.situation_topic(situation)
+    turn.set("last_topic", topic or "urgent_danger")
+    turn.set("shown", [])
+    if not saved:
+        turn.send(content.protocol("urgent_danger", "not_recorded", turn.role))
+        turn.set("pending", None)
+        return turn.events
+    if not turn.slot("offered") and not turn.waiting:
+        offer(turn, "urgent_danger")
+    return turn.events
+
+
+def open_urgent_case(turn: Turn, situation: str) -> bool:
+    """Record (or update) the urgent case before anything is offered."""
+    return open_case(turn.tracker, "urgent_danger", situation, "urgent_danger", turn.role)
+
+
+def urgent_next(turn: Turn) -> list[EventType]:
+    """A later message in the danger protocol: listening with 111/113, never the first reply again."""
+    step = int(turn.slot("protocol_step") or 0)
+    open_urgent_case(turn, str(turn.slot("situation") or "general"))
+    if not turn.slot("offered") and not turn.waiting:
+        offer(turn, "urgent_danger")
+    else:
+        turn.send(variant(turn, "urgent_danger", "listen", step))
+    turn.set("protocol_step", float(step + 1))
+    return turn.events
+
+
+def continue_protocol(turn: Turn) -> list[EventType]:
+    """The next reply of the protocol under way."""
+    if turn.protocol == "self_harm":
+        return self_harm_next(turn)
+    return urgent_next(turn)
 
 
 class ActionUrgent(Action):
@@ -35,21 +169,13 @@ class ActionUrgent(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Run the protocol for the latest message."""
-        content = services().content
-        audience = audience_of(tracker)
-        situation = content.urgent_situation(text_of(tracker))
-        send(dispatcher, content.urgent_first(situation, audience))
-        saved = open_case(tracker, "urgent_danger", situation, "urgent_danger", audience)
-        events: list[EventType] = [
-            SlotSet("audience", audience),
-            SlotSet("last_topic", "urgent_danger"),
-        ]
-        if not saved:
-            send(dispatcher, content.protocol("urgent_danger", "not_recorded", audience))
-            return events + [SlotSet("pending", None)]
-        offer(dispatcher, content, "urgent_danger", audience)
-        return events + [SlotSet("pending", "counsellor")]
+        """Run the protocol for the latest message (a new situation starts it again)."""
+        turn = Turn(dispatcher, tracker, services().content)
+        situation = turn.content.urgent_situation(turn.text)
+        same = turn.protocol == "urgent_danger" and situation in (turn.slot("situation"), "general")
+        if same and not turn.payload:
+            return urgent_next(turn)
+        return urgent_first(turn, situation)
 
 
 class ActionSelfHarm(Action):
@@ -62,18 +188,8 @@ class ActionSelfHarm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Run the protocol for the latest message."""
-        content = services().content
-        audience = audience_of(tracker)
-        buttons = yes_no(content, "safe_yes", "safe_no")
-        # Pills taken, bleeding, dizzy: 115 comes first, in every such message until they are safe.
-        first = "attempt" if content.self_harm_attempt(text_of(tracker)) else "first"
-        send(dispatcher, content.protocol("self_harm", first, audience), buttons)
-        saved = open_case(tracker, "self_harm", "self_harm", "self_harm", audience)
-        events: list[EventType] = [
-            SlotSet("audience", audience),
-            SlotSet("last_topic", "self_harm"),
-        ]
-        if not saved:
-            send(dispatcher, content.protocol("self_harm", "not_recorded", audience))
-        return events + [SlotSet("pending", "safety_check")]
+        """Start the protocol, or continue it when it is under way."""
+        turn = Turn(dispatcher, tracker, services().content)
+        if turn.protocol == "self_harm" and not turn.payload:
+            return self_harm_next(turn)
+        return self_harm_first(turn)

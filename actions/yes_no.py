@@ -9,42 +9,53 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import MISSES_BEFORE_PERSON, clarify, is_unsure, topic_reply, two_misses
-from actions.common import audience_of, send
+from actions.common import send
 from actions.handoff import pass_to_person
-from actions.urgent import offer
+from actions.turn import Turn
+from actions.urgent import continue_protocol, offer
 from bot.content import Content
 from bot.runtime import services
 
 Handler = Callable[[CollectingDispatcher, Tracker, Content, "str | None"], list[EventType]]
+TurnHandler = Callable[[Turn], list[EventType]]
 
 
-def counsellor_yes(
-    d: CollectingDispatcher, t: Tracker, c: Content, a: str | None
-) -> list[EventType]:
-    """They want a counsellor: record it, then say it was passed on."""
-    return pass_to_person(d, t, c, a)
+def counsellor_yes(turn: Turn) -> list[EventType]:
+    """They want a counsellor (or to leave a message for the next shift): record, then say so."""
+    return pass_to_person(turn)
 
 
-def counsellor_no(
-    d: CollectingDispatcher, t: Tracker, c: Content, a: str | None
-) -> list[EventType]:
+def counsellor_no(turn: Turn) -> list[EventType]:
     """They do not: stay, 111 one step away."""
-    send(d, c.protocol(str(t.get_slot("last_topic") or "urgent_danger"), "declined", a))
-    return []
+    topic = turn.slot("last_topic")
+    intent = turn.protocol or (topic if topic in ("urgent_danger", "self_harm") else "urgent_danger")
+    turn.send(turn.content.protocol(intent, "declined", turn.role))
+    return turn.events
 
 
-def safe_yes(d: CollectingDispatcher, t: Tracker, c: Content, a: str | None) -> list[EventType]:
-    """Safe right now: thank them, stay, offer a counsellor."""
-    send(d, c.protocol("self_harm", "safe", a))
-    offer(d, c, "self_harm", a)
-    return [SlotSet("pending", "counsellor")]
+def safe_yes(turn: Turn) -> list[EventType]:
+    """Safe right now: thank them, stay; the counsellor is offered once in the protocol."""
+    turn.send(turn.content.protocol("self_harm", "safe", turn.role))
+    turn.set("attempt", False)
+    if not turn.slot("offered") and not turn.waiting:
+        offer(turn, "self_harm")
+    return turn.events
 
 
-def safe_no(d: CollectingDispatcher, t: Tracker, c: Content, a: str | None) -> list[EventType]:
-    """Not safe: 111 now (115/113 if hurt), then offer a counsellor."""
-    send(d, c.protocol("self_harm", "unsafe", a))
-    offer(d, c, "self_harm", a)
-    return [SlotSet("pending", "counsellor")]
+def safe_no(turn: Turn) -> list[EventType]:
+    """Not safe: 111 now (115 if hurt), then the counsellor once."""
+    turn.send(turn.content.protocol("self_harm", "unsafe", turn.role))
+    if not turn.slot("offered") and not turn.waiting:
+        offer(turn, "self_harm")
+    return turn.events
+
+
+TURN_HANDLERS: dict[tuple[str, str], TurnHandler] = {
+    ("counsellor", "affirm"): counsellor_yes,
+    ("counsellor", "deny"): counsellor_no,
+    ("safety_check", "affirm"): safe_yes,
+    ("safety_check", "deny"): safe_no,
+}
 
 
 def delete_yes(d: CollectingDispatcher, t: Tracker, c: Content, a: str | None) -> list[EventType]:
@@ -99,10 +110,6 @@ def nothing_no(d: CollectingDispatcher, t: Tracker, c: Content, a: str | None) -
 
 
 HANDLERS: dict[tuple[str | None, str], Handler] = {
-    ("counsellor", "affirm"): counsellor_yes,
-    ("counsellor", "deny"): counsellor_no,
-    ("safety_check", "affirm"): safe_yes,
-    ("safety_check", "deny"): safe_no,
     ("delete", "affirm"): delete_yes,
     ("delete", "deny"): delete_no,
     ("clarify", "affirm"): guess_yes,
@@ -122,12 +129,19 @@ class ActionYesNo(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Dispatch on (pending question, yes or no)."""
-        pending = tracker.get_slot("pending")
-        intent = str((tracker.latest_message.get("intent") or {}).get("name"))
-        audience = audience_of(tracker)
-        if pending is None and is_unsure(tracker):
-            return clarify(dispatcher, services().content, tracker, audience)
+        """Dispatch on (pending question, yes or no); with nothing pending, on the conversation."""
+        turn = Turn(dispatcher, tracker, services().content)
+        pending = turn.slot("pending")
+        intent = turn.intent
+        turn.set("pending", None)
+        if (pending, intent) in TURN_HANDLERS:
+            return TURN_HANDLERS[(pending, intent)](turn)
+        if pending is None and not turn.payload:
+            if turn.waiting:  # "có ai ở đó không?"
+                return turn.while_waiting()
+            if turn.protocol is not None:
+                return continue_protocol(turn)
+            if is_unsure(tracker):
+                return turn.events + clarify(dispatcher, turn.content, tracker, turn.role)
         handler = HANDLERS.get((pending, intent)) or HANDLERS[(None, intent)]
-        events = [SlotSet("pending", None)]
-        return events + handler(dispatcher, tracker, services().content, audience)
+        return turn.events + handler(dispatcher, tracker, turn.content, turn.role)

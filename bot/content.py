@@ -6,6 +6,7 @@ The files and their schema are described in content/README.md; `tests/test_conte
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,16 +18,54 @@ from bot.settings import ROOT
 
 VOICES = ("parent", "child")
 DEFAULT_VOICE = "parent"
+# Adults who are not the child's parents read the parent's content, addressed as they should be:
+# (pattern, replacement) applied in order to every parent text for that role.
+_CON = r"\b([Cc])on\b(?! (số|người|đường|dấu|mắt|trỏ|dao|vật|thú|nít|cái|chữ)\b)"
+ADDRESS: dict[str, tuple[tuple[str, str], ...]] = {
+    "grandparent": (
+        (r"\banh/chị\b", "ông/bà"), (r"\bAnh/chị\b", "Ông/bà"), (r"\bbố mẹ\b", "ông bà"),
+        (r"\bBố mẹ\b", "Ông bà"), (r"\bcha mẹ\b(?= (ở|luôn|sẽ))", "ông bà"),
+        (_CON, lambda m: "Cháu" if m.group(1) == "C" else "cháu"),  # type: ignore[list-item]
+    ),
+    "teacher": (
+        (r"\banh/chị\b", "thầy/cô"), (r"\bAnh/chị\b", "Thầy/cô"),
+        (_CON, lambda m: "Em" if m.group(1) == "C" else "em"),  # type: ignore[list-item]
+    ),
+}  # fmt: skip
 
 
 def voice(audience: str | None) -> str:
-    """The voice to answer in: the audience if known, else the parent's."""
-    return audience if audience in VOICES else DEFAULT_VOICE
+    """The voice to answer in: the child's for a child, else the parent's (every adult role)."""
+    return "child" if audience == "child" else DEFAULT_VOICE
+
+
+def address(text: str, audience: str | None) -> str:
+    """A parent text addressed to a grandparent ("ông/bà", "cháu") or a teacher ("thầy/cô", "em")."""
+    for pattern, replacement in ADDRESS.get(audience or "", ()):
+        text = re.sub(pattern, replacement, text)
+    return text
 
 
 def _load(path: Path) -> Any:
     with path.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
+
+
+def _merge_followups(topics: dict[str, dict[str, Any]], extra: dict[str, Any]) -> None:
+    """Add a content/followups/<intent>.yml file's follow-ups and sources to its topic."""
+    topic = topics.get(str(extra.get("intent")))
+    if topic is None:
+        return
+    topic["sources"] = [*topic.get("sources", []), *extra.get("sources", [])]
+    items = dict(topic.get("followups") or {})
+    for key, item in (extra.get("followups") or {}).items():
+        items.setdefault(key, {**item, "extra": True})
+    topic["followups"] = items
+
+
+def _pick(entry: dict[str, Any], audience: str | None) -> str:
+    """The text of an entry in the person's voice and address."""
+    return address(str(entry[voice(audience)]).strip(), audience)
 
 
 def _cue_match(folded_text: str, cue: str) -> bool:
@@ -43,6 +82,8 @@ class Content:
     conversation: dict[str, Any]
     ui: dict[str, Any]
     contacts: dict[str, Any]
+    dialogue: dict[str, Any]
+    platforms: dict[str, Any]
 
     @classmethod
     def load(cls, folder: Path = ROOT / "content") -> "Content":
@@ -51,6 +92,9 @@ class Content:
         for path in sorted((folder / "topics").glob("*.yml")):
             item = _load(path)
             topics[item["intent"]] = item
+        for path in sorted((folder / "followups").glob("*.yml")):
+            _merge_followups(topics, _load(path))
+        platforms = folder / "platforms.yml"
         return cls(
             topics=topics,
             urgent_danger=_load(folder / "urgent_danger.yml"),
@@ -58,6 +102,8 @@ class Content:
             conversation=_load(folder / "conversation.yml"),
             ui=_load(folder / "ui.yml"),
             contacts=_load(folder / "contacts.yml"),
+            dialogue=_load(folder / "dialogue.yml"),
+            platforms=_load(platforms) if platforms.exists() else {"platforms": {}},
         )
 
     # Topics -----------------------------------------------------------------------------------
@@ -71,7 +117,7 @@ class Content:
 
     def answer(self, intent: str, audience: str | None) -> str:
         """The first answer of a topic in the person's voice."""
-        return str(self.topics[intent]["answer"][voice(audience)]).strip()
+        return _pick(self.topics[intent]["answer"], audience)
 
     def followups(self, intent: str) -> list[tuple[str, str]]:
         """(key, button title) of a topic's follow-ups, in file order."""
@@ -81,12 +127,12 @@ class Content:
     def followup(self, intent: str, key: str, audience: str | None) -> str | None:
         """The text of one follow-up, or None if the topic has no such follow-up."""
         item = (self.topics.get(intent, {}).get("followups") or {}).get(key)
-        return str(item[voice(audience)]).strip() if item else None
+        return _pick(item, audience) if item else None
 
     # Dialogue turns ---------------------------------------------------------------------------
     def say(self, key: str, audience: str | None, **values: str) -> str:
         """A turn of conversation.yml in the person's voice, placeholders filled."""
-        text = str(self.conversation[key][voice(audience)]).strip()
+        text = _pick(self.conversation[key], audience)
         return text.format(**values) if values else text
 
     def button(self, key: str) -> str:
@@ -95,7 +141,16 @@ class Content:
 
     def help_card(self, audience: str | None) -> str:
         """What the safe words bring back: 111 and the other contacts."""
-        return str(self.ui["help_card"][voice(audience)]).strip()
+        return _pick(self.ui["help_card"], audience)
+
+    def pick(self, entry: dict[str, Any], audience: str | None) -> str:
+        """The text of any entry with `parent` and `child` texts, in the person's voice."""
+        return _pick(entry, audience)
+
+    def platform(self, platform: str, action: str, audience: str | None) -> str | None:
+        """Where to tap on a platform (content/platforms.yml): report, block, privacy."""
+        entry = ((self.platforms.get("platforms") or {}).get(platform) or {}).get(action)
+        return _pick(entry, audience) if entry else None
 
     # Protocols --------------------------------------------------------------------------------
     def urgent_situation(self, text: str) -> str:
@@ -106,22 +161,35 @@ class Content:
                 return str(situation["key"])
         return "general"
 
+    def situation_topic(self, situation: str) -> str | None:
+        """The topic whose follow-ups continue an urgent situation (sextortion → ask_sextortion)."""
+        for item in self.urgent_danger["situations"]:
+            if item["key"] == situation:
+                topic = item.get("topic")
+                return str(topic) if self.has_topic(topic) else None
+        return None
+
     def self_harm_attempt(self, text: str) -> bool:
         """Whether `text` says an attempt is under way or has just happened (pills, bleeding…)."""
         folded = f" {fold(text)} "
         return any(_cue_match(folded, cue) for cue in self.self_harm["attempt"]["cues"])
 
+    def self_harm_ok(self, text: str) -> bool:
+        """Whether `text` says they feel fine now ("em ổn rồi"): after an attempt, still 115."""
+        folded = f" {fold(text)} "
+        return any(_cue_match(folded, cue) for cue in self.self_harm["attempt_ok"]["cues"])
+
     def urgent_first(self, situation: str, audience: str | None) -> str:
         """The first reply of the urgent protocol for one situation."""
         for item in self.urgent_danger["situations"]:
             if item["key"] == situation:
-                return str(item[voice(audience)]).strip()
+                return _pick(item, audience)
         raise KeyError(situation)
 
     def protocol(self, intent: str, key: str, audience: str | None) -> str:
         """A turn of the urgent_danger or self_harm protocol (offer, handed_over, …)."""
         source = self.urgent_danger if intent == "urgent_danger" else self.self_harm
-        return str(source[key][voice(audience)]).strip()
+        return _pick(source[key], audience)
 
 
 @functools.lru_cache(maxsize=4)

@@ -35,6 +35,9 @@ ALIASES = {
 FORGET_SLOT = "forget"
 # `/xoa` and the buttons that confirm or cancel it (they mean nothing else without a question).
 DELETION_STEPS = {ALIASES["/xoa"], "/affirm", "/deny"}
+# Channels the bot cannot push to (REST and the web chat): notices written outside a turn (a
+# timeout) come with the person's next reply there, and on the web chat's poll.
+PULL_CHANNELS = ("web",)
 LOCK_POLL_SECONDS = 0.02  # Rasa's default waits a whole second between looks at a held lock
 
 
@@ -55,6 +58,8 @@ class TurnFacts:
     audience: str | None
     urgent: bool
     forget: bool
+    notices: tuple[tuple[str, float], ...] = ()  # the bot's notices since the previous message
+    paused: bool = False  # a counsellor holds the conversation: Rasa stays silent on purpose
 
     @classmethod
     def of(cls, tracker: Any) -> "TurnFacts":
@@ -66,7 +71,26 @@ class TurnFacts:
             audience=tracker.get_slot("audience"),
             urgent=bool(safety.get("urgent")),
             forget=bool(tracker.get_slot(FORGET_SLOT)),
+            notices=notices_before_latest(tracker.events),
+            paused=bool(tracker.is_paused()),
         )
+
+
+def notices_before_latest(events: Any) -> tuple[tuple[str, float], ...]:
+    """(text, time) of the notices (`bot.handoff`: timeout, handed back) written between the
+    person's previous message and their latest one: what a channel that cannot push has not shown.
+    """
+    found: list[tuple[str, float]] = []
+    users = 0
+    for event in reversed(list(events)):
+        kind = getattr(event, "type_name", None)
+        if kind == "user":
+            users += 1
+            if users == 2:
+                break
+        elif kind == "bot" and users == 1 and (getattr(event, "metadata", None) or {}).get("notice"):
+            found.append((str(event.text or ""), float(event.timestamp)))
+    return tuple(reversed(found))
 
 
 def is_safe_word(text: str) -> bool:
@@ -138,6 +162,12 @@ class Core:
         if done is None:  # a retry of a message already handled
             return [] if message.channel in self.senders else await self._replay(person, message)
         replies, facts = done
+        if not replies and facts is not None and not facts.paused:
+            # an action failed (Rasa logs it and carries on): never leave a person without 111
+            log.error("a turn of %s produced no reply; sending the help card", person)
+            replies = [OutgoingMessage(self.content.help_card(facts.audience))]
+        if facts is not None and facts.notices and message.channel in PULL_CHANNELS:
+            replies = [OutgoingMessage(t, notice_at=at) for t, at in facts.notices] + replies
         await self._after_turn(person, message, facts)
         for listener in self.listeners:
             await listener(person)

@@ -240,15 +240,17 @@ class Handoff:
 
     async def _resume(self, case: CaseView) -> None:
         if case.person_id and await self.is_paused(case.person_id):
-            await self._write(case.person_id, paused=False)
+            await self._write(case.person_id, paused=False, waiting=False)
             await self._tell(case, "handoff_resumed")
+        elif case.person_id:
+            await self._write(case.person_id, waiting=False)  # resolved before anyone claimed it
 
     async def _tell(self, case: CaseView, key: str) -> None:
         person = case.person_id or ""
         tracker = await self.agent.tracker_store.retrieve(person)
         audience = (tracker.get_slot("audience") if tracker else None) or case.audience
         text = self.content.say(key, audience)
-        await self._write(person, text=text)
+        await self._write(person, text=text, notice=key)
         await self._deliver(person, text)
 
     async def _write(
@@ -258,15 +260,29 @@ class Handoff:
         paused: bool | None = None,
         text: str | None = None,
         operator: str | None = None,
+        notice: str | None = None,
+        waiting: bool | None = None,
     ) -> None:
-        from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed
+        """Write to the person's tracker under their lock.
+
+        A counsellor's reply carries `operator`; a message of the bot's own outside a turn (a
+        timeout, "handed back") carries `notice`, so channels that cannot push show it on their
+        next poll or message (`Core.notices`).
+        """
+        from rasa.shared.core.events import (
+            BotUttered,
+            ConversationPaused,
+            ConversationResumed,
+            SlotSet,
+        )
 
         async with self.agent.lock_store.lock(person_id):
             tracker = await self.agent.tracker_store.get_or_create_tracker(person_id)
             if text is not None:
-                tracker.update(
-                    BotUttered(text, metadata={"operator": operator} if operator else {})
-                )
+                metadata = {"operator": operator} if operator else {"notice": notice} if notice else {}
+                tracker.update(BotUttered(text, metadata=metadata))
+            if waiting is not None:
+                tracker.update(SlotSet("waiting", waiting))
             if paused is True and not tracker.is_paused():
                 tracker.update(ConversationPaused())
             elif paused is False and tracker.is_paused():

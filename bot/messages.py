@@ -42,6 +42,7 @@ class OutgoingMessage:
 
     text: str
     buttons: tuple[Button, ...] = ()
+    notice_at: float | None = None  # a notice written outside a turn (timeout): its tracker time
 
     @classmethod
     def from_rasa(cls, message: dict[str, Any]) -> "OutgoingMessage":
@@ -62,4 +63,6 @@ class OutgoingMessage:
         out: dict[str, Any] = {"recipient_id": recipient_id, "text": self.text}
         if self.buttons:
             out["buttons"] = [{"title": b.title, "payload": b.payload} for b in self.buttons]
+        if self.notice_at is not None:
+            out["notice_at"] = self.notice_at
         return out

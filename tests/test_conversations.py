@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import uuid
@@ -107,6 +108,9 @@ URGENT = [
 async def test_urgent_gets_111_first_and_a_counsellor_after_the_case_is_saved(
     core: Core, store: MemoryStore, text: str, situation: str, who: str
 ) -> None:
+    from datetime import datetime, timezone
+
+    store.mark_active("counsellor", datetime.now(timezone.utc))  # someone is on duty
     person = uuid.uuid4().hex
     replies = await say(core, text, person)
     assert replies[0].text == core.content.urgent_first(situation, who)
@@ -115,11 +119,15 @@ async def test_urgent_gets_111_first_and_a_counsellor_after_the_case_is_saved(
     assert len(store.escalations) == 1
     yes = await say(core, "có", person)
     assert yes[0].text == core.content.protocol("urgent_danger", "handed_over", who)
+    store.seen.clear()
 
 
 async def test_self_harm_asks_if_safe_then_offers_a_counsellor(
     core: Core, store: MemoryStore
 ) -> None:
+    from datetime import datetime, timezone
+
+    store.mark_active("counsellor", datetime.now(timezone.utc))  # someone is on duty
     person = uuid.uuid4().hex
     first = await say(core, "dạo này em chỉ muốn biến mất khỏi cuộc đời này", person)
     assert first[0].text == core.content.protocol("self_harm", "first", "child")
@@ -127,6 +135,19 @@ async def test_self_harm_asks_if_safe_then_offers_a_counsellor(
     safe = await say(core, "/deny", person)
     assert safe[0].text == core.content.protocol("self_harm", "unsafe", "child")
     assert safe[1].text == core.content.protocol("self_harm", "offer", "child")
+    store.seen.clear()
+
+
+async def test_self_harm_out_of_hours_never_promises_a_person(core: Core, store: MemoryStore) -> None:
+    """Nobody on duty: the offer says so and gives 111; accepting leaves a message for the next shift."""
+    person = uuid.uuid4().hex
+    await say(core, "dạo này em chỉ muốn biến mất khỏi cuộc đời này", person)
+    unsafe = await say(core, "/deny", person)
+    assert unsafe[1].text == core.content.protocol("self_harm", "offer_closed", "child")
+    yes = await say(core, "/affirm", person)
+    assert yes[0].text == core.content.protocol("self_harm", "handed_over_closed", "child")
+    assert "ngay tại đây" not in " ".join(r.text for r in unsafe + yes)
+    assert store.escalations[0]["priority"] == "self_harm"
 
 
 @pytest.mark.parametrize("word", ["111", "trợ giúp", "/help"])
@@ -208,3 +229,58 @@ async def test_a_counsellors_pause_survives_a_new_session(core: Core) -> None:
     after = await core.agent.tracker_store.retrieve(sender)
     assert after.is_paused()
     assert [e.type_name for e in after.events].count("session_started") >= 1
+
+
+# Multi-turn dialogues (tests/conversations/dialogues.yml) -------------------------------------------
+CHILD_ADDRESS = re.compile(r"(^|\n|\. )Em |\bem (có|hãy|gọi|cứ|đang|muốn|nhé|ơi)\b")
+ADULT_ADDRESS = {"parent": "anh/chị", "grandparent": "ông/bà", "teacher": "thầy/cô"}
+
+
+def dialogues() -> list[dict[str, Any]]:
+    return yaml.safe_load((CONVERSATIONS / "dialogues.yml").read_text(encoding="utf-8"))
+
+
+def check_voice(role: str, texts: list[str], where: str) -> None:
+    joined = "\n".join(texts)
+    if role == "child":
+        assert not any(a in joined for a in ADULT_ADDRESS.values()), where
+        return
+    others = [a for r, a in ADULT_ADDRESS.items() if r != role]
+    assert not any(a in joined for a in others), where
+    if role != "teacher":  # to a teacher, "em" is the pupil
+        assert not CHILD_ADDRESS.search(joined), where
+
+
+@pytest.mark.parametrize("dialogue", dialogues(), ids=lambda d: d["name"][:60])
+async def test_dialogue(core: Core, store: MemoryStore, dialogue: dict[str, Any]) -> None:
+    from datetime import datetime, timezone
+
+    if dialogue.get("on_duty"):
+        store.mark_active("counsellor", datetime.now(timezone.utc))
+    person = uuid.uuid4().hex
+    previous: list[str] = []
+    for n, step in enumerate(dialogue["turns"], start=1):
+        replies = await say(core, step["say"], person)
+        texts = [r.text for r in replies]
+        where = f"turn {n} {step['say']!r}:\n" + "\n---\n".join(texts)
+        assert texts, where
+        assert not set(texts) & set(previous), "a reply repeated: " + where
+        joined = "\n".join(texts)
+        buttons = [b.payload for r in replies for b in r.buttons]
+        assert "111" in joined or "/ask_hotline" in buttons or "/request_human" in buttons, where
+        for text in step.get("has", []):
+            assert text in joined, f"{text!r} missing in " + where
+        if step.get("has_any"):
+            assert any(text in joined for text in step["has_any"]), where
+        for text in step.get("lacks", []):
+            assert text not in joined, f"{text!r} present in " + where
+        for text in step.get("first_has", []):
+            assert text in texts[0], f"{text!r} not first in " + where
+        if step.get("voice"):
+            check_voice(step["voice"], texts, where)
+        if step.get("case_has"):
+            lines = [m["text"] for c in store.escalations for m in c["context"]["last_messages"]]
+            assert step["case_has"] in lines, where
+        previous = texts
+    store.seen.clear()
+

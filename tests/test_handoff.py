@@ -201,6 +201,27 @@ async def test_timeout_is_told_once(
     assert [e.action for e in store.audit_entries(case_id=late)] == ["timeout"]
 
 
+async def test_a_timeout_reaches_the_web_chat_and_rest_with_the_next_message_and_the_poll(
+    wired: tuple[EchoAgent, Core, Handoff], store: Store, clock: Clock, content: Content
+) -> None:
+    """Channels that cannot be pushed to get the notice with their next reply, and on a poll."""
+    from bot.channels.web import WebChannel
+
+    _, core, handoff = wired
+    await say(core, "tôi muốn gặp tư vấn viên", platform_id="w1", channel="web")
+    open_case(store, core.person_id("web", "w1"), priority="request_human", channel="web")
+    clock.now = T0 + timedelta(minutes=10)
+    assert await handoff.check_timeouts() == 1
+    notice = content.say("handoff_timeout", None)
+    polled = await WebChannel(handoff.settings, core).operator_messages("w1", 0.0)
+    assert [(m["text"], m["notice"]) for m in polled] == [(notice, True)]
+    replies = await core.handle(IncomingMessage("web", "w1", "có ai không"))
+    assert replies[0].text == notice and replies[0].notice_at == polled[0]["timestamp"]
+    assert replies[0].to_rest("w1")["notice_at"] == polled[0]["timestamp"]
+    again = await say(core, "vẫn chưa có ai à", platform_id="w1", channel="web")
+    assert notice not in again  # once with a reply
+
+
 async def test_no_timeout_message_for_a_case_opened_while_closed(
     store: Store, content: Content, settings: Settings, clock: Clock, sender: RecordingSender
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import pytest
@@ -30,7 +31,7 @@ def services(
 ) -> Iterator[runtime.Services]:
     installed = runtime.Services(settings=settings, content=content, store=store)
     monkeypatch.setattr(runtime, "_current", installed)
-    monkeypatch.setattr("actions.handoff.counsellors_on_duty", lambda: True)
+    store.mark_active("counsellor", datetime.now(timezone.utc))  # someone is on duty
     yield installed
 
 

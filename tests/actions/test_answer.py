@@ -128,7 +128,7 @@ async def test_asking_to_delete_explains_what_is_kept_and_asks_to_confirm(
 async def test_privacy_question_without_deletion_gets_the_privacy_notice(
     dispatcher, content: Content
 ) -> None:
-    await run(dispatcher, make_tracker("mình có phải khai tên không", "ask_anonymity"))
+    await run(dispatcher, make_tracker("em có phải khai tên không", "ask_anonymity"))
     assert dispatcher.messages[0]["text"] == content.answer("ask_anonymity", "child")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.yes_no import HANDLERS, ActionYesNo
+from actions.yes_no import HANDLERS, TURN_HANDLERS, ActionYesNo
 from bot.content import Content
 from tests.actions.conftest import make_tracker, slot_events
 from tests.helpers.fakes import MemoryStore
@@ -77,7 +77,8 @@ async def test_yes_to_a_clarification_answers_the_first_guess(dispatcher, conten
 
 def test_every_pending_question_has_a_yes_and_a_no() -> None:
     for pending in ("counsellor", "safety_check", "delete", "clarify", None):
-        assert (pending, "affirm") in HANDLERS and (pending, "deny") in HANDLERS
+        for answer in ("affirm", "deny"):
+            assert (pending, answer) in HANDLERS or (pending, answer) in TURN_HANDLERS
 
 
 async def test_a_person_asked_for_after_two_misses_is_queued_as_a_fallback(
@@ -88,4 +89,4 @@ async def test_a_person_asked_for_after_two_misses_is_queued_as_a_fallback(
     tracker = make_tracker("/request_human", "request_human", slots={"last_topic": "fallback"})
     await ActionRequestHuman().run(dispatcher, tracker, {})
     assert store.escalations[0]["priority"] == "fallback"
-    assert dispatcher.messages[0]["text"] == content.say("request_human_saved", "parent")
+    assert dispatcher.messages[0]["text"] == content.say("request_human_on_duty", "parent", minutes="10")

@@ -1,0 +1,359 @@
+"""One turn of the conversation: the state the slots keep, and what to say next given that state.
+
+Every non-urgent action (`action_answer`, `action_yes_no`, `action_request_human`) hands the turn
+to `Turn`, so a message is read in its context whatever intent the NLU gave it:
+- while the person waits for a counsellor, their message goes to the case and is acknowledged
+  honestly (a clear topic question is still answered);
+- inside a protocol (self-harm, danger), a message continues the protocol instead of opening a
+  menu, unless it asks a follow-up of the protocol's topic ("có nên chuyển tiền không?");
+- after a topic answer, a follow-up is answered inside the topic, and only a clear change of
+  subject leaves it;
+- no reply is sent twice in a row: a repeated question gets an honest "I don't know this" with the
+  next step (a person, 111).
+Urgency is decided before any of this, on every message (bot/nlu/triage.py → the urgent actions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import (
+    always_buttons,
+    button,
+    claim_timeout_minutes,
+    counsellors_on_duty,
+    open_case,
+    text_of,
+)
+from bot.content import Content
+from bot.conversation.audience import Audience, read_message
+from bot.conversation.followups import Choice, Followups
+from bot.language import is_english
+from bot.nlu.textnorm import fold
+
+CLARIFY_BELOW = 0.45  # below: "Có phải bạn đang hỏi về …?" (README, "Low confidence")
+CONFIDENT = 0.8  # a topic this sure leaves the current topic or protocol
+MAX_ITEM_BUTTONS = 4
+SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope",
+              "ask_capabilities", "request_human")  # fmt: skip
+PROTOCOLS = ("urgent_danger", "self_harm")
+DELETE_WORDS = ("xoa", "delete")
+
+
+_MATCHERS: dict[int, tuple[Content, Followups]] = {}
+
+
+def followups_of(content: Content) -> Followups:
+    """The follow-up matcher of a content (built once per content object)."""
+    found = _MATCHERS.get(id(content))
+    if found is None or found[0] is not content:
+        found = (content, Followups(content.topics, content.dialogue, content.platforms))
+        _MATCHERS[id(content)] = found
+    return found[1]
+
+
+def previous_replies(tracker: Tracker) -> list[str]:
+    """The bot's texts of the previous turn (what the person just read)."""
+    texts: list[str] = []
+    users = 0
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            users += 1
+            if users == 2:
+                break
+        elif kind == "bot" and users == 1 and event.get("text"):
+            texts.append(str(event["text"]))
+    return texts
+
+
+@dataclass
+class Turn:
+    """The state of the conversation and the replies of this turn."""
+
+    dispatcher: CollectingDispatcher
+    tracker: Tracker
+    content: Content
+    events: list[EventType] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        """Read the message and the slots; settle who is writing."""
+        latest = self.tracker.latest_message or {}
+        intent = latest.get("intent") or {}
+        self.intent = str(intent.get("name") or "out_of_scope")
+        self.confidence = float(intent.get("confidence") or 0.0)
+        self.text = text_of(self.tracker)
+        self.payload = self.text.startswith("/")
+        self.follow = followups_of(self.content)
+        self.previous = previous_replies(self.tracker)
+        self.sent: list[str] = []
+        self.audience = self._audience()
+        self.events += [
+            SlotSet("audience", self.audience.role),
+            SlotSet("audience_fixed", self.audience.fixed),
+            SlotSet("audience_score", self.audience.score),
+        ]
+
+    # State ----------------------------------------------------------------------------------------
+    def slot(self, name: str) -> Any:
+        """A slot's value as the turn began."""
+        return self.tracker.get_slot(name)
+
+    @property
+    def role(self) -> str | None:
+        """Who is writing: parent, grandparent, teacher, child (None: not known yet)."""
+        return self.audience.role
+
+    @property
+    def topic(self) -> str | None:
+        """The topic of the conversation, if it is one with content."""
+        topic = self.slot("last_topic")
+        return str(topic) if self.content.has_topic(topic) else None
+
+    @property
+    def shown(self) -> list[str]:
+        """What of the current topic the person has read."""
+        return list(self.slot("shown") or [])
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the person waits for a counsellor."""
+        return bool(self.slot("waiting"))
+
+    @property
+    def protocol(self) -> str | None:
+        """The urgent protocol under way, if any."""
+        value = self.slot("protocol")
+        return str(value) if value in PROTOCOLS else None
+
+    def entity(self, name: str) -> str | None:
+        """The first value of an entity in the latest message."""
+        value = next(self.tracker.get_latest_entity_values(name), None)
+        return str(value) if value is not None else None
+
+    def _audience(self) -> Audience:
+        before = Audience(self.slot("audience"), bool(self.slot("audience_fixed")),
+                          float(self.slot("audience_score") or 0.0))  # fmt: skip
+        chosen = self.entity("audience")
+        if chosen in ("parent", "child", "grandparent", "teacher"):
+            return before.chosen(str(chosen))
+        if self.payload:
+            return before
+        return before.after(read_message(self.text))
+
+    # Sending --------------------------------------------------------------------------------------
+    def send(self, text: str, buttons: list[dict[str, str]] | None = None) -> None:
+        """Utter one message."""
+        self.dispatcher.utter_message(text=text, buttons=buttons or [])
+        self.sent.append(text)
+
+    def said_before(self, text: str) -> bool:
+        """Whether the person read exactly this in the previous turn."""
+        return text in self.previous
+
+    def set(self, name: str, value: Any) -> None:
+        """Set a slot at the end of the turn."""
+        self.events.append(SlotSet(name, value))
+
+    def say(self, key: str, **values: str) -> str:
+        """A dialogue turn in the person's voice."""
+        return self.content.say(key, self.role, **values)
+
+    def fresh(self, key: str, again: str, **values: str) -> str:
+        """`key`'s text, or `again`'s if the person just read the first."""
+        text = self.say(key, **values)
+        return self.say(again, **values) if self.said_before(text) else text
+
+    def person_buttons(self) -> list[dict[str, str]]:
+        """A person and 111."""
+        return [button(self.content.button("talk_to_person"), "/request_human"),
+                button(self.content.button("call_111"), "/ask_hotline")]  # fmt: skip
+
+    # Topics -----------------------------------------------------------------------------------------
+    def item_buttons(self, topic: str, skip: set[str]) -> list[dict[str, str]]:
+        """Buttons for the follow-ups of `topic` the person has not read (a few)."""
+        items = [(k, t) for k, t in self.content.followups(topic) if k not in skip]
+        return [button(title, f'/{topic}{{"item":"{key}"}}')
+                for key, title in items[:MAX_ITEM_BUTTONS]]  # fmt: skip
+
+    def topic_answer(self, topic: str) -> list[EventType]:
+        """The first answer of a topic."""
+        text = self.content.answer(topic, self.role)
+        if self.said_before(text):
+            return self.answer_choice(Choice("unknown", topic))
+        if self.entity("audience"):
+            text = f"{self.say('audience_switched')}\n\n{text}"
+        self.send(
+            text, self.item_buttons(topic, set()) + always_buttons(self.content, topic, self.role)
+        )
+        self.set("last_topic", topic)
+        self.set("shown", ["answer"])
+        self.set("misses", 0.0)
+        return self.events
+
+    def answer_choice(self, choice: Choice) -> list[EventType]:
+        """A follow-up, a platform's steps, or an honest "I don't know" inside the topic."""
+        topic = choice.topic
+        shown = self.shown if topic == self.topic else []
+        text: str | None = None
+        if choice.kind == "item" and choice.item:
+            text = self.content.followup(topic, choice.item, self.role)
+        elif choice.kind == "platform" and choice.platform and choice.item:
+            text = self.content.platform(choice.platform, choice.item, self.role)
+        if text is None or self.said_before(text):
+            text = self.fresh("followup_unknown", "followup_unknown_again",
+                              title=self.content.title(topic))  # fmt: skip
+            buttons = self.person_buttons() + self.item_buttons(topic, set(shown))[:3]
+        else:
+            shown = [*shown, choice.key]
+            buttons = self.item_buttons(topic, set(shown)) + always_buttons(
+                self.content, topic, self.role
+            )
+        self.send(text, buttons)
+        self.set("last_topic", topic)
+        self.set("shown", shown)
+        self.set("misses", 0.0)
+        return self.events
+
+    def in_topic(self) -> Choice | None:
+        """The follow-up of the current topic this message asks, if it stays in the topic."""
+        topic = self.topic
+        if topic is None or self.follow.changes_subject(self.text):
+            return None
+        choice = self.follow.choose(self.text, topic, self.shown)
+        if choice is None:
+            return None
+        other = self.content.has_topic(self.intent) and self.intent != topic
+        if other and self.confidence >= CONFIDENT and choice.strength < 2:
+            return None  # a clear question about another topic
+        return choice
+
+    def asked_topic_item(self) -> Choice | None:
+        """A follow-up of the topic the NLU reads in the message, named by its own cues."""
+        if not self.content.has_topic(self.intent) or self.confidence < CLARIFY_BELOW:
+            return None
+        choice = self.follow.choose(self.text, self.intent)
+        return choice if choice is not None and choice.strength == 2 else None
+
+    def role_changed(self) -> bool:
+        """"Tôi là bố nó mà": the person just said who they are, and it is news."""
+        return (
+            self.audience.fixed
+            and self.audience.role != self.slot("audience")
+            and read_message(self.text).declared
+        )
+
+    def typed(self) -> list[EventType]:
+        """A typed message outside any protocol or wait: a follow-up, a topic, or small talk."""
+        from actions.answer import clarify, small_talk_buttons
+
+        choice = self.in_topic()
+        if choice is not None:
+            return self.answer_choice(choice)
+        intent = self.intent
+        if self.content.has_topic(intent) and self.confidence >= CLARIFY_BELOW:
+            own = self.follow.choose(self.text, intent, self.shown if intent == self.topic else [])
+            if own is not None and own.strength == 2:
+                return self.answer_choice(own)
+            if intent == self.topic and "answer" in self.shown:
+                # the same topic asked again: what the first answer did not cover
+                return self.answer_choice(Choice("unknown", intent))
+            return self.topic_answer(intent)
+        topic = self.topic
+        if self.role_changed():
+            buttons = self.item_buttons(topic, set(self.shown)) if topic else []
+            self.send(self.say("role_noted"), buttons + self.person_buttons())
+            return self.events
+        small = intent in SMALL_TALK and intent not in ("goodbye", "thank", "request_human")
+        if topic and self.follow.is_question(self.text) and (small or self.confidence < CLARIFY_BELOW):
+            return self.answer_choice(Choice("unknown", topic))
+        if self.confidence < CLARIFY_BELOW:
+            return self.events + clarify(self.dispatcher, self.content, self.tracker, self.role)
+        text = self.say(intent) if intent in self.content.conversation else self.say("out_of_scope")
+        if self.said_before(text) and f"{intent}_again" in self.content.conversation:
+            text = self.say(f"{intent}_again")
+        self.send(text, small_talk_buttons(self.content, intent))
+        return self.events
+
+    # Waiting for a person ------------------------------------------------------------------------
+    def while_waiting(self) -> list[EventType]:
+        """A message while waiting for a counsellor: into the case, acknowledged honestly."""
+        self.record("message while waiting")
+        on_duty = counsellors_on_duty()
+        minutes = str(claim_timeout_minutes())
+        question = self.in_topic() is not None or (
+            self.content.has_topic(self.intent) and self.confidence >= CONFIDENT
+        )
+        if question:
+            self.send(self.say("waiting_note"))
+            return self.typed()
+        if on_duty:
+            self.send(self.fresh("waiting_ack", "waiting_ack_again", minutes=minutes),
+                      self.person_buttons()[1:])  # fmt: skip
+        else:
+            self.send(self.fresh("waiting_ack_closed", "waiting_ack_closed_again"),
+                      self.person_buttons()[1:])  # fmt: skip
+        return self.events
+
+    def record(self, reason: str) -> bool:
+        """Update the person's case with this message (the counsellor sees it)."""
+        topic = self.protocol or str(self.slot("last_topic") or "request_human")
+        priority = self.protocol or ("fallback" if topic == "fallback" else "request_human")
+        return open_case(self.tracker, priority, reason, topic, self.role)
+
+    # Entry points ---------------------------------------------------------------------------------
+    def answer(self) -> list[EventType]:
+        """`action_answer`: a topic, a follow-up, small talk, in the state the conversation is in."""
+        from actions.answer import ask_deletion, payload_answer, safety_check
+
+        if is_grey(self.tracker) and self.protocol is None and not self.waiting:
+            safety_check(self.dispatcher, self.content, self.role)  # inside those, 111 is in every reply
+        if not self.payload and is_english(self.text):
+            self.send(self.say("english"), self.person_buttons())
+            return self.events
+        if self.intent == "ask_anonymity" and self.wants_deletion():
+            return self.events + ask_deletion(self.dispatcher, self.content, self.role)
+        self.set("pending", None)
+        if self.payload:
+            return payload_answer(self)
+        if self.waiting:
+            return self.while_waiting()
+        if self.protocol is not None:
+            done = self.in_protocol()
+            if done is not None:
+                return done
+        return self.typed()
+
+    def in_protocol(self) -> list[EventType] | None:
+        """A non-urgent message during a protocol: its topic's follow-up, or the protocol goes on.
+
+        None when the message clearly asks another topic: the protocol then ends.
+        """
+        from actions.urgent import continue_protocol
+
+        choice = self.in_topic() or self.asked_topic_item()
+        if choice is not None and choice.strength == 2:
+            return self.answer_choice(choice)
+        leaves = self.content.has_topic(self.intent) and self.confidence >= CONFIDENT
+        if leaves and self.intent not in SMALL_TALK:
+            self.set("protocol", None)
+            return None
+        return continue_protocol(self)
+
+    def wants_deletion(self) -> bool:
+        """ "Xóa dữ liệu của tôi": the delete entity or the word."""
+        if self.entity("delete"):
+            return True
+        return any(w in DELETE_WORDS for w in fold(self.text).split())
+
+
+def is_grey(tracker: Tracker) -> bool:
+    """Typed text the triage could not call safe or urgent (`safety.grey`, bot/nlu/triage.py)."""
+    return not text_of(tracker).startswith("/") and bool(
+        (tracker.latest_message.get("safety") or {}).get("grey")
+    )

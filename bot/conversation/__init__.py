@@ -1,0 +1,1 @@
+"""The conversation: who is writing, where it stands, what to say next."""

@@ -1,0 +1,127 @@
+"""A message after a topic answer, read inside that topic first.
+
+"Có nên chuyển tiền cho nó không?" after the sextortion answer asks that topic's `pay` follow-up;
+"nút báo cáo trên Roblox ở đâu" asks Roblox's report steps; "còn cách nào khác" the next follow-up
+not yet shown. The cues are content (content/dialogue.yml, each follow-up's `cues:`,
+content/platforms.yml); this module only matches them. Pure: no Rasa, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from bot.nlu.textnorm import fold
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What to answer inside a topic."""
+
+    kind: str  # "item" (a follow-up of the topic), "platform", "unknown" (a question we cannot answer)
+    topic: str
+    item: str | None = None
+    platform: str | None = None
+    strength: int = 0  # 2: a cue of the item itself or a named platform; 1: a generic cue
+
+    @property
+    def key(self) -> str:
+        """What was shown, for the slot `shown`."""
+        return f"{self.platform}:{self.item}" if self.platform else str(self.item)
+
+
+def _folded(text: str) -> str:
+    return f" {fold(text)} "
+
+
+def _has(folded: str, cues: Iterable[str]) -> bool:
+    return any(f" {fold(str(cue))} " in folded for cue in cues)
+
+
+def _first_cue(folded: str, cues: Iterable[str]) -> int | None:
+    """Where the earliest cue starts in `folded` (None if none)."""
+    found = [folded.find(f" {fold(str(c))} ") for c in cues]
+    hits = [i for i in found if i >= 0]
+    return min(hits) if hits else None
+
+
+class Followups:
+    """Match follow-up questions against the content's cues."""
+
+    def __init__(self, topics: dict[str, dict[str, Any]], dialogue: dict[str, Any],
+                 platforms: dict[str, Any]) -> None:  # fmt: skip
+        """Keep the parts of the content the matching needs."""
+        self.topics = topics
+        self.generic: dict[str, list[str]] = dialogue.get("followup_cues") or {}
+        self.more: list[str] = dialogue.get("more_cues") or []
+        self.platform_cues: dict[str, list[str]] = dialogue.get("platform_cues") or {}
+        self.questions: list[str] = dialogue.get("question_cues") or []
+        self.change: list[str] = dialogue.get("change_cues") or []
+        self.platforms: dict[str, Any] = platforms.get("platforms") or {}
+
+    def items(self, topic: str) -> dict[str, Any]:
+        """The follow-ups of a topic, in file order (the topic's own first)."""
+        return dict((self.topics.get(topic) or {}).get("followups") or {})
+
+    def own_item(self, text: str, topic: str) -> str | None:
+        """The follow-up of `topic` whose own cues the message uses (earliest in the text wins)."""
+        folded = _folded(text)
+        best: tuple[int, str] | None = None
+        for key, item in self.items(topic).items():
+            at = _first_cue(folded, item.get("cues") or [])
+            if at is not None and (best is None or at < best[0]):
+                best = (at, key)
+        return best[1] if best else None
+
+    def platform(self, text: str) -> str | None:
+        """The platform the message names, if any."""
+        folded = _folded(text)
+        for key, platform in self.platforms.items():
+            if _has(folded, platform.get("names") or [key]):
+                return str(key)
+        return None
+
+    def is_question(self, text: str) -> bool:
+        """Whether the message asks something."""
+        return "?" in text or _has(_folded(text), self.questions)
+
+    def changes_subject(self, text: str) -> bool:
+        """ "Hỏi chuyện khác": the person leaves the topic."""
+        return _has(_folded(text), self.change)
+
+    def choose(self, text: str, topic: str, shown: Iterable[str] = ()) -> Choice | None:
+        """The follow-up of `topic` this message asks for; None if it asks none of them.
+
+        Order: the item's own cues; a named platform with what to do there; the generic cue of a
+        standard follow-up (report, steps, law, talk, signs, tools) the topic has; "another way"
+        (the next follow-up not shown yet).
+        """
+        folded = _folded(text)
+        items = self.items(topic)
+        own = self.own_item(text, topic)
+        if own is not None:
+            return Choice("item", topic, own, strength=2)
+        platform = self.platform(text)
+        if platform is not None:
+            action = self._platform_action(folded, platform)
+            if action is not None:
+                return Choice("platform", topic, action, platform, strength=2)
+        for key, cues in self.generic.items():
+            if key in items and _has(folded, cues):
+                return Choice("item", topic, key, strength=1)
+        if _has(folded, self.more):
+            seen = set(shown)
+            for key in items:
+                if key not in seen:
+                    return Choice("item", topic, key, strength=1)
+            return Choice("unknown", topic, strength=1)
+        return None
+
+    def _platform_action(self, folded: str, platform: str) -> str | None:
+        guide = self.platforms.get(platform) or {}
+        for action, cues in self.platform_cues.items():
+            if action in guide and _has(folded, cues):
+                return action
+        if "report" in guide and _has(folded, self.generic.get("report") or []):
+            return "report"
+        return None

@@ -1,0 +1,84 @@
+"""Who is writing: declarations hold, cues add up over messages, "em"/"tui"/"mình" alone say little."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.content import load_content
+from bot.conversation.audience import Audience, read_message
+
+
+@pytest.mark.parametrize(
+    ("text", "role", "declared"),
+    [
+        ("tui là bà ngoại của thằng bé", "grandparent", True),
+        ("Bà nội của cháu đây, cháu nó bị lừa", "grandparent", True),
+        ("Tôi 67 tuổi rồi, không rành điện thoại", "grandparent", True),
+        ("tôi là bố nó mà, sao gọi tôi là em", "parent", True),
+        ("em là mẹ của bé 5 tuổi", "parent", True),
+        ("toi la ba cua no", "parent", True),
+        ("tôi là giáo viên chủ nhiệm lớp 7", "teacher", True),
+        ("học sinh của tôi kể bị chú hàng xóm sờ", "teacher", True),
+        ("em 13 tuổi", "child", True),
+        ("mình là học sinh lớp 8", "child", True),
+        ("con tôi bị bắt nạt trên mạng", "parent", False),
+        ("chau nha toi nghien game qua", "parent", False),
+        ("em bị bạn cùng lớp chê cười", "child", False),
+        ("bố mẹ em cài app theo dõi máy em", "child", False),
+        ("ba mẹ em không biết chuyện này", "child", False),
+    ],
+)
+def test_one_message(text: str, role: str, declared: bool) -> None:
+    reading = read_message(text)
+    assert (reading.role, reading.declared) == (role, declared)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["cài Family Link thế nào", "báo cáo trang đăng ảnh trẻ em ở đâu", "chào ad", "tui muốn hỏi"],
+)
+def test_words_that_say_nothing_about_the_writer(text: str) -> None:
+    assert read_message(text).role is None
+
+
+def test_a_declaration_holds_against_later_cues() -> None:
+    audience = Audience(None, False, 0.0).after(read_message("tui là bà nội của cháu"))
+    for text in ("em không biết cài", "e ko bit lam", "mình hỏi chút"):
+        audience = audience.after(read_message(text))
+    assert audience.role == "grandparent" and audience.fixed
+
+
+def test_a_button_wins_and_a_new_declaration_changes_it() -> None:
+    audience = Audience("child", False, -3.0).chosen("parent")
+    assert audience.after(read_message("bố mẹ em cài app")).role == "parent"
+    assert audience.after(read_message("em là học sinh lớp 9 mà")).role == "child"
+
+
+def test_weak_cues_add_up_instead_of_each_message_deciding() -> None:
+    audience = Audience(None, False, 0.0)
+    audience = audience.after(read_message("em hỏi chút"))  # most who write "em" are children
+    assert audience.role == "child"
+    audience = audience.after(read_message("con em bị bạn trêu trên zalo"))  # a young mother
+    assert audience.role == "parent"
+    audience = audience.after(read_message("em phải làm sao"))
+    assert audience.role == "parent"
+
+
+@pytest.mark.parametrize(
+    ("role", "must", "must_not"),
+    [
+        ("grandparent", ["ông/bà", "cháu"], ["anh/chị", "Anh/chị"]),
+        ("teacher", ["thầy/cô"], ["anh/chị", "Anh/chị"]),
+        ("parent", ["anh/chị"], ["ông/bà", "thầy/cô"]),
+    ],
+)
+def test_adults_are_addressed_by_their_role(role: str, must: list[str], must_not: list[str]) -> None:
+    text = load_content().protocol("self_harm", "first", role)
+    assert all(word in text for word in must), text
+    assert not any(word in text for word in must_not), text
+
+
+def test_grandparent_address_keeps_words_that_only_contain_con() -> None:
+    text = load_content().say("delete_confirm", "grandparent")
+    assert "con số" not in text or "cháu số" not in text
+    assert "cháu số" not in text

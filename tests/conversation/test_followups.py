@@ -1,0 +1,62 @@
+"""Follow-ups read inside the topic: an item's own cues, a named platform, generic cues, "còn cách nào"."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation.followups import Followups
+
+TOPICS = {
+    "ask_sextortion": {"followups": {
+        "steps": {"title": "Các bước"}, "report": {"title": "Báo cáo"},
+        "pay": {"title": "Có nên trả tiền?", "cues": ["chuyển tiền", "trả tiền", "ck tiền"]},
+    }},
+}  # fmt: skip
+DIALOGUE = {
+    "followup_cues": {"report": ["báo cáo ở đâu", "ở đâu"], "steps": ["phải làm gì"]},
+    "more_cues": ["còn cách nào", "cách khác"],
+    "platform_cues": {"report": ["báo cáo"], "block": ["chặn"]},
+    "question_cues": ["sao", "không"],
+    "change_cues": ["chuyện khác"],
+}
+PLATFORMS = {"platforms": {"roblox": {"names": ["roblox"], "report": {}, "block": {}}}}
+
+
+@pytest.fixture
+def follow() -> Followups:
+    return Followups(TOPICS, DIALOGUE, PLATFORMS)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "item", "platform"),
+    [
+        ("hay là chuyển tiền cho nó cho xong chuyện?", "item", "pay", None),
+        ("hay la chuyen tien cho no cho xong", "item", "pay", None),
+        ("nút báo cáo trong Roblox ở đâu", "platform", "report", "roblox"),
+        ("chặn nó trên roblox thế nào", "platform", "block", "roblox"),
+        ("báo cáo ở đâu", "item", "report", None),
+        ("giờ phải làm gì", "item", "steps", None),
+    ],
+)
+def test_choose(follow: Followups, text: str, kind: str, item: str, platform: str | None) -> None:
+    choice = follow.choose(text, "ask_sextortion")
+    assert choice is not None
+    assert (choice.kind, choice.item, choice.platform) == (kind, item, platform)
+
+
+def test_own_cues_are_stronger_than_generic_ones(follow: Followups) -> None:
+    assert follow.choose("chuyển tiền ở đâu", "ask_sextortion").strength == 2  # type: ignore[union-attr]
+    assert follow.choose("báo cáo ở đâu", "ask_sextortion").strength == 1  # type: ignore[union-attr]
+
+
+def test_another_way_is_the_next_item_not_shown(follow: Followups) -> None:
+    first = follow.choose("còn cách nào khác không", "ask_sextortion", ["answer", "steps"])
+    assert first is not None and first.item == "report"
+    last = follow.choose("cách khác?", "ask_sextortion", ["answer", "steps", "report", "pay"])
+    assert last is not None and last.kind == "unknown"
+
+
+def test_nothing_to_follow(follow: Followups) -> None:
+    assert follow.choose("cảm ơn nhé", "ask_sextortion") is None
+    assert follow.changes_subject("thôi hỏi chuyện khác")
+    assert follow.is_question("vậy sao?") and not follow.is_question("ok")
