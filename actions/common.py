@@ -110,7 +110,7 @@ def open_case(
 def counsellors_on_duty() -> bool:
     """Whether a counsellor is on duty now: within opening hours, and active in the console lately.
 
-    Opening hours alone promise a person who may not be there: nobody logged in means nobody on duty.
+    Opening hours alone promise a person who may not be there: nobody logged in, nobody on duty.
     """
     from bot.handoff import is_open
 

@@ -26,7 +26,7 @@ def pass_to_person(turn: Turn) -> list[EventType]:
     """Record a case for a counsellor and tell the person honestly what happens next."""
     topic = turn.protocol or str(turn.slot("last_topic") or "request_human")
     priority = PRIORITY_OF_TOPIC.get(topic, "request_human")
-    turn.set("pending", None)
+    turn.keep("pending", None)
     if not open_case(turn.tracker, priority, "asked for a person", topic, turn.role):
         turn.send(turn.say("request_human_failed"))
         return turn.events
@@ -38,8 +38,8 @@ def pass_to_person(turn: Turn) -> list[EventType]:
         turn.send(turn.say("request_human_on_duty", minutes=str(claim_timeout_minutes())))
     else:
         turn.send(turn.say("request_human_nobody"), turn.person_buttons()[1:])
-    turn.set("waiting", True)
-    turn.set("offered", True)
+    turn.keep("waiting", True)
+    turn.keep("offered", True)
     return turn.events
 
 

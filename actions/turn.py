@@ -15,6 +15,7 @@ Urgency is decided before any of this, on every message (bot/nlu/triage.py → t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,8 @@ from bot.content import Content
 from bot.conversation.audience import Audience, read_message
 from bot.conversation.followups import Choice, Followups
 from bot.language import is_english
-from bot.nlu.textnorm import fold
+from bot.local_help import local_help, render_local_help
+from bot.nlu.textnorm import fold, normalize_text
 
 CLARIFY_BELOW = 0.45  # below: "Có phải bạn đang hỏi về …?" (README, "Low confidence")
 CONFIDENT = 0.8  # a topic this sure leaves the current topic or protocol
@@ -43,6 +45,9 @@ SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "o
               "ask_capabilities", "request_human")  # fmt: skip
 PROTOCOLS = ("urgent_danger", "self_harm")
 DELETE_WORDS = ("xoa", "delete")
+# Children in the Centre and the South say "ba mẹ" (or "ba má"): answered in their words.
+BA_ME = re.compile(r"\bba (mẹ|má|me|ma)\b|\btía\b")
+BO_ME = re.compile(r"\b[Bb]ố mẹ\b")
 
 
 _MATCHERS: dict[int, tuple[Content, Followups]] = {}
@@ -93,6 +98,9 @@ class Turn:
         self.previous = previous_replies(self.tracker)
         self.sent: list[str] = []
         self.audience = self._audience()
+        self.says_ba_me = bool(self.slot("ba_me")) or bool(BA_ME.search(normalize_text(self.text)))
+        if self.says_ba_me and not self.slot("ba_me"):
+            self.events.append(SlotSet("ba_me", True))
         self.events += [
             SlotSet("audience", self.audience.role),
             SlotSet("audience_fixed", self.audience.fixed),
@@ -148,7 +156,9 @@ class Turn:
 
     # Sending --------------------------------------------------------------------------------------
     def send(self, text: str, buttons: list[dict[str, str]] | None = None) -> None:
-        """Utter one message."""
+        """Utter one message (to a child who says "ba mẹ", in their words)."""
+        if self.role == "child" and self.says_ba_me:
+            text = BO_ME.sub(lambda m: "Ba mẹ" if m.group(0)[0] == "B" else "ba mẹ", text)
         self.dispatcher.utter_message(text=text, buttons=buttons or [])
         self.sent.append(text)
 
@@ -156,7 +166,7 @@ class Turn:
         """Whether the person read exactly this in the previous turn."""
         return text in self.previous
 
-    def set(self, name: str, value: Any) -> None:
+    def keep(self, name: str, value: Any) -> None:
         """Set a slot at the end of the turn."""
         self.events.append(SlotSet(name, value))
 
@@ -174,7 +184,7 @@ class Turn:
         return [button(self.content.button("talk_to_person"), "/request_human"),
                 button(self.content.button("call_111"), "/ask_hotline")]  # fmt: skip
 
-    # Topics -----------------------------------------------------------------------------------------
+    # Topics ---------------------------------------------------------------------------------------
     def item_buttons(self, topic: str, skip: set[str]) -> list[dict[str, str]]:
         """Buttons for the follow-ups of `topic` the person has not read (a few)."""
         items = [(k, t) for k, t in self.content.followups(topic) if k not in skip]
@@ -191,9 +201,9 @@ class Turn:
         self.send(
             text, self.item_buttons(topic, set()) + always_buttons(self.content, topic, self.role)
         )
-        self.set("last_topic", topic)
-        self.set("shown", ["answer"])
-        self.set("misses", 0.0)
+        self.keep("last_topic", topic)
+        self.keep("shown", ["answer"])
+        self.keep("misses", 0.0)
         return self.events
 
     def answer_choice(self, choice: Choice) -> list[EventType]:
@@ -215,9 +225,9 @@ class Turn:
                 self.content, topic, self.role
             )
         self.send(text, buttons)
-        self.set("last_topic", topic)
-        self.set("shown", shown)
-        self.set("misses", 0.0)
+        self.keep("last_topic", topic)
+        self.keep("shown", shown)
+        self.keep("misses", 0.0)
         return self.events
 
     def in_topic(self) -> Choice | None:
@@ -241,7 +251,7 @@ class Turn:
         return choice if choice is not None and choice.strength == 2 else None
 
     def role_changed(self) -> bool:
-        """"Tôi là bố nó mà": the person just said who they are, and it is news."""
+        """Whether the person just said who they are ("tôi là bố nó mà"), and it is news."""
         return (
             self.audience.fixed
             and self.audience.role != self.slot("audience")
@@ -270,7 +280,11 @@ class Turn:
             self.send(self.say("role_noted"), buttons + self.person_buttons())
             return self.events
         small = intent in SMALL_TALK and intent not in ("goodbye", "thank", "request_human")
-        if topic and self.follow.is_question(self.text) and (small or self.confidence < CLARIFY_BELOW):
+        if (
+            topic
+            and self.follow.is_question(self.text)
+            and (small or self.confidence < CLARIFY_BELOW)
+        ):
             return self.answer_choice(Choice("unknown", topic))
         if self.confidence < CLARIFY_BELOW:
             return self.events + clarify(self.dispatcher, self.content, self.tracker, self.role)
@@ -308,26 +322,43 @@ class Turn:
 
     # Entry points ---------------------------------------------------------------------------------
     def answer(self) -> list[EventType]:
-        """`action_answer`: a topic, a follow-up, small talk, in the state the conversation is in."""
+        """`action_answer`: a topic, a follow-up or small talk, in the conversation's state."""
         from actions.answer import ask_deletion, payload_answer, safety_check
 
         if is_grey(self.tracker) and self.protocol is None and not self.waiting:
-            safety_check(self.dispatcher, self.content, self.role)  # inside those, 111 is in every reply
+            safety_check(
+                self.dispatcher, self.content, self.role
+            )  # inside those, 111 is in every reply
         if not self.payload and is_english(self.text):
             self.send(self.say("english"), self.person_buttons())
             return self.events
         if self.intent == "ask_anonymity" and self.wants_deletion():
             return self.events + ask_deletion(self.dispatcher, self.content, self.role)
-        self.set("pending", None)
+        self.keep("pending", None)
         if self.payload:
             return payload_answer(self)
+        place = local_help(self.text, self.content.contacts)
         if self.waiting:
-            return self.while_waiting()
-        if self.protocol is not None:
-            done = self.in_protocol()
-            if done is not None:
-                return done
-        return self.typed()
+            events = self.while_waiting()
+        elif self.protocol is not None and (done := self.in_protocol()) is not None:
+            events = done
+        elif place and self.in_topic() is None and not self.confident_topic():
+            events = self.events  # "tôi ở Quảng Ngãi": the local help is the answer
+        else:
+            events = self.typed()
+        if place:
+            self.offer_local_help(place)
+        return events
+
+    def confident_topic(self) -> bool:
+        """Whether the NLU reads a topic question it is sure of."""
+        return self.content.has_topic(self.intent) and self.confidence >= CONFIDENT
+
+    def offer_local_help(self, place: str) -> None:
+        """Where to go locally, when the person names where they live (content/contacts.yml)."""
+        text = render_local_help(place, self.content.contacts, self.role)
+        if not self.said_before(text) and text not in self.sent:
+            self.send(text, self.person_buttons())
 
     def in_protocol(self) -> list[EventType] | None:
         """A non-urgent message during a protocol: its topic's follow-up, or the protocol goes on.
@@ -341,12 +372,12 @@ class Turn:
             return self.answer_choice(choice)
         leaves = self.content.has_topic(self.intent) and self.confidence >= CONFIDENT
         if leaves and self.intent not in SMALL_TALK:
-            self.set("protocol", None)
+            self.keep("protocol", None)
             return None
         return continue_protocol(self)
 
     def wants_deletion(self) -> bool:
-        """ "Xóa dữ liệu của tôi": the delete entity or the word."""
+        """Whether the person asks to delete their data (the entity, or the word "xóa")."""
         if self.entity("delete"):
             return True
         return any(w in DELETE_WORDS for w in fold(self.text).split())

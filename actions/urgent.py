@@ -21,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import counsellors_on_duty, open_case, yes_no
 from actions.turn import Turn
 from bot.conversation.audience import is_adult
+from bot.local_help import local_help
 from bot.nlu.textnorm import fold
 from bot.runtime import services
 
@@ -32,15 +33,15 @@ BYSTANDER = re.compile(
 
 
 def offer(turn: Turn, intent: str) -> None:
-    """Offer a counsellor once: a person now if one is on duty, else a message for the next shift."""
+    """Offer a counsellor once: a person now if one is on duty, else a note for the next shift."""
     key = "offer" if counsellors_on_duty() else "offer_closed"
     turn.send(turn.content.protocol(intent, key, turn.role), yes_no(turn.content, "yes", "no"))
-    turn.set("pending", "counsellor")
-    turn.set("offered", True)
+    turn.keep("pending", "counsellor")
+    turn.keep("offered", True)
 
 
 def safety_buttons(turn: Turn) -> list[dict[str, str]]:
-    """ "Are you safe?" buttons in the reader's words: the child's own safety, or the child's."""
+    """The "are you safe?" buttons in the reader's words: one's own safety, or the child's."""
     if is_adult(turn.role):
         return yes_no(turn.content, "safe_yes_parent", "safe_no_parent")
     return yes_no(turn.content, "safe_yes", "safe_no")
@@ -72,24 +73,26 @@ def self_harm_first(turn: Turn) -> list[EventType]:
     saved = open_case(turn.tracker, "self_harm", "self_harm", "self_harm", turn.role)
     if not saved:
         turn.send(turn.content.protocol("self_harm", "not_recorded", turn.role))
-    turn.set("protocol", "self_harm")
-    turn.set("protocol_step", 0.0)
-    turn.set("attempt", attempt)
-    turn.set("last_topic", "self_harm")
-    turn.set("pending", "safety_check")
+    turn.keep("protocol", "self_harm")
+    turn.keep("protocol_step", 0.0)
+    turn.keep("attempt", attempt)
+    turn.keep("last_topic", "self_harm")
+    turn.keep("pending", "safety_check")
     return turn.events
 
 
 def self_harm_next(turn: Turn) -> list[EventType]:
-    """A later message in the self-harm protocol: 115 while an attempt may be under way, else the
-    plain question, then one counsellor offer, then listening.
+    """A later message in the self-harm protocol.
+
+    115 while an attempt may be under way; else the plain question, one counsellor offer, then
+    listening.
     """
     step = int(turn.slot("protocol_step") or 0)
     open_case(turn.tracker, "self_harm", "self_harm", "self_harm", turn.role)
     if turn.slot("attempt") and turn.content.self_harm_ok(turn.text):
         # "em ổn rồi" after pills: glad, and a doctor still has to check (115)
         turn.send(turn.content.protocol("self_harm", "attempt_ok", turn.role), safety_buttons(turn))
-        turn.set("pending", "safety_check")
+        turn.keep("pending", "safety_check")
         return turn.events
     if is_attempt(turn):
         key = "attempt_again" if turn.slot("attempt") else "attempt"
@@ -97,8 +100,8 @@ def self_harm_next(turn: Turn) -> list[EventType]:
         if turn.said_before(text):
             text = turn.content.protocol("self_harm", "attempt", turn.role)
         turn.send(text, safety_buttons(turn))
-        turn.set("attempt", True)
-        turn.set("pending", "safety_check")
+        turn.keep("attempt", True)
+        turn.keep("pending", "safety_check")
         return turn.events
     if step == 0:
         turn.send(turn.content.protocol("self_harm", "ask", turn.role))
@@ -106,7 +109,7 @@ def self_harm_next(turn: Turn) -> list[EventType]:
         offer(turn, "self_harm")
     else:
         turn.send(variant(turn, "self_harm", "listen", step))
-    turn.set("protocol_step", float(step + 1))
+    turn.keep("protocol_step", float(step + 1))
     return turn.events
 
 
@@ -120,15 +123,15 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
         text = content.say("bystander", "child")
     turn.send(text)
     saved = open_urgent_case(turn, situation)
-    turn.set("protocol", "urgent_danger")
-    turn.set("situation", situation)
-    turn.set("protocol_step", 0.0)
+    turn.keep("protocol", "urgent_danger")
+    turn.keep("situation", situation)
+    turn.keep("protocol_step", 0.0)
     topic = content.situation_topic(situation)
-    turn.set("last_topic", topic or "urgent_danger")
-    turn.set("shown", [])
+    turn.keep("last_topic", topic or "urgent_danger")
+    turn.keep("shown", [])
     if not saved:
         turn.send(content.protocol("urgent_danger", "not_recorded", turn.role))
-        turn.set("pending", None)
+        turn.keep("pending", None)
         return turn.events
     if not turn.slot("offered") and not turn.waiting:
         offer(turn, "urgent_danger")
@@ -141,14 +144,14 @@ def open_urgent_case(turn: Turn, situation: str) -> bool:
 
 
 def urgent_next(turn: Turn) -> list[EventType]:
-    """A later message in the danger protocol: listening with 111/113, never the first reply again."""
+    """A later message in the danger protocol: listening with 111/113, not the first reply again."""
     step = int(turn.slot("protocol_step") or 0)
     open_urgent_case(turn, str(turn.slot("situation") or "general"))
     if not turn.slot("offered") and not turn.waiting:
         offer(turn, "urgent_danger")
     else:
         turn.send(variant(turn, "urgent_danger", "listen", step))
-    turn.set("protocol_step", float(step + 1))
+    turn.keep("protocol_step", float(step + 1))
     return turn.events
 
 
@@ -173,9 +176,11 @@ class ActionUrgent(Action):
         turn = Turn(dispatcher, tracker, services().content)
         situation = turn.content.urgent_situation(turn.text)
         same = turn.protocol == "urgent_danger" and situation in (turn.slot("situation"), "general")
-        if same and not turn.payload:
-            return urgent_next(turn)
-        return urgent_first(turn, situation)
+        events = urgent_next(turn) if same and not turn.payload else urgent_first(turn, situation)
+        place = local_help(turn.text, turn.content.contacts)
+        if place:
+            turn.offer_local_help(place)
+        return events
 
 
 class ActionSelfHarm(Action):

@@ -28,7 +28,9 @@ def counsellor_yes(turn: Turn) -> list[EventType]:
 def counsellor_no(turn: Turn) -> list[EventType]:
     """They do not: stay, 111 one step away."""
     topic = turn.slot("last_topic")
-    intent = turn.protocol or (topic if topic in ("urgent_danger", "self_harm") else "urgent_danger")
+    intent = turn.protocol or (
+        topic if topic in ("urgent_danger", "self_harm") else "urgent_danger"
+    )
     turn.send(turn.content.protocol(intent, "declined", turn.role))
     return turn.events
 
@@ -36,7 +38,7 @@ def counsellor_no(turn: Turn) -> list[EventType]:
 def safe_yes(turn: Turn) -> list[EventType]:
     """Safe right now: thank them, stay; the counsellor is offered once in the protocol."""
     turn.send(turn.content.protocol("self_harm", "safe", turn.role))
-    turn.set("attempt", False)
+    turn.keep("attempt", False)
     if not turn.slot("offered") and not turn.waiting:
         offer(turn, "self_harm")
     return turn.events
@@ -133,7 +135,7 @@ class ActionYesNo(Action):
         turn = Turn(dispatcher, tracker, services().content)
         pending = turn.slot("pending")
         intent = turn.intent
-        turn.set("pending", None)
+        turn.keep("pending", None)
         if (pending, intent) in TURN_HANDLERS:
             return TURN_HANDLERS[(pending, intent)](turn)
         if pending is None and not turn.payload:

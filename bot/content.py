@@ -9,7 +9,7 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -21,15 +21,15 @@ DEFAULT_VOICE = "parent"
 # Adults who are not the child's parents read the parent's content, addressed as they should be:
 # (pattern, replacement) applied in order to every parent text for that role.
 _CON = r"\b([Cc])on\b(?! (số|người|đường|dấu|mắt|trỏ|dao|vật|thú|nít|cái|chữ)\b)"
-ADDRESS: dict[str, tuple[tuple[str, str], ...]] = {
+ADDRESS: dict[str, tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...]] = {
     "grandparent": (
         (r"\banh/chị\b", "ông/bà"), (r"\bAnh/chị\b", "Ông/bà"), (r"\bbố mẹ\b", "ông bà"),
         (r"\bBố mẹ\b", "Ông bà"), (r"\bcha mẹ\b(?= (ở|luôn|sẽ))", "ông bà"),
-        (_CON, lambda m: "Cháu" if m.group(1) == "C" else "cháu"),  # type: ignore[list-item]
+        (_CON, lambda m: "Cháu" if m.group(1) == "C" else "cháu"),
     ),
     "teacher": (
         (r"\banh/chị\b", "thầy/cô"), (r"\bAnh/chị\b", "Thầy/cô"),
-        (_CON, lambda m: "Em" if m.group(1) == "C" else "em"),  # type: ignore[list-item]
+        (_CON, lambda m: "Em" if m.group(1) == "C" else "em"),
     ),
 }  # fmt: skip
 
@@ -40,7 +40,7 @@ def voice(audience: str | None) -> str:
 
 
 def address(text: str, audience: str | None) -> str:
-    """A parent text addressed to a grandparent ("ông/bà", "cháu") or a teacher ("thầy/cô", "em")."""
+    """A parent text addressed to a grandparent ("ông/bà", "cháu") or a teacher ("thầy/cô")."""
     for pattern, replacement in ADDRESS.get(audience or "", ()):
         text = re.sub(pattern, replacement, text)
     return text

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Protocol
 
 from bot.content import Content
+from bot.deletion import deletion_step
 from bot.limits import Blocklist, RateLimiter
 from bot.messages import IncomingMessage, OutgoingMessage
 from bot.nlu.rules import default_rules
@@ -77,8 +78,10 @@ class TurnFacts:
 
 
 def notices_before_latest(events: Any) -> tuple[tuple[str, float], ...]:
-    """(text, time) of the notices (`bot.handoff`: timeout, handed back) written between the
-    person's previous message and their latest one: what a channel that cannot push has not shown.
+    """(text, time) of the notices written since the person's previous message.
+
+    Notices (`bot.handoff`: a timeout, "handed back") are written outside a turn; a channel that
+    cannot push has not shown them yet.
     """
     found: list[tuple[str, float]] = []
     users = 0
@@ -88,7 +91,9 @@ def notices_before_latest(events: Any) -> tuple[tuple[str, float], ...]:
             users += 1
             if users == 2:
                 break
-        elif kind == "bot" and users == 1 and (getattr(event, "metadata", None) or {}).get("notice"):
+        elif (
+            kind == "bot" and users == 1 and (getattr(event, "metadata", None) or {}).get("notice")
+        ):
             found.append((str(event.text or ""), float(event.timestamp)))
     return tuple(reversed(found))
 
@@ -150,6 +155,9 @@ class Core:
         except InvalidMessage as exc:
             return self._invalid(exc, message)
         person = self.person_id(message.channel, message.platform_id)
+        deleting = await deletion_step(self, person, text, message)  # in every state, first
+        if deleting is not None:
+            return deleting
         refused = await self._refusal(person, text)
         if refused is not None:
             return refused

@@ -138,8 +138,10 @@ async def test_self_harm_asks_if_safe_then_offers_a_counsellor(
     store.seen.clear()
 
 
-async def test_self_harm_out_of_hours_never_promises_a_person(core: Core, store: MemoryStore) -> None:
-    """Nobody on duty: the offer says so and gives 111; accepting leaves a message for the next shift."""
+async def test_self_harm_out_of_hours_never_promises_a_person(
+    core: Core, store: MemoryStore
+) -> None:
+    """Nobody on duty: the offer says so, with 111; accepting leaves a note for the next shift."""
     person = uuid.uuid4().hex
     await say(core, "dạo này em chỉ muốn biến mất khỏi cuộc đời này", person)
     unsafe = await say(core, "/deny", person)
@@ -231,7 +233,7 @@ async def test_a_counsellors_pause_survives_a_new_session(core: Core) -> None:
     assert [e.type_name for e in after.events].count("session_started") >= 1
 
 
-# Multi-turn dialogues (tests/conversations/dialogues.yml) -------------------------------------------
+# Multi-turn dialogues (tests/conversations/dialogues.yml) ---------------------------------------
 CHILD_ADDRESS = re.compile(r"(^|\n|\. )Em |\bem (có|hãy|gọi|cứ|đang|muốn|nhé|ơi)\b")
 ADULT_ADDRESS = {"parent": "anh/chị", "grandparent": "ông/bà", "teacher": "thầy/cô"}
 
@@ -283,4 +285,3 @@ async def test_dialogue(core: Core, store: MemoryStore, dialogue: dict[str, Any]
             assert step["case_has"] in lines, where
         previous = texts
     store.seen.clear()
-

@@ -36,8 +36,10 @@ _GRANDPARENT_FOLDED = (
 )  # fmt: skip
 _TEACHER = (
     r"\b(toi|tui|minh|em|co) la (giao vien|co giao|thay giao|gv|gvcn|co chu nhiem)\b",
-    r"\bgiao vien chu nhiem\b(?! (cua )?(em|minh|con))", r"\b(hoc sinh|hs) (cua|lop) (toi|tui|co)\b",
-    r"\blop (toi|tui|co|minh) chu nhiem\b", r"\bhoc sinh cua (em|minh)\b", r"\bem hoc sinh lop (toi|minh|co)\b",
+    r"\bgiao vien chu nhiem\b(?! (cua )?(em|minh|con))",
+    r"\b(hoc sinh|hs) (cua|lop) (toi|tui|co)\b",
+    r"\blop (toi|tui|co|minh) chu nhiem\b", r"\bhoc sinh cua (em|minh)\b",
+    r"\bem hoc sinh lop (toi|minh|co)\b",
     r"\bday lop\b", r"\bchu nhiem lop\b(?! (em|minh))",
 )  # fmt: skip
 _PARENT = (
@@ -48,7 +50,8 @@ _PARENT = (
     r"\bme bim\b",
 )  # fmt: skip
 _CHILD = (
-    r"\b(em|minh|chau|tui|con|t|tao) (la|đang la)? ?hoc sinh\b", r"\b(em|minh|chau|tui|t) (1\d|\d) tuoi\b",
+    r"\b(em|minh|chau|tui|con|t|tao) (la|đang la)? ?hoc sinh\b",
+    r"\b(em|minh|chau|tui|t) (1\d|\d) tuoi\b",
     r"\b(em|minh|chau|tui|t) (dang )?hoc lop\b", r"\b(em|minh|t) (lop) (\d|1[0-2])\b",
     r"\b(em|minh) (khong phai|ko phai) (la )?(phu huynh|nguoi lon)\b",
 )  # fmt: skip
@@ -110,7 +113,7 @@ def read_message(text: str) -> Reading:
 
 @dataclass(frozen=True)
 class Audience:
-    """Who the conversation is with, as kept in the slots `audience`, `audience_fixed`, `audience_score`."""
+    """Who the conversation is with (slots `audience`, `audience_fixed`, `audience_score`)."""
 
     role: str | None
     fixed: bool
@@ -123,6 +126,7 @@ class Audience:
         score = max(-SCORE_LIMIT, min(SCORE_LIMIT, self.score + reading.evidence))
         if self.fixed:
             return Audience(self.role, True, score)
+        role: str | None
         if score >= DECIDES:
             role = self.role if self.role in ADULT_ROLES else "parent"
         elif score <= -DECIDES:

@@ -18,7 +18,7 @@ from bot.nlu.textnorm import fold
 class Choice:
     """What to answer inside a topic."""
 
-    kind: str  # "item" (a follow-up of the topic), "platform", "unknown" (a question we cannot answer)
+    kind: str  # "item" (a follow-up), "platform", "unknown" (a question we cannot answer)
     topic: str
     item: str | None = None
     platform: str | None = None
@@ -86,7 +86,7 @@ class Followups:
         return "?" in text or _has(_folded(text), self.questions)
 
     def changes_subject(self, text: str) -> bool:
-        """ "Hỏi chuyện khác": the person leaves the topic."""
+        """Whether the person leaves the topic ("hỏi chuyện khác")."""
         return _has(_folded(text), self.change)
 
     def choose(self, text: str, topic: str, shown: Iterable[str] = ()) -> Choice | None:

@@ -61,3 +61,6 @@ class StoreAPI(Protocol):
 
     def forget_person(self, person_id: str) -> dict[str, int]:
         """Delete everything kept about a person (`/xoa`); returns rows deleted per table."""
+
+    def active_operators(self, since: datetime) -> list[str]:
+        """Counsellors active in the console since `since`: who is on duty (actions/common.py)."""

@@ -1,4 +1,4 @@
-"""Who is writing: declarations hold, cues add up over messages, "em"/"tui"/"mình" alone say little."""
+"""Who is writing: declarations hold, cues add up over messages, "tui"/"mình" alone say little."""
 
 from __future__ import annotations
 
@@ -72,7 +72,9 @@ def test_weak_cues_add_up_instead_of_each_message_deciding() -> None:
         ("parent", ["anh/chị"], ["ông/bà", "thầy/cô"]),
     ],
 )
-def test_adults_are_addressed_by_their_role(role: str, must: list[str], must_not: list[str]) -> None:
+def test_adults_are_addressed_by_their_role(
+    role: str, must: list[str], must_not: list[str]
+) -> None:
     text = load_content().protocol("self_harm", "first", role)
     assert all(word in text for word in must), text
     assert not any(word in text for word in must_not), text

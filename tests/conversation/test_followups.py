@@ -1,4 +1,4 @@
-"""Follow-ups read inside the topic: an item's own cues, a named platform, generic cues, "còn cách nào"."""
+"""Follow-ups read inside the topic: own cues, a named platform, generic cues, "còn cách nào"."""
 
 from __future__ import annotations
 
