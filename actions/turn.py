@@ -41,6 +41,8 @@ from bot.nlu.textnorm import fold, normalize_text
 CLARIFY_BELOW = 0.45  # below: "Có phải bạn đang hỏi về …?" (README, "Low confidence")
 CONFIDENT = 0.8  # a topic this sure leaves the current topic or protocol
 MAX_ITEM_BUTTONS = 4
+RANKED_TOPICS = 3  # inside a protocol, a follow-up of one of the NLU's top guesses is answered
+MIN_GUESS = 0.05
 SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope",
               "ask_capabilities", "request_human")  # fmt: skip
 PROTOCOLS = ("urgent_danger", "self_harm")
@@ -185,22 +187,24 @@ class Turn:
                 button(self.content.button("call_111"), "/ask_hotline")]  # fmt: skip
 
     # Topics ---------------------------------------------------------------------------------------
-    def item_buttons(self, topic: str, skip: set[str]) -> list[dict[str, str]]:
-        """Buttons for the follow-ups of `topic` the person has not read (a few)."""
+    def item_buttons(
+        self, topic: str, skip: set[str], first: str | None = None
+    ) -> list[dict[str, str]]:
+        """Buttons for the follow-ups of `topic` the person has not read (a few; `first` first)."""
         items = [(k, t) for k, t in self.content.followups(topic) if k not in skip]
+        items.sort(key=lambda item: item[0] != first)
         return [button(title, f'/{topic}{{"item":"{key}"}}')
                 for key, title in items[:MAX_ITEM_BUTTONS]]  # fmt: skip
 
-    def topic_answer(self, topic: str) -> list[EventType]:
-        """The first answer of a topic."""
+    def topic_answer(self, topic: str, first: str | None = None) -> list[EventType]:
+        """The first answer of a topic (`first`: the follow-up to offer first)."""
         text = self.content.answer(topic, self.role)
         if self.said_before(text):
             return self.answer_choice(Choice("unknown", topic))
         if self.entity("audience"):
             text = f"{self.say('audience_switched')}\n\n{text}"
-        self.send(
-            text, self.item_buttons(topic, set()) + always_buttons(self.content, topic, self.role)
-        )
+        buttons = self.item_buttons(topic, set(), first=first)
+        self.send(text, buttons + always_buttons(self.content, topic, self.role))
         self.keep("last_topic", topic)
         self.keep("shown", ["answer"])
         self.keep("misses", 0.0)
@@ -244,11 +248,15 @@ class Turn:
         return choice
 
     def asked_topic_item(self) -> Choice | None:
-        """A follow-up of the topic the NLU reads in the message, named by its own cues."""
-        if not self.content.has_topic(self.intent) or self.confidence < CLARIFY_BELOW:
-            return None
-        choice = self.follow.choose(self.text, self.intent)
-        return choice if choice is not None and choice.strength == 2 else None
+        """A follow-up named by its own cues, of a topic among the NLU's top guesses."""
+        ranking = self.tracker.latest_message.get("intent_ranking") or []
+        for guess in ranking[:RANKED_TOPICS]:
+            name = guess.get("name")
+            if self.content.has_topic(name) and float(guess.get("confidence") or 0) >= MIN_GUESS:
+                choice = self.follow.choose(self.text, str(name))
+                if choice is not None and choice.strength == 2:
+                    return choice
+        return None
 
     def role_changed(self) -> bool:
         """Whether the person just said who they are ("tôi là bố nó mà"), and it is news."""
@@ -268,12 +276,14 @@ class Turn:
         intent = self.intent
         if self.content.has_topic(intent) and self.confidence >= CLARIFY_BELOW:
             own = self.follow.choose(self.text, intent, self.shown if intent == self.topic else [])
-            if own is not None and own.strength == 2:
+            if intent == self.topic and own is not None and own.strength == 2:
                 return self.answer_choice(own)
             if intent == self.topic and "answer" in self.shown:
                 # the same topic asked again: what the first answer did not cover
                 return self.answer_choice(Choice("unknown", intent))
-            return self.topic_answer(intent)
+            # a new topic: its first answer (one screen, the steps that matter), and the follow-up
+            # the message asks about as the first button
+            return self.topic_answer(intent, first=own.item if own and own.kind == "item" else None)
         topic = self.topic
         if self.role_changed():
             buttons = self.item_buttons(topic, set(self.shown)) if topic else []

@@ -147,6 +147,9 @@ def urgent_next(turn: Turn) -> list[EventType]:
     """A later message in the danger protocol: listening with 111/113, not the first reply again."""
     step = int(turn.slot("protocol_step") or 0)
     open_urgent_case(turn, str(turn.slot("situation") or "general"))
+    choice = turn.in_topic() or turn.asked_topic_item()
+    if choice is not None and choice.strength == 2:  # "có nên chuyển tiền cho nó không?"
+        return turn.answer_choice(choice)
     if not turn.slot("offered") and not turn.waiting:
         offer(turn, "urgent_danger")
     else:

@@ -8,11 +8,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answer import MISSES_BEFORE_PERSON, clarify, is_unsure, topic_reply, two_misses
+from actions.answer import MISSES_BEFORE_PERSON, topic_reply, two_misses
 from actions.common import send
 from actions.handoff import pass_to_person
 from actions.turn import Turn
-from actions.urgent import continue_protocol, offer
+from actions.urgent import offer
 from bot.content import Content
 from bot.runtime import services
 
@@ -139,11 +139,7 @@ class ActionYesNo(Action):
         if (pending, intent) in TURN_HANDLERS:
             return TURN_HANDLERS[(pending, intent)](turn)
         if pending is None and not turn.payload:
-            if turn.waiting:  # "có ai ở đó không?"
-                return turn.while_waiting()
-            if turn.protocol is not None:
-                return continue_protocol(turn)
-            if is_unsure(tracker):
-                return turn.events + clarify(dispatcher, turn.content, tracker, turn.role)
+            # nothing was asked: "có ai ở đó không?", "lấy lại facebook ở đâu?" read in context
+            return turn.answer()
         handler = HANDLERS.get((pending, intent)) or HANDLERS[(None, intent)]
         return turn.events + handler(dispatcher, tracker, turn.content, turn.role)

@@ -89,4 +89,6 @@ async def test_a_person_asked_for_after_two_misses_is_queued_as_a_fallback(
     tracker = make_tracker("/request_human", "request_human", slots={"last_topic": "fallback"})
     await ActionRequestHuman().run(dispatcher, tracker, {})
     assert store.escalations[0]["priority"] == "fallback"
-    assert dispatcher.messages[0]["text"] == content.say("request_human_on_duty", "parent", minutes="10")
+    assert dispatcher.messages[0]["text"] == content.say(
+        "request_human_on_duty", "parent", minutes="10"
+    )
