@@ -110,7 +110,15 @@ def clarify(
     else:
         text = content.say("clarify_one", audience, first=titles[0])
     buttons = [button(t, f"/{o}") for o, t in zip(options, titles, strict=True)]
-    send(dispatcher, text, buttons + [button(content.button("not_this"), "/deny")])
+    send(
+        dispatcher,
+        text,
+        buttons
+        + [
+            button(content.button("talk_to_person"), "/request_human"),
+            button(content.button("not_this"), "/deny"),
+        ],
+    )
     return [SlotSet("pending", "clarify"), SlotSet("misses", misses), SlotSet("guess", options[0])]
 
 

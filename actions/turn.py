@@ -31,7 +31,7 @@ from actions.common import (
     open_case,
     text_of,
 )
-from bot.content import Content
+from bot.content import Content, address
 from bot.conversation.audience import Audience, read_message
 from bot.conversation.followups import Choice, Followups
 from bot.language import is_english
@@ -41,6 +41,9 @@ from bot.nlu.textnorm import fold, normalize_text
 CLARIFY_BELOW = 0.45  # below: "Có phải bạn đang hỏi về …?" (README, "Low confidence")
 CONFIDENT = 0.8  # a topic this sure leaves the current topic or protocol
 MAX_ITEM_BUTTONS = 4
+LEAVES_PROTOCOL = 0.9  # a topic this sure ends a protocol (not small talk or a question about us)
+META_TOPICS = ("ask_anonymity", "ask_capabilities")
+ROLE_ITEMS = {"teacher": "teacher"}  # a follow-up written for a role, offered to it first
 RANKED_TOPICS = 3  # inside a protocol, a follow-up of one of the NLU's top guesses is answered
 MIN_GUESS = 0.05
 SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope",
@@ -280,7 +283,8 @@ class Turn:
                 return self.answer_choice(own)
             if intent == self.topic and "answer" in self.shown:
                 # the same topic asked again: what the first answer did not cover
-                return self.answer_choice(Choice("unknown", intent))
+                near = self.follow.closest(self.text, intent, self.shown)
+                return self.answer_choice(near or Choice("unknown", intent))
             # a new topic: its first answer (one screen, the steps that matter), and the follow-up
             # the message asks about as the first button
             return self.topic_answer(intent, first=own.item if own and own.kind == "item" else None)
@@ -295,8 +299,12 @@ class Turn:
             and self.follow.is_question(self.text)
             and (small or self.confidence < CLARIFY_BELOW)
         ):
-            return self.answer_choice(Choice("unknown", topic))
+            near = self.follow.closest(self.text, topic, self.shown)
+            return self.answer_choice(near or Choice("unknown", topic))
         if self.confidence < CLARIFY_BELOW:
+            near = self.follow.closest(self.text, topic, self.shown) if topic else None
+            if near is not None:
+                return self.answer_choice(near)
             return self.events + clarify(self.dispatcher, self.content, self.tracker, self.role)
         text = self.say(intent) if intent in self.content.conversation else self.say("out_of_scope")
         if self.said_before(text) and f"{intent}_again" in self.content.conversation:
@@ -366,7 +374,7 @@ class Turn:
 
     def offer_local_help(self, place: str) -> None:
         """Where to go locally, when the person names where they live (content/contacts.yml)."""
-        text = render_local_help(place, self.content.contacts, self.role)
+        text = address(render_local_help(place, self.content.contacts, self.role), self.role)
         if not self.said_before(text) and text not in self.sent:
             self.send(text, self.person_buttons())
 
@@ -375,16 +383,41 @@ class Turn:
 
         None when the message clearly asks another topic: the protocol then ends.
         """
-        from actions.urgent import continue_protocol
+        from actions.urgent import continue_protocol, urgent_first
 
-        choice = self.in_topic() or self.asked_topic_item()
-        if choice is not None and choice.strength == 2:
+        situation = self.content.urgent_situation(self.text)
+        known = ("general", self.slot("situation"))
+        if self.protocol == "urgent_danger" and situation not in known:
+            return urgent_first(self, situation)  # a new danger in the same conversation
+        choice = self.protocol_choice()
+        if choice is not None:
             return self.answer_choice(choice)
-        leaves = self.content.has_topic(self.intent) and self.confidence >= CONFIDENT
-        if leaves and self.intent not in SMALL_TALK:
+        leaves = self.content.has_topic(self.intent) and self.confidence >= LEAVES_PROTOCOL
+        if leaves and self.intent not in (*SMALL_TALK, *META_TOPICS):
             self.keep("protocol", None)
             return None
         return continue_protocol(self)
+
+    def protocol_choice(self) -> Choice | None:
+        """Inside a protocol: a follow-up of its topic (or of the NLU's top guesses).
+
+        A generic question ("phải làm gì bây giờ?") takes the topic's own item for the writer's
+        role first (what a teacher must do).
+        """
+        choice = self.in_topic() or self.asked_topic_item()
+        if choice is None and self.topic and self.follow.is_question(self.text):
+            choice = self.follow.closest(self.text, self.topic, self.shown)
+        if choice is None:
+            return None
+        items = self.follow.items(choice.topic)
+        role_item = ROLE_ITEMS.get(self.role or "")
+        if choice.strength < 2 and role_item in items and role_item not in self.shown:
+            return Choice("item", choice.topic, role_item, strength=2)
+        return choice
+
+    def said_ever(self, text: str) -> bool:
+        """Whether the bot sent exactly this text earlier in the conversation."""
+        return any(e.get("event") == "bot" and e.get("text") == text for e in self.tracker.events)
 
     def wants_deletion(self) -> bool:
         """Whether the person asks to delete their data (the entity, or the word "xóa")."""

@@ -65,6 +65,18 @@ def is_attempt(turn: Turn) -> bool:
     return turn.content.self_harm_attempt(turn.text) or bool(turn.slot("attempt"))
 
 
+def urgent_now(turn: Turn) -> bool:
+    """Whether this message itself is urgent (rules or a strong detector score)."""
+    safety = turn.tracker.latest_message.get("safety") or {}
+    strong = safety.get("reason") == "rule" or float(safety.get("score") or 0.0) >= STRONG_SCORE
+    return bool(safety.get("urgent")) and strong
+
+
+STRONG_SCORE = 0.7  # the urgency detector's score that alone makes a message urgent (triage.py)
+# Dangers that read like despair to the model but need the danger protocol (113 first).
+NOT_SELF_HARM = ("missing", "abduction", "meeting", "kidnap_scam", "trafficking")
+
+
 def self_harm_first(turn: Turn) -> list[EventType]:
     """The first reply: 115 first for an attempt, else empathy, "are you safe?", 111."""
     attempt = turn.content.self_harm_attempt(turn.text)
@@ -103,7 +115,12 @@ def self_harm_next(turn: Turn) -> list[EventType]:
         turn.keep("attempt", True)
         turn.keep("pending", "safety_check")
         return turn.events
-    if step == 0:
+    unsafe = turn.content.protocol("self_harm", "unsafe", turn.role)
+    if urgent_now(turn) and not turn.said_before(unsafe):
+        # the danger grows mid-conversation ("em đang đứng trên sân thượng"): 111 now, not listening
+        turn.send(unsafe, safety_buttons(turn))
+        turn.keep("pending", "safety_check")
+    elif step == 0:
         turn.send(turn.content.protocol("self_harm", "ask", turn.role))
     elif not turn.slot("offered") and not turn.waiting:
         offer(turn, "self_harm")
@@ -117,8 +134,9 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
     """The first reply to a danger: 111 (113 where it leads), the most important step, the case."""
     content = turn.content
     text = content.urgent_first(situation, turn.role)
-    if turn.role == "teacher":
-        text = content.say("teacher_disclosure", turn.role)
+    told = content.say("teacher_disclosure", turn.role)
+    if turn.role == "teacher" and not turn.said_ever(told):
+        text = told
     elif BYSTANDER.search(f" {fold(turn.text)} ") and turn.role in (None, "child"):
         text = content.say("bystander", "child")
     turn.send(text)
@@ -146,11 +164,19 @@ def open_urgent_case(turn: Turn, situation: str) -> bool:
 def urgent_next(turn: Turn) -> list[EventType]:
     """A later message in the danger protocol: listening with 111/113, not the first reply again."""
     step = int(turn.slot("protocol_step") or 0)
-    open_urgent_case(turn, str(turn.slot("situation") or "general"))
-    choice = turn.in_topic() or turn.asked_topic_item()
-    if choice is not None and choice.strength == 2:  # "có nên chuyển tiền cho nó không?"
+    situation = str(turn.slot("situation") or "general")
+    if turn.waiting:  # "bao lâu thì có người trả lời?": to the case, with 111
+        return turn.while_waiting()
+    open_urgent_case(turn, situation)
+    choice = turn.protocol_choice()
+    if choice is not None:  # "có nên chuyển tiền cho nó không?"
         return turn.answer_choice(choice)
-    if not turn.slot("offered") and not turn.waiting:
+    more = turn.content.urgent_more(situation, turn.role)
+    if more and not turn.said_ever(more):
+        turn.send(more)  # the next steps for this danger
+        if not turn.slot("offered"):
+            offer(turn, "urgent_danger")
+    elif not turn.slot("offered"):
         offer(turn, "urgent_danger")
     else:
         turn.send(variant(turn, "urgent_danger", "listen", step))
@@ -198,6 +224,9 @@ class ActionSelfHarm(Action):
     ) -> list[EventType]:
         """Start the protocol, or continue it when it is under way."""
         turn = Turn(dispatcher, tracker, services().content)
+        situation = turn.content.urgent_situation(turn.text)
+        if situation in NOT_SELF_HARM and not turn.content.self_harm_attempt(turn.text):
+            return urgent_first(turn, situation)  # "con bỏ nhà đi theo người lạ": 113 first
         if turn.protocol == "self_harm" and not turn.payload:
             return self_harm_next(turn)
         return self_harm_first(turn)

@@ -174,6 +174,13 @@ class Content:
         folded = f" {fold(text)} "
         return any(_cue_match(folded, cue) for cue in self.self_harm["attempt"]["cues"])
 
+    def urgent_more(self, situation: str, audience: str | None) -> str | None:
+        """The next steps of an urgent situation, for the message after its first reply."""
+        for item in self.urgent_danger["situations"]:
+            if item["key"] == situation and item.get("more"):
+                return _pick(item["more"], audience)
+        return None
+
     def self_harm_ok(self, text: str) -> bool:
         """Whether `text` says they feel fine now ("em ổn rồi"): after an attempt, still 115."""
         folded = f" {fold(text)} "

@@ -22,39 +22,52 @@ ADULT_ROLES = ("parent", "grandparent", "teacher")
 SCORE_LIMIT = 6.0
 DECIDES = 1.0
 
-# Declarations, matched on the folded text (accents stripped, teencode expanded), first hit wins.
-# Grandparents are matched on the accented text as well: folded, "bà" (grandmother) and "ba"
-# (father, in the South) are the same word.
+# Declarations: "tôi là …", "em 13 tuổi". A pronoun pattern counts only at the start of a clause
+# (after greetings such as "chào cháu", "dạ"), so "kể với tôi là bố dượng…" or "thằng cháu tui 10
+# tuổi" declare nothing. Matched on the folded text (accents stripped, teencode expanded), first hit
+# wins; grandparents also on the accented text: folded, "bà" (grandmother) and "ba" (father, in the
+# South) are the same word.
 _GRANDPARENT_ACCENTED = (
-    r"\b(tôi|tui|tao|mình) là (bà|ông)\b", r"\bbà (nội|ngoại) (của|cháu)\b",
-    r"\bông (nội|ngoại) (của|cháu)\b", r"\bcháu (nội|ngoại) (của )?(tôi|tui|mình)\b",
-    r"\b(bà|ông) già\b", r"\bngười già\b",
+    r"^(tôi|tui|tao|mình|đây) là (bà|ông)\b", r"^(bà|ông) (nội|ngoại) (của|cháu) \w+ đây\b",
+    r"^(bà|ông) (nội|ngoại) (của|cháu)\b", r"\bcháu (nội|ngoại) (của )?(tôi|tui|mình)\b",
+    r"^(tôi|tui|mình) (là )?(bà|ông) già\b",
 )  # fmt: skip
-_GRANDPARENT_FOLDED = (
-    r"\b(toi|tui|minh) la (ba|ong) (noi|ngoai)\b", r"\bchau (noi|ngoai) (cua )?(toi|tui|minh)\b",
-    r"\b(ba|ong) (noi|ngoai) cua (chau|be|no)\b", r"\bgia roi\b", r"\b(6|7|8)\d tuoi\b",
+_GRANDPARENT = (
+    r"^(toi|tui|minh) la (ba|ong) (noi|ngoai)\b", r"\bchau (noi|ngoai) (cua )?(toi|tui|minh)\b",
+    r"^(toi|tui|minh) (gia roi|lon tuoi roi)\b",
+    r"^(toi|tui|minh|ba|ong) (nam nay |da )?[6-9]\d tuoi\b",
 )  # fmt: skip
 _TEACHER = (
-    r"\b(toi|tui|minh|em|co) la (giao vien|co giao|thay giao|gv|gvcn|co chu nhiem)\b",
-    r"\bgiao vien chu nhiem\b(?! (cua )?(em|minh|con))",
-    r"\b(hoc sinh|hs) (cua|lop) (toi|tui|co)\b",
-    r"\blop (toi|tui|co|minh) chu nhiem\b", r"\bhoc sinh cua (em|minh)\b",
+    r"^(toi|tui|minh|em|co|thay) la (giao vien|co giao|thay giao|gv|gvcn)\b",
+    r"^(toi|tui|minh|em|co|thay) la (co|thay) chu nhiem\b",
+    r"^(toi|tui|minh|em|co|thay) (day|chu nhiem) lop\b",
+    r"\b(hoc sinh|hs)( nu| nam)? (cua|lop|trong lop) (toi|tui|co|thay)\b",
+    r"\blop (toi|tui|co|thay) chu nhiem\b", r"\bhoc sinh cua (em|minh)\b",
     r"\bem hoc sinh lop (toi|minh|co)\b",
-    r"\bday lop\b", r"\bchu nhiem lop\b(?! (em|minh))",
 )  # fmt: skip
 _PARENT = (
-    r"\b(toi|tui|minh|em|tao) la (bo|me|ba|ma|cha|phu huynh|mama|papa)\b",
-    r"\b(bo|me|ba|ma|cha) (cua )?(no|chau|be|ban ay)\b(?! (noi|ngoai))", r"\bphu huynh\b",
-    r"\b(toi|tui) (khong phai|ko phai|chang phai) (la )?(hoc sinh|tre con|con nit|em)\b",
-    r"\bgoi (toi|tui) la em\b", r"\btoi la nguoi lon\b", r"\b(2|3|4|5)\d tuoi (roi|ma)\b",
-    r"\bme bim\b",
+    r"^(toi|tui|minh|em|tao) la (bo|me|ba|ma|cha|phu huynh|mama|papa)\b",
+    r"\bphu huynh\b(?! (cua )?(em|minh|ban))",
+    r"^(toi|tui) (khong phai|ko phai|chang phai) (la )?(hoc sinh|tre con|con nit|em)\b",
+    r"\bgoi (toi|tui) la em\b", r"^(toi|tui) la nguoi lon\b",
+    r"^(toi|tui|minh|em) (nam nay |da )?[2-5]\d tuoi\b", r"\bme bim\b",
 )  # fmt: skip
 _CHILD = (
-    r"\b(em|minh|chau|tui|con|t|tao) (la|đang la)? ?hoc sinh\b",
-    r"\b(em|minh|chau|tui|t) (1\d|\d) tuoi\b",
-    r"\b(em|minh|chau|tui|t) (dang )?hoc lop\b", r"\b(em|minh|t) (lop) (\d|1[0-2])\b",
-    r"\b(em|minh) (khong phai|ko phai) (la )?(phu huynh|nguoi lon)\b",
+    r"^(em|minh|chau|tui|con|t|tao) (la |dang la )?hoc sinh\b",
+    r"^(em|minh|chau|tui|con|t|tao) (nam nay |moi |da )?(1[0-7]|[6-9]) tuoi\b",
+    r"^(em|minh|chau|tui|t) (dang )?hoc lop\b", r"^(em|minh|t) lop (\d|1[0-2])\b",
+    r"^(em|minh) (khong phai|ko phai) (la )?(phu huynh|nguoi lon)\b",
 )  # fmt: skip
+_CLAUSE_END = re.compile(r"[.,!?;:\n]")
+_OPENING = re.compile(
+    r"^(?:(?:chao|xin chao|da|vang|thua|a|ah|ad|admin|bot|oi|hi|hello|alo)\s+|\S+ oi\s+)*"
+)
+
+
+def _clauses(text: str) -> list[str]:
+    """The clauses of a normalised text, greetings at their start removed."""
+    return [_OPENING.sub("", part.strip()) for part in _CLAUSE_END.split(text) if part.strip()]
+
 
 # Evidence from ordinary words (folded text); positive means an adult writes, negative a child.
 _EVIDENCE = (
@@ -64,6 +77,7 @@ _EVIDENCE = (
     (2.0, r"\bcon (em|minh)\b"),
     (1.0, r"\b(chau|be) (nha|em|minh)\b"),
     (1.5, r"\b(ba me no|bo me no|cha me no|bo no|me no)\b"),
+    (1.5, r"\b(bo|me|ba|ma|cha) (cua )?(chau|be)\b(?! (noi|ngoai|em|minh))"),
     (-2.0, r"\b(bo me|ba me|cha me|bo|me|ba|ma|anh|chi|co giao|thay|co) (em|minh|tui|t|tao)\b"),
     (-2.0, r"\b(lop|truong|ban|ban than|ban cung lop|crush|nguoi yeu) (em|minh|tui|t|tao)\b"),
     (-1.5, r"\b(ban cung lop|co chu nhiem|thay chu nhiem|gvcn|di hoc|bai tap|kiem tra)\b"),
@@ -92,18 +106,23 @@ class Reading:
 
 def read_message(text: str) -> Reading:
     """Read one message: a declaration wins; else evidence from its words."""
-    accented = f" {normalize_text(text)} "
+    accented = _clauses(normalize_text(text).lower())
+    clauses = _clauses(fold(text))
     folded = f" {fold(text)} "
     for phrase in _NOT_PEOPLE:
         folded = folded.replace(f" {phrase} ", " _ ")
-    if _any(_GRANDPARENT_ACCENTED, accented) or _any(_GRANDPARENT_FOLDED, folded):
-        return Reading("grandparent", True, SCORE_LIMIT)
-    if _any(_TEACHER, folded):
-        return Reading("teacher", True, SCORE_LIMIT)
-    if _any(_PARENT, folded):
-        return Reading("parent", True, SCORE_LIMIT)
-    if _any(_CHILD, folded):
-        return Reading("child", True, -SCORE_LIMIT)
+    declared = (
+        (
+            "grandparent",
+            [(p, accented) for p in _GRANDPARENT_ACCENTED] + [(p, clauses) for p in _GRANDPARENT],
+        ),
+        ("teacher", [(p, clauses) for p in _TEACHER]),
+        ("parent", [(p, clauses) for p in _PARENT]),
+        ("child", [(p, clauses) for p in _CHILD]),
+    )
+    for role, patterns in declared:
+        if any(re.search(p, clause) for p, where in patterns for clause in where):
+            return Reading(role, True, -SCORE_LIMIT if role == "child" else SCORE_LIMIT)
     evidence = sum(weight for weight, pattern in _EVIDENCE if re.search(pattern, folded))
     if any(is_teencode(w) and w.lower() not in SHARED_ABBREVIATIONS for w in text.split()):
         evidence -= 1.0

@@ -45,6 +45,21 @@ def _first_cue(folded: str, cues: Iterable[str]) -> int | None:
     return min(hits) if hits else None
 
 
+MIN_SHARED = 2
+# Two-word phrases that say nothing about the subject.
+_STOP = frozenset({
+    "co nen", "nen khong", "co the", "the nao", "lam sao", "duoc khong", "phai lam", "lam gi",
+    "bay gio", "khong a", "co khong", "nhu the", "nhu nao", "cho toi", "toi co", "em co", "minh co",
+    "cua con", "cho con", "con toi", "cua em",
+})  # fmt: skip
+
+
+def _pairs(folded: str) -> set[str]:
+    """The two-word phrases of a folded text, punctuation and stop phrases left out."""
+    words = [w for w in folded.split() if w.isalnum()]
+    return {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)} - _STOP
+
+
 class Followups:
     """Match follow-up questions against the content's cues."""
 
@@ -116,6 +131,30 @@ class Followups:
                     return Choice("item", topic, key, strength=1)
             return Choice("unknown", topic, strength=1)
         return None
+
+    def closest(self, text: str, topic: str, shown: Iterable[str] = ()) -> Choice | None:
+        """The follow-up not yet shown whose words a question shares most (two-word phrases).
+
+        For a question the cues do not name ("có nên gửi mã OTP không?"): the item whose title,
+        cues and text share at least `MIN_SHARED` two-word phrases with it, if one clearly leads.
+        """
+        asked = _pairs(fold(text))
+        if not asked:
+            return None
+        seen = set(shown)
+        scores = []
+        for key, item in self.items(topic).items():
+            if key in seen:
+                continue
+            words = " ".join(str(item.get(k) or "") for k in ("title", "parent", "child"))
+            words += " " + " ".join(str(c) for c in item.get("cues") or [])
+            scores.append((len(asked & _pairs(fold(words))), key))
+        scores.sort(reverse=True)
+        if not scores or scores[0][0] < MIN_SHARED:
+            return None
+        if len(scores) > 1 and scores[1][0] == scores[0][0]:
+            return None  # no clear lead
+        return Choice("item", topic, scores[0][1], strength=1)
 
     def _platform_action(self, folded: str, platform: str) -> str | None:
         guide = self.platforms.get(platform) or {}

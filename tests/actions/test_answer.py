@@ -87,6 +87,7 @@ async def test_low_confidence_asks_with_the_top_two_guesses(dispatcher, content:
     assert [b["payload"] for b in message["buttons"]] == [
         "/ask_privacy",
         "/ask_parental_controls",
+        "/request_human",  # a person is one step away from every reply
         "/deny",
     ]
     assert slot_events(events)["pending"] == "clarify"
