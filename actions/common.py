@@ -120,6 +120,11 @@ def counsellors_on_duty() -> bool:
     return bool(services().store.active_operators(now - timedelta(minutes=ON_DUTY_MINUTES)))
 
 
+def opening_hours() -> str:
+    """The counsellors' opening hours as configured ("08:00-22:00"), "" when always open."""
+    return str(services().settings.console.opening_hours or "").strip()
+
+
 def claim_timeout_minutes() -> int:
     """After how many minutes an unclaimed case tells the person (console settings)."""
     return int(services().settings.console.claim_timeout_minutes)

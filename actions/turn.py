@@ -29,6 +29,7 @@ from actions.common import (
     claim_timeout_minutes,
     counsellors_on_duty,
     open_case,
+    opening_hours,
     text_of,
 )
 from bot.content import Content, address
@@ -41,6 +42,7 @@ from bot.nlu.textnorm import fold, normalize_text
 CLARIFY_BELOW = 0.45  # below: "Có phải bạn đang hỏi về …?" (README, "Low confidence")
 CONFIDENT = 0.8  # a topic this sure leaves the current topic or protocol
 MAX_ITEM_BUTTONS = 4
+OUT_OF_SCOPE_SURE = 0.7  # below, "out of scope" asks which topic was meant instead of refusing
 LEAVES_PROTOCOL = 0.9  # a topic this sure ends a protocol (not small talk or a question about us)
 META_TOPICS = ("ask_anonymity", "ask_capabilities")
 ROLE_ITEMS = {"teacher": "teacher"}  # a follow-up written for a role, offered to it first
@@ -49,7 +51,13 @@ MIN_GUESS = 0.05
 SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope",
               "ask_capabilities", "request_human")  # fmt: skip
 PROTOCOLS = ("urgent_danger", "self_harm")
-DELETE_WORDS = ("xoa", "delete")
+# Deleting one's data, not a photo or an account: "/xoa", "xóa dữ liệu", "xóa hết cuộc trò chuyện".
+DELETE_PHRASES = ("xoa du lieu", "xoa het du lieu", "xoa thong tin cua toi", "xoa thong tin cua em",
+                  "xoa thong tin cua minh", "xoa cuoc tro chuyen", "xoa het tin nhan o day",
+                  "xoa lich su chat", "xoa het cuoc", "delete my data")  # fmt: skip
+# Words that make a question about the bot's own records (ask_anonymity) rather than the topic's.
+ABOUT_US = ("du lieu", "luu", "an danh", "bi mat", "ai doc", "ai biet", "dong hanh", "bot",
+            "tu van vien", "xoa", "ten that", "so dien thoai")  # fmt: skip
 # Children in the Centre and the South say "ba mẹ" (or "ba má"): answered in their words.
 BA_ME = re.compile(r"\bba (mẹ|má|me|ma)\b|\btía\b")
 BO_ME = re.compile(r"\b[Bb]ố mẹ\b")
@@ -277,6 +285,15 @@ class Turn:
         if choice is not None:
             return self.answer_choice(choice)
         intent = self.intent
+        if intent in META_TOPICS and self.topic and not self.about_us():
+            near = self.follow.closest(self.text, self.topic, self.shown)
+            if near is not None or self.follow.is_question(self.text):
+                return self.answer_choice(near or Choice("unknown", self.topic))
+        if intent == "out_of_scope" and self.confidence < OUT_OF_SCOPE_SURE:
+            from actions.answer import clarify_options
+
+            if clarify_options(self.content, self.tracker):  # a guess is better than a refusal
+                return self.events + clarify(self.dispatcher, self.content, self.tracker, self.role)
         if self.content.has_topic(intent) and self.confidence >= CLARIFY_BELOW:
             own = self.follow.choose(self.text, intent, self.shown if intent == self.topic else [])
             if intent == self.topic and own is not None and own.strength == 2:
@@ -289,7 +306,11 @@ class Turn:
             # the message asks about as the first button
             return self.topic_answer(intent, first=own.item if own and own.kind == "item" else None)
         topic = self.topic
-        if self.role_changed():
+        if (
+            self.role_changed()
+            and (not self.follow.is_question(self.text) or " goi " in f" {fold(self.text)} ")
+            and len(self.text.split()) <= 15
+        ):
             buttons = self.item_buttons(topic, set(self.shown)) if topic else []
             self.send(self.say("role_noted"), buttons + self.person_buttons())
             return self.events
@@ -318,18 +339,21 @@ class Turn:
         self.record("message while waiting")
         on_duty = counsellors_on_duty()
         minutes = str(claim_timeout_minutes())
+        about_wait = self.follow.about_waiting(self.text)
         question = self.in_topic() is not None or (
-            self.content.has_topic(self.intent) and self.confidence >= CONFIDENT
+            self.content.has_topic(self.intent) and self.confidence >= CLARIFY_BELOW
         )
-        if question:
+        if not about_wait and (question or self.follow.is_question(self.text)):
             self.send(self.say("waiting_note"))
             return self.typed()
         if on_duty:
-            self.send(self.fresh("waiting_ack", "waiting_ack_again", minutes=minutes),
-                      self.person_buttons()[1:])  # fmt: skip
+            text = self.fresh("waiting_ack", "waiting_ack_again", minutes=minutes)
         else:
-            self.send(self.fresh("waiting_ack_closed", "waiting_ack_closed_again"),
-                      self.person_buttons()[1:])  # fmt: skip
+            text = self.fresh("waiting_ack_closed", "waiting_ack_closed_again")
+            hours = opening_hours()
+            if hours:
+                text += "\n" + self.say("opening_hours", hours=hours)
+        self.send(text, self.person_buttons()[1:])
         return self.events
 
     def record(self, reason: str) -> bool:
@@ -415,6 +439,11 @@ class Turn:
             return Choice("item", choice.topic, role_item, strength=2)
         return choice
 
+    def about_us(self) -> bool:
+        """Whether the message asks about Đồng Hành itself (what is kept, who reads it)."""
+        folded = f" {fold(self.text)} "
+        return any(f" {w} " in folded for w in ABOUT_US)
+
     def said_ever(self, text: str) -> bool:
         """Whether the bot sent exactly this text earlier in the conversation."""
         return any(e.get("event") == "bot" and e.get("text") == text for e in self.tracker.events)
@@ -423,7 +452,8 @@ class Turn:
         """Whether the person asks to delete their data (the entity, or the word "xóa")."""
         if self.entity("delete"):
             return True
-        return any(w in DELETE_WORDS for w in fold(self.text).split())
+        folded = f" {fold(self.text)} "
+        return any(f" {p} " in folded for p in DELETE_PHRASES)
 
 
 def is_grey(tracker: Tracker) -> bool:

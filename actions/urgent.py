@@ -27,8 +27,9 @@ from bot.runtime import services
 
 # A child telling what happens to a friend ("bạn em bị…", "bạn em kể…"): a bystander.
 BYSTANDER = re.compile(
-    r"\b(ban|nho ban|dua ban|ban than|con ban|thang ban) (cua )?(em|minh|tui|t|tao|con|chau)"
-    r" (bi|dang bi|ke|noi|nhan|bao|tam su|muon|doi)\b"
+    r"\b(ban|nho ban|dua ban|ban than|con ban|thang ban|ban cung lop|dua cung lop)"
+    r"( (cua )?(em|minh|tui|t|tao|con|chau))?( \w+)?"
+    r" (bi|dang bi|ke|noi|nhan|bao|tam su|muon|doi|dang|dang status|post|viet|dang bai)\b"
 )
 
 
@@ -78,7 +79,18 @@ NOT_SELF_HARM = ("missing", "abduction", "meeting", "kidnap_scam", "trafficking"
 
 
 def self_harm_first(turn: Turn) -> list[EventType]:
-    """The first reply: 115 first for an attempt, else empathy, "are you safe?", 111."""
+    """The first reply: 115 first for an attempt, else empathy, "are you safe?", 111.
+
+    A child worried about a friend ("bạn cùng lớp em đăng 'kiếp sau gặp lại'") gets what a
+    bystander does now: wake an adult, call 111 about the friend, what to say.
+    """
+    if turn.role in (None, "child") and BYSTANDER.search(f" {fold(turn.text)} "):
+        turn.send(turn.content.say("bystander_self_harm", "child"))
+        open_case(turn.tracker, "self_harm", "self_harm (a friend)", "self_harm", turn.role)
+        turn.keep("protocol", "self_harm")
+        turn.keep("protocol_step", 1.0)  # no "are you thinking of suicide?" to the bystander
+        turn.keep("last_topic", "self_harm")
+        return turn.events
     attempt = turn.content.self_harm_attempt(turn.text)
     key = "attempt" if attempt else "first"
     turn.send(turn.content.protocol("self_harm", key, turn.role), safety_buttons(turn))

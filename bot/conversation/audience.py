@@ -75,6 +75,7 @@ _EVIDENCE = (
     (2.0, r"\b(con gai|con trai|dua con|dua nho) (toi|tui|minh|em|nha)\b"),
     (2.0, r"\b(con|chau) (nha|minh) (hoc|nghien|bi|dang|lop)\b"),
     (2.0, r"\bcon (em|minh)\b"),
+    (2.0, r"\b(chau|be|con) nha (em|minh|toi|tui)\b"),
     (1.0, r"\b(chau|be) (nha|em|minh)\b"),
     (1.5, r"\b(ba me no|bo me no|cha me no|bo no|me no)\b"),
     (1.5, r"\b(bo|me|ba|ma|cha) (cua )?(chau|be)\b(?! (noi|ngoai|em|minh))"),

@@ -72,6 +72,7 @@ class Followups:
         self.platform_cues: dict[str, list[str]] = dialogue.get("platform_cues") or {}
         self.questions: list[str] = dialogue.get("question_cues") or []
         self.change: list[str] = dialogue.get("change_cues") or []
+        self.waiting: list[str] = dialogue.get("waiting_cues") or []
         self.platforms: dict[str, Any] = platforms.get("platforms") or {}
 
     def items(self, topic: str) -> dict[str, Any]:
@@ -99,6 +100,10 @@ class Followups:
     def is_question(self, text: str) -> bool:
         """Whether the message asks something."""
         return "?" in text or _has(_folded(text), self.questions)
+
+    def about_waiting(self, text: str) -> bool:
+        """Whether the message is about the wait itself ("bao lâu nữa", "có ai không")."""
+        return _has(_folded(text), self.waiting)
 
     def changes_subject(self, text: str) -> bool:
         """Whether the person leaves the topic ("hỏi chuyện khác")."""
