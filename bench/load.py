@@ -25,6 +25,7 @@ import yaml
 from bench.stats import percentile
 
 WEBHOOK = "/webhooks/rest/webhook"
+SESSION = "/webhooks/rest/session"  # the server issues each web chat id (signed) before a chat
 OPENERS = frozenset({"greet"})
 CLOSERS = frozenset({"thank", "goodbye"})
 # Escalations, urgent protocols and bare yes/no answers start flows that wait for a counsellor or
@@ -168,12 +169,17 @@ async def _person(
     client: httpx.AsyncClient, urls: list[str], talk: Conversation, gate: asyncio.Semaphore,
     result: LevelResult, think: float,
 ) -> None:  # fmt: skip
-    url = urls[route(talk.sender, len(urls))] + WEBHOOK
+    base = urls[route(talk.sender, len(urls))]
     async with gate:
+        try:
+            issued = (await client.post(base + SESSION)).json()["sender"]
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            result.errors[type(exc).__name__] += 1
+            return
         for text, pause in zip(talk.messages, pauses(talk.sender, len(talk.messages), think),
                                strict=True):  # fmt: skip
             await asyncio.sleep(pause)
-            outcome = await send(client, url, talk.sender, text)
+            outcome = await send(client, base + WEBHOOK, issued, text)
             if isinstance(outcome, str):
                 result.errors[outcome] += 1
                 return  # the person gives up

@@ -7,8 +7,10 @@ app's lifespan, on the same event loop as the HTTP server and the Rasa agent.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
+import ipaddress
 import logging
 import sys
 from pathlib import Path
@@ -219,7 +221,7 @@ def serve(
     if hint:
         print(hint, file=sys.stderr, flush=True)
     settle_heap()
-    # No access log: query strings carry the web chat's sender id.
+    # No access log: it would keep every client's address.
     # Keep idle connections longer than a reverse proxy or client would (nginx: 60 s): with
     # uvicorn's 5 s, a busy worker closed connections just as clients reused them (ReadError).
     # Python's own event loop, not uvloop (installed with Rasa): it starts the requests that are
@@ -227,6 +229,92 @@ def serve(
     # could be started last, a whole round of the queue late: with 20 people sending back to back
     # about one message in 19 took twice as long as the rest (`make bench`: worst 217-267 ms
     # against 137-161 ms; p95 121-147 against 106-144).
-    config = uvicorn.Config(app, host=host, port=port, ws="none", lifespan="on", access_log=False,
-                            timeout_keep_alive=KEEP_ALIVE_SECONDS, loop="asyncio")  # fmt: skip
-    uvicorn.Server(config).run()
+    uvicorn.Server(server_config(settings, app, host, port)).run()
+
+
+def server_config(settings: Settings, app: Any, host: str, port: int) -> Any:
+    """Uvicorn's configuration for `donghanh run` (see `serve`).
+
+    A connection must send a whole request head within `DONGHANH_HEADER_TIMEOUT_SECONDS` (uvicorn
+    has no such limit: a slow-loris client kept connections open for ever); over
+    `DONGHANH_MAX_CONNECTIONS` connections or requests at once, new requests get 503. uvicorn
+    logs through our handlers (`log_config=None`), so its tracebacks are printed as ours are,
+    without exception messages (`bot.logs`).
+    """
+    import uvicorn
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    protocol = header_timeout_protocol(AutoHTTPProtocol, settings.server.header_timeout_seconds)
+    return uvicorn.Config(
+        app, host=host, port=port, ws="none", lifespan="on", access_log=False, log_config=None,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS, loop="asyncio", http=protocol,
+        limit_concurrency=settings.server.max_connections,
+    )  # fmt: skip
+
+
+def header_timeout_protocol(base: type[Any], seconds: float) -> type[Any]:
+    """`base` (uvicorn's HTTP protocol) closing a connection whose request head is late.
+
+    The timer starts when a connection opens and when data starts a new request on a kept-alive
+    one; it stops when the head is complete (uvicorn then starts a request cycle).
+    """
+
+    class HeaderTimeout(base):  # type: ignore[misc,valid-type]
+        header_timeout = seconds
+        _head_timer: asyncio.TimerHandle | None = None
+        _head_cycle: Any = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._start_head_timer()
+
+        def data_received(self, data: bytes) -> None:
+            if self._head_timer is None and (self.cycle is None or self.cycle.response_complete):
+                self._start_head_timer()
+            super().data_received(data)
+            if self._head_timer is not None and self.cycle is not self._head_cycle:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+            super().connection_lost(exc)
+
+        def _start_head_timer(self) -> None:
+            self._head_cycle = self.cycle
+            self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+
+        def _head_timed_out(self) -> None:
+            self._head_timer = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return HeaderTimeout
+
+
+def refuse_public_without_key(settings: Settings, host: str) -> None:
+    """Refuse to serve on an address others can reach with a generated development key.
+
+    Raises:
+        MissingKey: `host` is not a loopback address and DONGHANH_SECRET_KEY is not set.
+    """
+    from bot.pseudonym import MissingKey
+
+    if settings.secret_key or is_loopback(host):
+        return
+    raise MissingKey(
+        f"DONGHANH_SECRET_KEY must be set to serve on {host} (a generated development key is "
+        "only for 127.0.0.1)"
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -167,6 +167,9 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# Files we create (data/: the SQLite database and its log, the development key, Zalo's tokens,
+# reports) are readable by this user only: 0600, folders 0700.
+PRIVATE_UMASK = 0o077
 NEEDS_KEY = ("run", "chat")  # they pseudonymise people: no key, no start in production
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "train": cmd_train,
@@ -181,22 +184,21 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 def configure_logging(verbose: bool, debug: bool = False) -> None:
     """Send all logs, Rasa's structlog included, to stderr: stdout carries only results.
 
-    Logs never carry message text unless DONGHANH_DEBUG is true: our own code never logs it, and
-    Rasa logs it only at DEBUG, so `-v` raises our loggers (`bot`, `actions`) to INFO and leaves
-    every other logger, Rasa's included, at WARNING. Only `-v` with DONGHANH_DEBUG=true turns on
-    everyone's DEBUG log, message text included.
+    Logs never carry message text unless DONGHANH_DEBUG is true (`bot.logs`): our own code never
+    logs it; Rasa logs it at DEBUG, which `-v` leaves off (it raises our loggers, `bot` and
+    `actions`, to INFO and leaves every other logger, Rasa's included, at WARNING); and what could
+    still carry it at any level (exception messages, Python warnings, structlog values) is
+    printed without it. Only `-v` with DONGHANH_DEBUG=true turns on everyone's DEBUG log, message
+    text included.
     """
-    from rasa.utils.log_utils import configure_structlog
+    from bot.logs import configure_rasa_structlog, install
 
     full = verbose and debug
     level = logging.DEBUG if full else logging.WARNING
     if not verbose:  # deprecation noise from rasa's pinned dependencies
         warnings.filterwarnings("ignore")
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger().setLevel(level)  # also when a handler was installed before
-    configure_structlog(level)
+    install(level, debug=debug)
+    configure_rasa_structlog(level, debug=debug)
     for ours in ("bot", "actions"):
         logging.getLogger(ours).setLevel(
             logging.DEBUG if full else logging.INFO if verbose else logging.WARNING
@@ -209,10 +211,15 @@ def configure_logging(verbose: bool, debug: bool = False) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `donghanh` console script."""
+    os.umask(PRIVATE_UMASK)  # the database, keys and tokens are for this user alone
     settings = get_settings()
     args = build_parser(settings).parse_args(argv)
     configure_logging(args.verbose, settings.debug)
     try:
+        if args.command == "run":
+            from bot.app import refuse_public_without_key
+
+            refuse_public_without_key(settings, args.host)
         if args.command in NEEDS_KEY:  # refuse before the model loads, not 20 seconds later
             load_key(settings.secret_key, settings.data_dir, production=settings.production)
         return COMMANDS[args.command](args, settings)

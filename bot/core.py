@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, Protocol
 
 from bot.content import Content
 from bot.deletion import deletion_step
-from bot.limits import Blocklist, RateLimiter
+from bot.limits import Blocklist, RateLimiter, admit, over_any_limit
 from bot.messages import IncomingMessage, OutgoingMessage
 from bot.nlu.rules import default_rules
 from bot.nlu.triage import URGENT_INTENTS
@@ -193,11 +193,12 @@ class Core:
         if self.blocklist is not None and self.blocklist.is_blocked(person):
             key = "blocked"
         elif (self.rate_limiter is not None and not self.held(person)
-              and await self.rate_limiter.hit(person)):  # fmt: skip
-            key = "rate_limited"
+              and await over_any_limit(self.rate_limiter, person)):  # fmt: skip
+            key = "rate_limited"  # too fast, or a new conversation over its address's limit
         else:
             return None
         if await self._urgent(text):
+            await admit(self.rate_limiter, person)
             return None
         log.info("%s: a message of %s refused", key, person)
         tracker = await self.agent.tracker_store.retrieve(person)

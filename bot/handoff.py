@@ -279,7 +279,9 @@ class Handoff:
         async with self.agent.lock_store.lock(person_id):
             tracker = await self.agent.tracker_store.get_or_create_tracker(person_id)
             if text is not None:
-                metadata = {"operator": operator} if operator else {"notice": notice} if notice else {}
+                metadata = (
+                    {"operator": operator} if operator else {"notice": notice} if notice else {}
+                )
                 tracker.update(BotUttered(text, metadata=metadata))
             if waiting is not None:
                 tracker.update(SlotSet("waiting", waiting))

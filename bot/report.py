@@ -8,6 +8,10 @@ Units report before 10 December each year. No cell may identify a person:
    interval ([1, 4] for "<5", [5, ∞) for a cell hidden to protect another); while some hidden
    cell's interval shrinks to a single value, the smallest published non-zero cell is hidden too
    ("suppressed"), and when none is left the total is hidden.
+   Tables over the same population (conversations by channel, audience and month; cases by
+   priority and outcome) are suppressed together (`suppress_family`): they share one total,
+   which any of them gives away when it publishes every cell, so the total is hidden in all of
+   them or in none, and a cell is hidden wherever a sibling table would pin a hidden one.
 3. A median time is published only when at least 5 cases contribute to it.
 
 Months and the year are counted in the console's time zone. Topics count once per conversation,
@@ -33,7 +37,7 @@ from sqlalchemy import select
 from bot.settings import Settings
 from bot.storage.api import PRIORITIES
 from bot.storage.models import OUTCOMES, Conversation, ConversationTopic, Escalation
-from bot.storage.store import CODE, Store
+from bot.storage.store import CODE, FLOOD, Store
 
 THRESHOLD = 5
 LESS = "<5"
@@ -77,33 +81,105 @@ class Report:
     medians: dict[str, str] = field(default_factory=dict)  # name → minutes, or "<5 cases"
 
 
-def _pinned(lo: list[float], hi: list[float], total: int) -> bool:
-    """Whether the sum constraint pins any hidden cell to a single value."""
-    for i in range(len(lo)):
-        low = max(lo[i], total - sum(h for j, h in enumerate(hi) if j != i))
-        high = min(hi[i], total - sum(v for j, v in enumerate(lo) if j != i))
-        if low == high:
-            return True
-    return False
-
-
 def suppress(name: str, counts: dict[str, int], *, with_total: bool = True) -> Table:
     """Publish `counts` with primary and secondary suppression (see the module docstring)."""
-    total = sum(counts.values())
-    primary = {k for k, v in counts.items() if 0 < v < THRESHOLD}
-    secondary: set[str] = set()
-    total_hidden = not with_total or 0 < total < THRESHOLD
-    while primary and not total_hidden:
-        hidden = sorted(primary | secondary)
-        lo = [1.0 if k in primary else float(THRESHOLD) for k in hidden]
-        hi = [float(THRESHOLD - 1) if k in primary else math.inf for k in hidden]
-        if not _pinned(lo, hi, sum(counts[k] for k in hidden)):
+    if not with_total:
+        small = {k for k, v in counts.items() if 0 < v < THRESHOLD}
+        return _table(name, counts, small, set(), None)
+    tables, _ = suppress_family([(name, counts)])
+    return tables[0]
+
+
+@dataclass
+class _Hiding:
+    """What one table of a family hides so far."""
+
+    name: str
+    counts: dict[str, int]
+    primary: set[str]
+    secondary: set[str] = field(default_factory=set)
+
+    def hidden(self) -> list[str]:
+        return sorted(self.primary | self.secondary)
+
+    def bounds(self, key: str) -> tuple[float, float]:
+        """What a hidden cell may be: 1-4 for "<5", at least 5 for one hidden to protect it."""
+        return (1.0, THRESHOLD - 1.0) if key in self.primary else (float(THRESHOLD), math.inf)
+
+    def published_sum(self) -> int:
+        return sum(v for k, v in self.counts.items() if k not in self.primary | self.secondary)
+
+    def candidate(self) -> tuple[int, str] | None:
+        """The smallest published non-zero cell (hidden next), if any."""
+        left = sorted((v, k) for k, v in self.counts.items()
+                      if v and k not in self.primary | self.secondary)  # fmt: skip
+        return left[0] if left else None
+
+
+def suppress_family(
+    tables: list[tuple[str, dict[str, int]]],
+) -> tuple[list[Table], str]:
+    """Suppress tables that break down the same population (equal sums) together.
+
+    Returns the tables and the family's total as published ("<5", "suppressed" or the number).
+    Each hidden cell must keep at least two possible values given everything published in the
+    family: the total where shown, and every table's published cells and hidden intervals, which
+    together bound the total even where it is hidden.
+    """
+    total = sum(tables[0][1].values())
+    family = [_Hiding(n, c, {k for k, v in c.items() if 0 < v < THRESHOLD}) for n, c in tables]
+    total_hidden = 0 < total < THRESHOLD  # then shown as "<5"
+    while True:
+        pinned = _pinned_table(family, total, total_hidden)
+        if pinned is None:
             break
-        candidates = sorted((v, k) for k, v in counts.items() if v and k not in primary | secondary)
-        if candidates:
-            secondary.add(candidates[0][1])
-        else:
+        own = pinned.candidate()
+        if own is not None:
+            pinned.secondary.add(own[1])
+        elif not total_hidden:
             total_hidden = True
+        else:
+            others = [(c, t) for t in family if t is not pinned and (c := t.candidate())]
+            if not others:
+                break  # nothing left to hide
+            (_, key), table = min(others, key=lambda pair: pair[0])
+            table.secondary.add(key)
+    shown = LESS if 0 < total < THRESHOLD else HIDDEN if total_hidden else str(total)
+    out = [_table(t.name, t.counts, t.primary, t.secondary, shown) for t in family]
+    return out, shown
+
+
+def _pinned_table(family: list[_Hiding], total: int, total_hidden: bool) -> _Hiding | None:
+    """A table with a hidden cell that what is published pins to one value, or None."""
+    if not total_hidden:
+        low_total, high_total = float(total), float(total)
+    elif 0 < total < THRESHOLD:
+        low_total, high_total = 1.0, THRESHOLD - 1.0
+    else:
+        low_total, high_total = 0.0, math.inf
+    for table in family:  # every table's published cells and hidden intervals bound the total
+        hidden = table.hidden()
+        published = table.published_sum()
+        low_total = max(low_total, published + sum(table.bounds(k)[0] for k in hidden))
+        high_total = min(high_total, published + sum(table.bounds(k)[1] for k in hidden))
+    for table in family:
+        hidden = table.hidden()
+        if not hidden:
+            continue
+        lo = [table.bounds(k)[0] for k in hidden]
+        hi = [table.bounds(k)[1] for k in hidden]
+        rest_low, rest_high = low_total - table.published_sum(), high_total - table.published_sum()
+        for i in range(len(hidden)):
+            low = max(lo[i], rest_low - sum(h for j, h in enumerate(hi) if j != i))
+            high = min(hi[i], rest_high - sum(v for j, v in enumerate(lo) if j != i))
+            if low >= high:
+                return table
+    return None
+
+
+def _table(
+    name: str, counts: dict[str, int], primary: set[str], secondary: set[str], total: str | None
+) -> Table:
     cells = tuple(
         Cell(k, None, LESS)
         if k in primary
@@ -112,14 +188,7 @@ def suppress(name: str, counts: dict[str, int], *, with_total: bool = True) -> T
         else Cell(k, v, str(v))
         for k, v in counts.items()
     )
-    shown_total = (
-        None
-        if not with_total
-        else LESS
-        if 0 < total < THRESHOLD
-        else (HIDDEN if total_hidden else str(total))
-    )
-    return Table(name, cells, shown_total)
+    return Table(name, cells, total)
 
 
 def _count(keys: Iterable[str], order: Iterable[str] = ()) -> dict[str, int]:
@@ -150,7 +219,8 @@ def _rows(store: Store, year: int, province: str | None, zone: ZoneInfo) -> tupl
         Escalation.created_at,
         Escalation.claimed_at,
         Escalation.resolved_at,
-    ).where(Escalation.created_at >= start, Escalation.created_at < end)
+    ).where(Escalation.created_at >= start, Escalation.created_at < end,
+            Escalation.priority != FLOOD)  # a flood group is no case of its own  # fmt: skip
     if province:
         conv = conv.where(Conversation.province == province)
         cases = cases.where(Escalation.province == province)
@@ -169,21 +239,18 @@ def build_report(
     conversations, cases, topics = _rows(store, year, province, zone)
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
     month_of = [c.started_at.astimezone(zone).strftime("%Y-%m") for c in conversations]
-    conv_total = suppress("_", {"all": len(conversations)}).total or "0"
-    case_total = suppress("_", {"all": len(cases)}).total or "0"
     outcomes = [c.outcome if c.status == "resolved" else "open" for c in cases]
-    tables = [
-        suppress("topic", dict(sorted(_count(topics).items())), with_total=False),
-        suppress("channel", _count((c.channel for c in conversations), CHANNELS)),
-        suppress("audience", _count((c.audience or "unknown" for c in conversations), AUDIENCES)),
-        suppress("month", _count(month_of, months)),
-        suppress("priority", _count((c.priority for c in cases), PRIORITIES)),
-        suppress("outcome", _count(outcomes, (*OUTCOMES, "open"))),
-    ]
-    if any(t.total == HIDDEN for t in tables[1:4]):
-        conv_total = HIDDEN
-    if any(t.total == HIDDEN for t in tables[4:]):
-        case_total = HIDDEN
+    by_conversation, conv_total = suppress_family([
+        ("channel", _count((c.channel for c in conversations), CHANNELS)),
+        ("audience", _count((c.audience or "unknown" for c in conversations), AUDIENCES)),
+        ("month", _count(month_of, months)),
+    ])  # fmt: skip
+    by_case, case_total = suppress_family([
+        ("priority", _count((c.priority for c in cases), PRIORITIES)),
+        ("outcome", _count(outcomes, (*OUTCOMES, "open"))),
+    ])  # fmt: skip
+    topic = suppress("topic", dict(sorted(_count(topics).items())), with_total=False)
+    tables = [topic, *by_conversation, *by_case]
     claim = [(c.claimed_at - c.created_at) / timedelta(minutes=1) for c in cases if c.claimed_at]
     done = [(c.resolved_at - c.created_at) / timedelta(minutes=1) for c in cases if c.resolved_at]
     return Report(

@@ -65,6 +65,7 @@ class ZaloSettings:
     openapi_base_url: str
     oauth_base_url: str
     reply_window_hours: int
+    free_replies: int = 8  # free CS replies per interaction; 0 = no limit (bot.channels.zalo_quota)
 
     @property
     def enabled(self) -> bool:
@@ -84,6 +85,7 @@ class ZaloSettings:
             ),
             oauth_base_url=env.get("ZALO_OAUTH_BASE_URL", "https://oauth.zaloapp.com").rstrip("/"),
             reply_window_hours=int(env.get("ZALO_REPLY_WINDOW_HOURS", "48")),
+            free_replies=int(env.get("ZALO_FREE_REPLIES", "8")),
         )
 
 
@@ -95,8 +97,11 @@ class ConsoleSettings:
     opening_hours: str  # "" = always open, else "HH:MM-HH:MM" in `timezone`
     timezone: str
     cookie_secure: bool
-    max_failed_logins: int
-    lockout_minutes: int
+    max_failed_logins: int  # failures of one account (from unknown browsers) before back-off
+    lockout_minutes: int  # the longest back-off, and how long failures are remembered
+    login_failures_per_address: int  # failures from one address before back-off
+    login_failures_per_minute: int  # failures from everywhere per minute before back-off
+    session_hours: int  # a console session ends this long after login, however active
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> "ConsoleSettings":
@@ -108,6 +113,54 @@ class ConsoleSettings:
             cookie_secure=_flag(env.get("DONGHANH_COOKIE_SECURE", "true")),
             max_failed_logins=int(env.get("DONGHANH_MAX_FAILED_LOGINS", "5")),
             lockout_minutes=int(env.get("DONGHANH_LOCKOUT_MINUTES", "15")),
+            login_failures_per_address=int(env.get("DONGHANH_LOGIN_FAILURES_PER_ADDRESS", "10")),
+            login_failures_per_minute=int(env.get("DONGHANH_LOGIN_FAILURES_PER_MINUTE", "60")),
+            session_hours=int(env.get("DONGHANH_SESSION_HOURS", "12")),
+        )
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """Limits no client can dodge by changing its sender id (see README, *Security*)."""
+
+    trusted_proxies: tuple[str, ...]  # addresses or networks whose forwarded header is believed
+    forwarded_header: str
+    new_conversations_per_address: int  # per minute; 0 = no limit
+    new_conversations_per_minute: int  # from everywhere; 0 = no limit
+    cases_per_address: int  # new cases per minute from one address before they are grouped
+    cases_per_minute: int  # new non-urgent cases per minute before they are grouped
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> "LimitSettings":
+        """Read the per-address and global limits."""
+        proxies = env.get("DONGHANH_TRUSTED_PROXIES", "")
+        return cls(
+            trusted_proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()),
+            forwarded_header=env.get("DONGHANH_FORWARDED_HEADER", "x-forwarded-for").lower(),
+            new_conversations_per_address=int(
+                env.get("DONGHANH_NEW_CONVERSATIONS_PER_ADDRESS", "10")
+            ),
+            new_conversations_per_minute=int(
+                env.get("DONGHANH_NEW_CONVERSATIONS_PER_MINUTE", "300")
+            ),
+            cases_per_address=int(env.get("DONGHANH_CASES_PER_ADDRESS", "3")),
+            cases_per_minute=int(env.get("DONGHANH_CASES_PER_MINUTE", "30")),
+        )
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What `donghanh run` asks of uvicorn against slow or too many clients."""
+
+    header_timeout_seconds: float  # a connection must send its request headers within this
+    max_connections: int  # more open connections or requests than this get 503
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> "ServerSettings":
+        """Read the server variables."""
+        return cls(
+            header_timeout_seconds=float(env.get("DONGHANH_HEADER_TIMEOUT_SECONDS", "10")),
+            max_connections=int(env.get("DONGHANH_MAX_CONNECTIONS", "500")),
         )
 
 
@@ -132,6 +185,8 @@ class Settings:
     telegram: TelegramSettings
     zalo: ZaloSettings
     console: ConsoleSettings
+    limits: LimitSettings
+    server: ServerSettings
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -157,6 +212,8 @@ class Settings:
             telegram=TelegramSettings.from_env(env),
             zalo=ZaloSettings.from_env(env),
             console=ConsoleSettings.from_env(env),
+            limits=LimitSettings.from_env(env),
+            server=ServerSettings.from_env(env),
         )
 
 

@@ -22,6 +22,7 @@ JSON = {"content-type": "application/json"}
 
 # Every POST route, with the content type a real client sends.
 POSTS = {
+    "/webhooks/rest/session": JSON,
     "/webhooks/rest/webhook": JSON,
     "/webhooks/telegram/webhook": {**JSON, "x-telegram-bot-api-secret-token": "s3cret"},
     "/webhooks/zalo/webhook": {**JSON, "x-zevent-signature": "mac=0"},

@@ -153,7 +153,14 @@ def test_every_key_the_code_uses_exists(content: Content) -> None:
     for key in set(re.findall(r'\.say\(\s*"([a-z_]+)"', code)):
         for voice in VOICES:
             assert content.say(
-                key, voice, first="a", second="b", link="l", limit="1", minutes="10", hours="08:00-22:00"
+                key,
+                voice,
+                first="a",
+                second="b",
+                link="l",
+                limit="1",
+                minutes="10",
+                hours="08:00-22:00",
             ), key
     for key in set(re.findall(r'\.button\(\s*"([a-z_0-9]+)"', code)):
         assert 0 < len(content.button(key)) <= 30, key

@@ -203,6 +203,5 @@ async def test_deleting_ones_data_is_never_refused(content: Content) -> None:
     agent = FakeAgent()
     core = make_core(agent, MemoryStore(), content, blocklist=Blocked())
     assert await say(core, "chào") == [content.say("blocked", None)]
-    assert await say(core, "/xoa") == ["answer"]
-    assert await say(core, "/affirm") == ["answer"]
-    assert agent.handled == ['/ask_anonymity{"delete":"ask"}', "/affirm"]
+    assert await say(core, "/xoa") == [content.say("delete_confirm", None)]  # the core asks
+    assert agent.handled == []  # before Rasa: tests/test_deletion.py

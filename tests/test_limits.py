@@ -1,4 +1,5 @@
-"""The per-person rate limit: the sliding window in memory and in Redis (127.0.0.1 only)."""
+"""The limits: per person, new conversations per address and in total, login back-off (memory and
+Redis on 127.0.0.1 only)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ import pytest
 
 from bot.limits import (
     SWEEP_SECONDS,
+    Backoff,
+    Limits,
+    MemoryFirstSeen,
     MemoryRateLimiter,
     RateLimiter,
+    RedisFirstSeen,
     RedisRateLimiter,
+    client_address,
     over_limit,
     rate_limiter_for,
 )
@@ -123,20 +129,133 @@ async def test_redis_down_limits_nobody(caplog: pytest.LogCaptureFixture) -> Non
 
 
 async def test_rate_limiter_for_settings(settings: Settings) -> None:
-    assert isinstance(rate_limiter_for(settings), MemoryRateLimiter)
-    assert rate_limiter_for(replace(settings, rate_limit_per_minute=0)) is None
+    limits = rate_limiter_for(settings)
+    assert isinstance(limits, Limits) and isinstance(limits.person, MemoryRateLimiter)
+    assert limits.person.limit == settings.rate_limit_per_minute
+    assert isinstance(limits.per_source, MemoryRateLimiter)
+    assert isinstance(limits.total, MemoryRateLimiter)
+    assert rate_limiter_for(replace(settings, rate_limit_per_minute=0)).person is None
     shared = rate_limiter_for(replace(settings, redis_url=REDIS_URL))
-    assert isinstance(shared, RedisRateLimiter) and shared.limit == settings.rate_limit_per_minute
-    assert shared.prefix == "donghanh:rate:"  # REDIS_KEY_PREFIX's default: the keys of before
-    await shared.client.close()
+    assert isinstance(shared.person, RedisRateLimiter)
+    assert shared.person.limit == settings.rate_limit_per_minute
+    assert shared.person.prefix == "donghanh:rate:"  # REDIS_KEY_PREFIX's default: as before
+    assert isinstance(shared.first_seen, RedisFirstSeen)
+    assert shared.first_seen.prefix == "donghanh:seen:"
+    await shared.person.client.close()
 
 
 async def test_the_redis_limiter_counts_under_redis_key_prefix(settings: Settings) -> None:
     async with redis_space() as (client, prefix):
         configured = replace(settings, redis_url=REDIS_URL, redis_key_prefix=prefix)
         shared = rate_limiter_for(configured)
-        assert isinstance(shared, RedisRateLimiter)
+        assert isinstance(shared.person, RedisRateLimiter)
         await shared.hit("p")
-        await shared.client.close()
-        [key] = [k.decode() async for k in client.scan_iter(match=f"{prefix}*")]
-        assert key.startswith(f"{prefix}rate:p:")
+        await shared.new_conversation("p", "a-1")
+        keys = sorted([k.decode() async for k in client.scan_iter(match=f"{prefix}*")])
+        kinds = sorted(k[len(prefix) :].split(":")[0] for k in keys)
+        assert kinds == ["new", "new", "rate", "seen"]  # the address's and everyone's: "new"
+        await shared.person.client.close()
+
+
+# New conversations per address and in total -----------------------------------------------------
+def limits_for(client: Any, prefix: str, clock: Clock, per_source: int, total: int) -> Limits:
+    """Memory limits without `client`, else Redis limits under `prefix`."""
+    if client is None:
+        return Limits(
+            None,
+            first_seen=MemoryFirstSeen(clock=clock),
+            per_source=MemoryRateLimiter(per_source, clock=clock),
+            total=MemoryRateLimiter(total, clock=clock),
+        )
+    new = f"{prefix}new:"
+    return Limits(
+        None,
+        first_seen=RedisFirstSeen(client, prefix=f"{prefix}seen:"),
+        per_source=RedisRateLimiter(client, per_source, prefix=new, clock=clock),
+        total=RedisRateLimiter(client, total, prefix=new, clock=clock),
+    )
+
+
+@contextlib.asynccontextmanager
+async def new_limits(
+    backend: str, clock: Clock, per_source: int, total: int
+) -> AsyncIterator[Limits]:
+    if backend == "memory":
+        yield limits_for(None, "", clock, per_source, total)
+        return
+    async with redis_space() as (client, prefix):
+        yield limits_for(client, prefix, clock, per_source, total)
+
+
+@BACKENDS
+async def test_new_conversations_are_limited_per_source_and_in_total(backend: str) -> None:
+    clock = Clock(START)
+    async with new_limits(backend, clock, per_source=3, total=5) as limits:
+        over = [await limits.new_conversation(f"p{i}", "a-school") for i in range(4)]
+        assert over == [False, False, False, True]
+        assert not await limits.new_conversation("p0", "a-school")  # already in a conversation
+        assert not await limits.new_conversation("q0", "a-home")  # 5 new in total (p3 counts)
+        assert await limits.new_conversation("q1", "a-home")  # the 6th is over the total of 5
+        clock.now += 120
+        assert not await limits.new_conversation("p9", "a-school")
+
+
+@BACKENDS
+async def test_a_refused_person_stays_new_until_admitted(backend: str) -> None:
+    clock = Clock(START)
+    async with new_limits(backend, clock, per_source=1, total=100) as limits:
+        assert not await limits.new_conversation("p1", "a-1")
+        assert await limits.new_conversation("p2", "a-1")
+        assert await limits.new_conversation("p2", "a-1")  # writing again does not get in
+        await limits.admit("p2")  # an urgent message got through: now in a conversation
+        assert not await limits.new_conversation("p2", "a-1")
+
+
+async def test_memory_first_seen_forgets_after_an_hour() -> None:
+    clock = Clock(START)
+    seen = MemoryFirstSeen(clock=clock)
+    await seen.remember("p")
+    clock.now += 3599
+    assert await seen.known("p")
+    clock.now += 3600
+    assert not await seen.known("p")
+
+
+@pytest.mark.parametrize(("peer", "header", "proxies", "expected"), [
+    ("203.0.113.5", "1.1.1.1", (), "203.0.113.5"),  # no trusted proxy: the header is ignored
+    ("10.0.0.1", "1.1.1.1", ("10.0.0.0/8",), "1.1.1.1"),
+    ("10.0.0.1", "6.6.6.6, 1.1.1.1", ("10.0.0.0/8",), "1.1.1.1"),  # the client wrote the left
+    ("10.0.0.1", "1.1.1.1, 10.0.0.2", ("10.0.0.0/8",), "1.1.1.1"),  # two proxies
+    ("10.0.0.1", "", ("10.0.0.0/8",), "10.0.0.1"),
+    ("10.0.0.1", "not-an-address", ("10.0.0.0/8",), "10.0.0.1"),
+    ("203.0.113.5", "1.1.1.1", ("10.0.0.0/8",), "203.0.113.5"),  # not from the proxy
+])  # fmt: skip
+def test_client_address_behind_a_trusted_proxy(
+    settings: Settings, peer: str, header: str, proxies: tuple[str, ...], expected: str
+) -> None:
+    limits = replace(settings.limits, trusted_proxies=proxies)
+    assert client_address((peer, 1), {"x-forwarded-for": header}, limits) == expected
+
+
+# Login back-off -----------------------------------------------------------------------------------
+@BACKENDS
+async def test_backoff_doubles_past_the_allowance_up_to_the_ceiling(backend: str) -> None:
+    clock = Clock(START)
+
+    @contextlib.asynccontextmanager
+    async def made() -> AsyncIterator[Backoff]:
+        if backend == "memory":
+            yield Backoff(base=2, ceiling=60, clock=clock)
+            return
+        async with redis_space() as (client, prefix):
+            yield Backoff(base=2, ceiling=60, client=client, prefix=prefix, clock=clock)
+
+    async with made() as backoff:
+        waits = []
+        for _ in range(8):
+            waits.append(await backoff.wait("k", 3))
+            await backoff.fail("k")
+        assert waits == [0, 0, 0, 2, 4, 8, 16, 32]
+        assert await backoff.wait("k", 3) == 60  # the ceiling
+        await backoff.clear("k")
+        assert await backoff.wait("k", 3) == 0

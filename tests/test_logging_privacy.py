@@ -41,10 +41,13 @@ def logging_restored() -> Iterator[None]:
     import structlog
 
     levels = {name: logging.getLogger(name).level for name in LOGGERS}
+    handlers = list(logging.getLogger().handlers)
     config = structlog.get_config()
     yield
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
+    logging.getLogger().handlers[:] = handlers
+    logging.captureWarnings(False)
     structlog.configure(**config)
 
 

@@ -197,3 +197,88 @@ def test_command(store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str
         assert cmd_report(parser.parse_args(["report", *bad]), settings) == 2
     with pytest.raises(SystemExit):
         parser.parse_args(["report", "--year", "2026", "--format", "pdf"])
+
+
+# Tables over the same population ---------------------------------------------------------------
+def family_options(tables: list[list[str]], total: str, bound: int = 400) -> list[set[int]]:
+    """Brute force over everything a family publishes: the values each hidden cell can take.
+
+    The tables share one total T (the same people counted by different categories); given T
+    they are independent (any set of margins with equal sums has a joint table).
+    """
+    if total.isdigit():
+        candidates = [int(total)]
+    else:
+        candidates = list(range(1, 5)) if total == LESS else list(range(0, bound))
+
+    def ranges(cells: list[str], t: int) -> list[tuple[int, int]]:
+        return [(1, 4) if c == LESS else (5, t) for c in cells if not c.isdigit()]
+
+    def fits(cells: list[str], t: int) -> bool:
+        rest = t - sum(int(c) for c in cells if c.isdigit())
+        spans = ranges(cells, t)
+        return sum(lo for lo, _ in spans) <= rest <= sum(hi for _, hi in spans)
+
+    feasible = [t for t in candidates if all(fits(cells, t) for cells in tables)]
+    out = []
+    for cells in tables:
+        hidden = [i for i, c in enumerate(cells) if not c.isdigit()]
+        for n in range(len(hidden)):
+            options = set()
+            for t in feasible:
+                rest = t - sum(int(c) for c in cells if c.isdigit())
+                spans = ranges(cells, t)
+                lo, hi = spans[n]
+                others = [s for j, s in enumerate(spans) if j != n]
+                low_sum, high_sum = sum(s[0] for s in others), sum(s[1] for s in others)
+                options |= {v for v in range(lo, hi + 1) if low_sum <= rest - v <= high_sum}
+            out.append(options)
+    return out
+
+
+def test_a_total_hidden_in_one_table_is_not_given_away_by_a_sibling() -> None:
+    """4 Telegram + 4 web conversations, all parents, all in March: each table alone is fine,
+    together the audience or month table would publish the 8 that pins the channel table."""
+    from bot.report import suppress_family
+
+    tables, total = suppress_family([
+        ("channel", {"telegram": 4, "zalo": 0, "web": 4}),
+        ("audience", {"parent": 8, "child": 0, "unknown": 0}),
+        ("month", {"2026-03": 8, "2026-04": 0}),
+    ])  # fmt: skip
+    assert total == HIDDEN and all(t.total == HIDDEN for t in tables)
+    published = [[c.shown for c in t.cells] for t in tables]
+    assert "8" not in published[1] and "8" not in published[2]
+    for options in family_options(published, total):
+        assert len(options) >= 2
+
+
+@hsettings(max_examples=200, deadline=None, database=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from("xyz"), st.sampled_from("pq")),
+                min_size=0, max_size=40))  # fmt: skip
+def test_no_hidden_cell_of_a_family_can_be_computed_back(
+    people: list[tuple[str, str, str]],
+) -> None:
+    from bot.report import suppress_family
+
+    def margin(i: int, keys: str) -> dict[str, int]:
+        return {k: sum(1 for p in people if p[i] == k) for k in keys}
+
+    tables, total = suppress_family([("one", margin(0, "abc")), ("two", margin(1, "xyz")),
+                                     ("three", margin(2, "pq"))])  # fmt: skip
+    published = [[c.shown for c in t.cells] for t in tables]
+    assert {t.total for t in tables} == {total}
+    for options in family_options(published, total):
+        assert len(options) >= 2, (published, total)
+
+
+def test_the_report_keeps_one_total_for_the_conversation_tables(store: Store) -> None:
+    for i in range(8):
+        channel = "telegram" if i < 4 else "web"
+        add_conversation(store, f"p{i}", datetime(2026, 3, 2 + i, 9, tzinfo=UTC), channel=channel)
+    report = build_report(store, 2026)
+    by_name = {t.name: t for t in report.tables}
+    assert report.conversations == HIDDEN
+    assert {by_name[n].total for n in ("channel", "audience", "month")} == {HIDDEN}
+    rows = list(csv.reader(io.StringIO(to_csv(report))))
+    assert ["audience", "parent", "8"] not in rows and ["month", "2026-03", "8"] not in rows

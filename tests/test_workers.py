@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from bot.pseudonym import Pseudonymizer
 from tests.helpers.servers import PrivatePostgres, private_postgres, redis_key_space
-from tests.helpers.workers import Outcome, Worker, running_workers, send, worker_env
+from tests.helpers.workers import CHAT_IDS, Outcome, Worker, running_workers, send, worker_env
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -75,7 +75,8 @@ def workers(
 
 
 def person(sender: str) -> str:
-    return Pseudonymizer(KEY.encode()).pseudonym("web", sender)
+    """The pseudonym of the person a test calls `sender` (their issued web chat id, hashed)."""
+    return Pseudonymizer(KEY.encode()).pseudonym("web", CHAT_IDS[sender])
 
 
 def events_of(database_url: str, sender: str) -> list[dict[str, Any]]:
@@ -238,3 +239,66 @@ async def restart_and_check(server: PrivatePostgres, workers: list[Worker]) -> N
                 break
             await asyncio.sleep(0.5)
         assert recovered == [200, 200], recovered
+
+
+# Zalo: two workers share one OA -------------------------------------------------------------------
+ZALO_TOKEN_SECONDS = 4  # the fake's access tokens expire every 4 s: many expiries in one run
+ZALO_RUN_SECONDS = 30.0
+
+
+def zalo_worker_env(env: dict[str, str], fake_url: str) -> dict[str, str]:
+    """A worker's environment with Zalo on: the fake's URLs and keys."""
+    from tests.helpers.fake_zalo import APP_ID, APP_SECRET, FIRST_REFRESH_TOKEN, OA_SECRET_KEY
+
+    return {**env, "ZALO_APP_ID": APP_ID, "ZALO_APP_SECRET": APP_SECRET,
+            "ZALO_OA_SECRET_KEY": OA_SECRET_KEY, "ZALO_REFRESH_TOKEN": FIRST_REFRESH_TOKEN,
+            "ZALO_OPENAPI_BASE_URL": fake_url, "ZALO_OAUTH_BASE_URL": fake_url}  # fmt: skip
+
+
+async def test_two_workers_answer_zalo_across_token_expiries_without_reusing_a_refresh_token(
+    trained_model: Path, database_url: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    """Three people write to alternating workers for 30 s while the access token expires every
+    4 s: every message is answered, every refresh token is sent once (the fake refuses reuse)."""
+    from tests.helpers.fake_zalo import FakeZalo, event, signed
+
+    fake = FakeZalo(expires_in=ZALO_TOKEN_SECONDS)
+    await fake.start()
+    env = worker_env(database_url, REDIS_URL, tmp_path / "zalo-data", KEY,
+                     redis_key_prefix=redis_prefix)  # fmt: skip
+    answered: list[str] = []
+    try:
+        with running_workers(zalo_worker_env(env, fake.url), trained_model, tmp_path) as pool:
+            async with httpx.AsyncClient(timeout=30) as client:
+
+                async def person_(user: str) -> None:
+                    deadline = asyncio.get_running_loop().time() + ZALO_RUN_SECONDS
+                    turn = 0
+                    while asyncio.get_running_loop().time() < deadline:
+                        body = event("user_send_text", user, text="con tôi bị lừa nạp thẻ game",
+                                     msg_id=f"{user}-{turn}")  # fmt: skip
+                        fake.saw(body)
+                        before = sum(m["recipient"]["user_id"] == user for m in fake.messages)
+                        raw, headers = signed(body)
+                        worker = pool[turn % 2]
+                        response = await client.post(f"{worker.url}/webhooks/zalo/webhook",
+                                                     content=raw, headers=headers)  # fmt: skip
+                        assert response.status_code == 200, response.text
+                        await fake.wait_until(lambda n=before: sum(
+                            m["recipient"]["user_id"] == user for m in fake.messages) > n,
+                            timeout=20)  # fmt: skip
+                        answered.append(f"{user}-{turn}")
+                        turn += 1
+
+                await asyncio.gather(*(person_(f"90000000000000000{i}") for i in range(3)))
+    finally:
+        await fake.stop()
+    assert len(answered) >= 9
+    assert fake.reused == [], fake.reused  # no worker ever sent a used refresh token
+    assert set(fake.refused) <= {-216, -220}  # expired tokens, each refreshed and retried
+    assert len(fake.refreshes) >= ZALO_RUN_SECONDS / ZALO_TOKEN_SECONDS / 2
+    engine = create_engine(database_url, future=True)
+    with engine.connect() as connection:
+        broken = connection.execute(text("SELECT broken_at FROM zalo_tokens")).scalar()
+    engine.dispose()
+    assert broken is None

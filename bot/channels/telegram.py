@@ -4,6 +4,13 @@ PTB runs on the app's own event loop (manual `initialize/start/updater.start_pol
 `.updater(None)` and our route in webhook mode). One `TypeHandler` hands every update to the pure
 `parse_update`, so Telegram types never go further than this module. Private chats only: in a
 group the bot answers once with a link to talk privately. No media is downloaded or stored.
+
+Updates run concurrently (`ChatOrder`: a slow send to one chat holds up nobody else), one chat's
+updates one at a time in arrival order. At start the bot sets its command menu from
+content/ui.yml (`commands:`) and subscribes to messages and button presses only. Updates that
+arrived while the bot was down are kept and answered, oldest first (Telegram keeps them for
+24 hours): someone may have written for help meanwhile. A button pressed during the downtime is
+too old to acknowledge (Telegram answers 400), which is logged and does not stop its answer.
 """
 
 from __future__ import annotations
@@ -19,7 +26,14 @@ from typing import Any, Iterable
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
 from bot.channels.base import (
@@ -34,6 +48,7 @@ from bot.channels.base import (
     read_json,
     with_message_id,
 )
+from bot.channels.telegram_updates import ChatOrder
 from bot.messages import Button, IncomingMessage, OutgoingMessage
 from bot.settings import Settings
 
@@ -42,7 +57,9 @@ log = logging.getLogger(__name__)
 NAME = "telegram"
 WEBHOOK_PATH = f"/webhooks/{NAME}/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = ["message", "callback_query", "channel_post"]  # never edits
+ALLOWED_UPDATES = ["message", "callback_query"]  # never edits, channel posts or member changes
+DROP_PENDING_UPDATES = False  # answer what was written while the bot was down (module docstring)
+COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}")  # a command, as Telegram's menu may hold it
 CAMPAIGN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what a t.me/<bot>?start= deep link may carry
 SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as a webhook secret
 MAX_CALLBACK_BYTES = InlineKeyboardButton.MAX_CALLBACK_DATA
@@ -72,7 +89,7 @@ def _parse_update(payload: dict[str, Any]) -> Event | None:
     query = payload.get("callback_query")
     if isinstance(query, dict):
         return _parse_callback(query)
-    message = payload.get("message") or payload.get("channel_post")
+    message = payload.get("message")  # channel posts are not subscribed, nor answered
     if not isinstance(message, dict):
         return None
     chat = _dict(message.get("chat"))
@@ -98,8 +115,10 @@ def _media_reply(message: dict[str, Any]) -> str | None:
 
 def _text_event(chat_id: str, text: str) -> Event:
     command, _, rest = text.strip().partition(" ")
-    if command.split("@")[0] != "/start":
-        return Event(MESSAGE, IncomingMessage(NAME, chat_id, text))
+    command = command.split("@")[0]  # "/xoa@donghanh_bot", as a menu tap may send it
+    if command != "/start":
+        bare = command if COMMAND.fullmatch(command) and not rest.strip() else text
+        return Event(MESSAGE, IncomingMessage(NAME, chat_id, bare))
     code = rest.strip()
     metadata = {"campaign": code} if CAMPAIGN.fullmatch(code) else {}
     return Event(MESSAGE, IncomingMessage(NAME, chat_id, "/start", metadata))
@@ -173,6 +192,7 @@ class TelegramChannel(Channel):
             .base_url(f"{self.config.api_base_url}/bot")
             .base_file_url(f"{self.config.api_base_url}/file/bot")
             .rate_limiter(AIORateLimiter(max_retries=2))
+            .concurrent_updates(ChatOrder())
         )
         if self.webhook_mode:
             builder = builder.updater(None)
@@ -192,16 +212,32 @@ class TelegramChannel(Channel):
         return [Route(WEBHOOK_PATH, self.webhook, methods=["POST"])] if self.webhook_mode else []
 
     async def start(self) -> None:
-        """Log in (getMe), then poll or register the webhook."""
+        """Log in (getMe), set the command menu, then poll or register the webhook."""
         await self.app.initialize()
+        await self._set_commands()
         if self.webhook_mode:
             await self.app.bot.set_webhook(self.config.webhook_url, allowed_updates=ALLOWED_UPDATES,
-                                           secret_token=self.config.webhook_secret)  # fmt: skip
+                                           secret_token=self.config.webhook_secret,
+                                           drop_pending_updates=DROP_PENDING_UPDATES)  # fmt: skip
         await self.app.start()
         if self.app.updater is not None:
-            await self.app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            await self.app.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES, drop_pending_updates=DROP_PENDING_UPDATES
+            )
         log.info("telegram: %s as @%s", "webhook" if self.webhook_mode else "polling",
                  self.app.bot.username)  # fmt: skip
+
+    async def _set_commands(self) -> None:
+        """The menu of private chats (/start, /help, /xoa, /111), worded in content/ui.yml."""
+        wording = dict(self.core.content.ui.get("commands") or {})
+        commands = [BotCommand(str(name), str(text)) for name, text in wording.items()]
+        if not commands:
+            log.warning("telegram: content/ui.yml has no `commands:`; the menu stays empty")
+            return
+        try:
+            await self.app.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
+        except TelegramError as exc:  # the bot still works without its menu
+            log.warning("telegram: the command menu was not set (%s)", type(exc).__name__)
 
     async def stop(self) -> None:
         """Stop polling and the application."""
@@ -251,7 +287,10 @@ class TelegramChannel(Channel):
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
-            await update.callback_query.answer()  # stops the button's spinner
+            try:
+                await update.callback_query.answer()  # stops the button's spinner
+            except TelegramError as exc:  # pressed while the bot was down: too old to answer
+                log.info("telegram: a button press not acknowledged (%s)", exc)
         event = parse_update(update.to_dict())
         if event is None:
             return
@@ -272,12 +311,26 @@ class TelegramChannel(Channel):
             if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
                 raise BadPayload("an update is an object with an integer update_id")
             update = Update.de_json(payload, self.app.bot)
+            _check_ids(update)
         except BadPayload as exc:
             return bad_request(exc)
         except (KeyError, TypeError, ValueError, AttributeError):
             return error(400, "not a Telegram update")
         await self.app.update_queue.put(update)
         return Response(status_code=200)
+
+
+def _check_ids(update: Update) -> None:
+    """Refuse an update whose user or chat id is not an integer (PTB files it by that id).
+
+    Raises:
+        BadPayload: an id of the wrong type; with updates handled concurrently, PTB would log
+            the TypeError of such an update (handled one at a time, it stopped the update loop).
+    """
+    for found in (update.effective_user, update.effective_chat, update.effective_sender):
+        ident = getattr(found, "id", None)
+        if found is not None and (not isinstance(ident, int) or isinstance(ident, bool)):
+            raise BadPayload("user and chat ids are integers")
 
 
 def _check_mode(config: Any) -> bool:

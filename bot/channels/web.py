@@ -1,17 +1,28 @@
 """The anonymous web chat: a page at `/` and Rasa's REST channel at `/webhooks/rest/webhook`.
 
-A student opens the page, talks, and leaves no account behind. The page keeps a random sender id
-in sessionStorage (no cookie); the server sees it only as a platform id, which the core turns into
-a pseudonym. The web cannot push, so a counsellor's replies reach the page when it polls
-`/webhooks/rest/updates`, which reads them from the Rasa tracker store.
+A student opens the page, talks, and leaves no account behind. The page asks the server for a
+chat id (`POST /webhooks/rest/session`): 128 random bits signed with the project's key, so no
+client can pick an id (a short guessable one, or someone else's), and any id the server did not
+issue is refused. The page keeps it in sessionStorage (no cookie) and sends it in the JSON body of
+a message and in the `X-Chat-Id` header of a poll, never in a URL (proxies and access logs keep
+URLs). The server sees it only as a platform id, which the core turns into a pseudonym. The web
+cannot push, so a counsellor's replies reach the page when it polls `/webhooks/rest/updates`,
+which reads them from the Rasa tracker store.
+
+Each message also carries where it came from, for the per-address limits (`bot.limits`): the
+client's address (behind a trusted proxy, its forwarded one) as a keyed hash, never the address.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
+import secrets
 from pathlib import Path
 from typing import Any
 
+from itsdangerous import BadSignature, Signer
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -28,10 +39,14 @@ from bot.channels.base import (
     read_json,
     with_message_id,
 )
+from bot.limits import MESSAGE_SOURCE, client_address
 from bot.messages import IncomingMessage
+from bot.pseudonym import load_key
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 MAX_SENDER_CHARS = 128
+CHAT_ID_HEADER = "x-chat-id"
+BAD_ID = '"sender" must be a chat id from POST /webhooks/rest/session'
 # The page loads nothing from elsewhere and cannot be framed (quick exit must always work).
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -64,9 +79,18 @@ class WebChannel(Channel):
     can_push = False  # the page polls /webhooks/rest/updates instead
 
     def __init__(self, settings: Any, core: Any) -> None:
-        """Load the page templates."""
+        """Load the page templates; derive the keys of chat ids and address hashes."""
         super().__init__(settings, core)
         self.templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+        key = load_key(settings.secret_key, settings.data_dir, production=settings.production)
+        self.ids = ChatIds(hmac.new(key, b"web-chat-id", hashlib.sha256).digest())
+        self._source_key = hmac.new(key, b"web-source", hashlib.sha256).digest()
+
+    def source(self, request: Request) -> str:
+        """A keyed hash of the address the request came from (`bot.limits.client_address`)."""
+        client = (request.client.host, request.client.port) if request.client else None
+        address = client_address(client, dict(request.headers.items()), self.settings.limits)
+        return "a-" + hmac.new(self._source_key, address.encode(), hashlib.sha256).hexdigest()[:24]
 
     def routes(self) -> list[BaseRoute]:
         """The page, the neutral exit page, static files and the REST endpoints."""
@@ -74,6 +98,7 @@ class WebChannel(Channel):
             Route("/", self.page, methods=["GET"]),
             Route("/thoi-tiet", self.neutral_page, methods=["GET"]),
             Route("/favicon.ico", self.no_icon, methods=["GET"]),
+            Route("/webhooks/rest/session", self.new_session, methods=["POST"]),
             Route("/webhooks/rest/webhook", self.webhook, methods=["POST"]),
             Route("/webhooks/rest/updates", self.updates, methods=["GET"]),
             Mount("/static", SecureStaticFiles(directory=str(WEB_DIR / "static")), name="static"),
@@ -111,21 +136,31 @@ class WebChannel(Channel):
         """No icon: a tab showing a chat logo would give the visit away."""
         return Response(status_code=204, headers={"Cache-Control": "max-age=86400"})
 
+    async def new_session(self, request: Request) -> Response:
+        """A new chat id: `{"sender": "<id>"}` (nothing is stored until a message arrives)."""
+        return JSONResponse({"sender": self.ids.issue()}, headers={"Cache-Control": "no-store"})
+
     async def webhook(self, request: Request) -> Response:
-        """Answer one message: `{"sender","message"}` → `[{"recipient_id","text","buttons"}]`."""
+        """Answer one message: `{"sender","message"}` → `[{"recipient_id","text","buttons"}]`.
+
+        `sender` must be a chat id this server issued (400 otherwise).
+        """
         try:
             event = self.parse(await read_json(request))
         except BadPayload as exc:
             return bad_request(exc)
+        if not self.ids.valid(event.message.platform_id):
+            return error(400, BAD_ID)
+        MESSAGE_SOURCE.set(self.source(request))
         replies = await self.answer(event)
         sender = event.message.platform_id
         return JSONResponse([reply.to_rest(sender) for reply in replies])
 
     async def updates(self, request: Request) -> Response:
-        """Counsellor replies newer than `after` (a tracker timestamp) for `sender`."""
-        sender = request.query_params.get("sender", "").strip()
-        if not sender or len(sender) > MAX_SENDER_CHARS:
-            return error(400, f'"sender" must have 1 to {MAX_SENDER_CHARS} characters')
+        """Counsellor replies newer than `after` (a tracker timestamp) for the `X-Chat-Id` chat."""
+        sender = request.headers.get(CHAT_ID_HEADER, "").strip()
+        if not self.ids.valid(sender):
+            return error(400, "the X-Chat-Id header must be a chat id from /webhooks/rest/session")
         try:
             after = float(request.query_params.get("after", "0"))
         except ValueError:
@@ -135,7 +170,7 @@ class WebChannel(Channel):
         return JSONResponse(await self.operator_messages(sender, after))
 
     async def operator_messages(self, sender: str, after: float) -> list[dict[str, Any]]:
-        """The operator's `BotUttered` events of the current session, newer than `after`."""
+        """The operator's replies and the bot's notices (a timeout) newer than `after`."""
         from rasa.shared.core.events import BotUttered
 
         person = self.core.person_id(self.name, sender)
@@ -144,8 +179,31 @@ class WebChannel(Channel):
             return []
         return [
             {"recipient_id": sender, "text": event.text or "", "timestamp": event.timestamp,
+             "notice": bool((event.metadata or {}).get("notice")),
              "buttons": list(event.data.get("buttons") or [])}
             for event in tracker.events
-            if isinstance(event, BotUttered) and (event.metadata or {}).get("operator")
-            and event.timestamp > after
+            if isinstance(event, BotUttered) and event.timestamp > after
+            and ((event.metadata or {}).get("operator") or (event.metadata or {}).get("notice"))
         ]  # fmt: skip
+
+
+class ChatIds:
+    """Web chat ids: 128 random bits and their HMAC (itsdangerous), ~60 characters."""
+
+    def __init__(self, key: bytes) -> None:
+        """Sign with `key` (derived from DONGHANH_SECRET_KEY)."""
+        self.signer = Signer(key, salt="donghanh-web-chat")
+
+    def issue(self) -> str:
+        """A new id."""
+        return self.signer.sign(secrets.token_hex(16)).decode("ascii")
+
+    def valid(self, value: str) -> bool:
+        """Whether `value` is an id this server issued (with this key)."""
+        if not value or len(value) > MAX_SENDER_CHARS:
+            return False
+        try:
+            self.signer.unsign(value)
+        except (BadSignature, UnicodeError, ValueError):
+            return False
+        return True

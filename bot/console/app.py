@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.console.security import ConsoleError, csrf_token, session_secret
+from bot.console.throttle import LoginThrottle
 from bot.console.views import auth, cases, queue, reports
 from bot.pseudonym import load_key
 from bot.report import topic_labels
@@ -34,7 +35,6 @@ from bot.storage.store import Store
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
-SESSION_HOURS = 12
 HEADERS = {
     "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
@@ -53,6 +53,7 @@ class ConsoleState:
     handoff: Any
     settings: Settings
     env: Environment
+    throttle: LoginThrottle
 
     def now(self) -> datetime:
         """The current time (the store's clock, so tests can move it)."""
@@ -166,13 +167,14 @@ def create_console(store: Store, handoff: Any, settings: Settings) -> Starlette:
         settings: the process settings (console section, body limit, secret key).
     """
     key = load_key(settings.secret_key, settings.data_dir, production=settings.production)
+    secret = session_secret(key)
     middleware = [
         Middleware(SecurityHeaders),
         Middleware(
             SessionMiddleware,
-            secret_key=session_secret(key),
+            secret_key=secret,
             session_cookie="donghanh_console",
-            max_age=SESSION_HOURS * 3600,
+            max_age=settings.console.session_hours * 3600,
             same_site="lax",
             https_only=settings.console.cookie_secure,
         ),
@@ -182,7 +184,8 @@ def create_console(store: Store, handoff: Any, settings: Settings) -> Starlette:
         middleware=middleware,
         exception_handlers={ConsoleError: console_error, 404: not_found, 405: console_error_405},
     )
-    app.state.console = ConsoleState(store, handoff, settings, make_env(settings))
+    throttle = LoginThrottle(settings, secret, clock=lambda: store.clock().timestamp())
+    app.state.console = ConsoleState(store, handoff, settings, make_env(settings), throttle)
     return app
 
 

@@ -2,8 +2,10 @@
 
 The session is Starlette's signed cookie (itsdangerous; HttpOnly, SameSite=Lax, Secure unless
 DONGHANH_COOKIE_SECURE=false). It holds the username, a random session id rotated at login, the
-CSRF token and the account's `session_version`: every request re-reads the account, so disabling it
-or logging out (which bumps the version) ends its sessions at once, even for stolen cookies.
+CSRF token, the login time and the account's `session_version`: every request re-reads the
+account, so disabling it or logging out (which bumps the version) ends its sessions at once, even
+for stolen cookies. A session ends `DONGHANH_SESSION_HOURS` after login however busy it is (the
+cookie itself is renewed by every response, so a polling tab would otherwise never log out).
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -70,8 +74,8 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def start_session(request: Request, operator: OperatorView) -> None:
-    """Log in: a new session id and CSRF token, nothing kept from before."""
+def start_session(request: Request, operator: OperatorView, now: datetime) -> None:
+    """Log in: a new session id and CSRF token, nothing kept from before; the login time."""
     request.session.clear()
     request.session.update(
         {
@@ -79,12 +83,18 @@ def start_session(request: Request, operator: OperatorView) -> None:
             "v": operator.session_version,
             "sid": secrets.token_urlsafe(16),
             "csrf": secrets.token_urlsafe(32),
+            "iat": now.timestamp(),
         }
     )
 
 
-def current_operator(request: Request, store: Store) -> OperatorView | None:
-    """The logged-in, active operator whose session is still valid, or None."""
+def current_operator(
+    request: Request, store: Store, now: datetime | None = None, *, hours: int = 12
+) -> OperatorView | None:
+    """The logged-in, active operator whose session is still valid, or None.
+
+    With `now`, a session older than `hours` (from its login) has ended, however active it was.
+    """
     username = request.session.get("user")
     if not isinstance(username, str):
         return None
@@ -94,6 +104,22 @@ def current_operator(request: Request, store: Store) -> OperatorView | None:
     operator = found[0]
     if not operator.active or operator.session_version != request.session.get("v"):
         raise ConsoleError(403, "disabled" if not operator.active else "session_ended")
+    if now is not None and _expired(request.session.get("iat"), now, hours):
+        raise ConsoleError(403, "session_ended")
+    return operator
+
+
+def _expired(issued: Any, now: datetime, hours: int) -> bool:
+    if not isinstance(issued, (int, float)) or isinstance(issued, bool):
+        return True
+    return now.timestamp() - float(issued) >= timedelta(hours=hours).total_seconds()
+
+
+def authenticate(request: Request, store: Store, now: datetime, hours: int) -> OperatorView | None:
+    """`current_operator`, and note the operator's activity (`Store.mark_active`)."""
+    operator = current_operator(request, store, now, hours=hours)
+    if operator is not None:
+        store.mark_active(operator.username, now)
     return operator
 
 
@@ -163,7 +189,10 @@ def guarded(*, roles: tuple[str, ...] = ROLES, json: bool = False) -> Callable[[
         @functools.wraps(view)
         async def endpoint(request: Request) -> Response:
             state = request.app.state.console
-            operator = current_operator(request, state.store)
+            hours = state.settings.console.session_hours
+            operator = await run_in_threadpool(
+                authenticate, request, state.store, state.now(), hours
+            )
             if operator is None:
                 if request.method == "GET" and not json:
                     raise ConsoleError(303, "login_required")

@@ -127,8 +127,8 @@ def read_message(text: str) -> Reading:
     evidence = sum(weight for weight, pattern in _EVIDENCE if re.search(pattern, folded))
     if any(is_teencode(w) and w.lower() not in SHARED_ABBREVIATIONS for w in text.split()):
         evidence -= 1.0
-    role = "parent" if evidence >= DECIDES else "child" if evidence <= -DECIDES else None
-    return Reading(role, False, evidence)
+    leaning = "parent" if evidence >= DECIDES else "child" if evidence <= -DECIDES else None
+    return Reading(leaning, False, evidence)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -132,10 +133,18 @@ class Escalation(Base):
     handed_back_at = Column(UTCDateTime, nullable=True)
     resolved_at = Column(UTCDateTime, nullable=True)
     timeout_notified_at = Column(UTCDateTime, nullable=True)
+    # the person deleted their data (`/xoa`) while the case was open: the holder is told
+    forgotten_at = Column(UTCDateTime, nullable=True)
+    # a keyed hash of the address the case came from (`bot.limits.source_of`), for flood grouping
+    source = Column(String(32), nullable=True)
+    # a case opened in a flood from one source waits in its group's case, not in the queue
+    group_id = Column(Integer, nullable=True)
 
     __table_args__ = (
         Index("ix_escalations_queue", "status", "rank", "created_at"),
         Index("ix_escalations_person_id", "person_id"),
+        Index("ix_escalations_source", "source", "created_at"),
+        Index("ix_escalations_group_id", "group_id"),
     )
 
 
@@ -153,6 +162,7 @@ class Operator(Base):
     session_version = Column(Integer, nullable=False, default=0)  # bumped to end every session
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     last_login_at = Column(UTCDateTime, nullable=True)
+    last_active_at = Column(UTCDateTime, nullable=True)  # console presence (`Store.mark_active`)
 
 
 class CaseNote(Base):
@@ -193,3 +203,40 @@ class BlockedPerson(Base):
     reason = Column(String(200), nullable=False, default="")
     blocked_at = Column(UTCDateTime, nullable=False, default=utcnow)
     expires_at = Column(UTCDateTime, nullable=False, index=True)
+
+
+class ZaloToken(Base):
+    """The Zalo OA token pair every worker shares (`bot.storage.zalo_state`), one row per app.
+
+    Zalo's refresh tokens are single-use: the row is re-read under its lease (`lock_owner`,
+    `lock_until`) before every refresh, so no worker ever sends a used one. Tokens are sealed
+    with `DONGHANH_SECRET_KEY` when the bot has a key (AES-GCM, as addresses are).
+    """
+
+    __tablename__ = "zalo_tokens"
+    app_id = Column(String(32), primary_key=True)
+    seed = Column(String(16), nullable=False)  # a hash of the ZALO_REFRESH_TOKEN it started from
+    retired_seeds = Column(Text, nullable=False, default="")  # earlier seeds, space-separated
+    access_token = Column(Text, nullable=False, default="")
+    refresh_token = Column(Text, nullable=False)
+    expires_at = Column(Float, nullable=False, default=0.0)  # unix seconds
+    refreshed_at = Column(Float, nullable=False, default=0.0)
+    lock_owner = Column(String(64), nullable=True)
+    lock_until = Column(Float, nullable=True)
+    broken_at = Column(Float, nullable=True)  # the last refresh was refused: re-authorise
+    broken_reason = Column(String(200), nullable=True)
+
+
+class ZaloReach(Base):
+    """What may still be sent to a Zalo person: their reply window, replies used, reachability.
+
+    Deleted with the person (`/xoa`, retention): only times and counts, keyed by pseudonym.
+    """
+
+    __tablename__ = "zalo_reach"
+    person_id = Column(String(64), ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    window_start = Column(UTCDateTime, nullable=True)  # the person's last message (interaction)
+    sent = Column(Integer, nullable=False, default=0)  # messages sent since then
+    remain = Column(Integer, nullable=True)  # Zalo's own count of free replies left, if it sent one
+    unreachable_at = Column(UTCDateTime, nullable=True)  # Zalo refused: not interacted in 7 days
+    unreachable_code = Column(Integer, nullable=True)

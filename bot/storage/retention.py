@@ -7,7 +7,8 @@
 - **Conversations** (our per-conversation counts, no text) older than the cutoff are unlinked from
   their person: the yearly report still counts them, nothing points to anyone.
 - **Cases** resolved before the cutoff keep only anonymous statistics: the person, the context
-  packet (which holds the last messages), the reason and the notes are wiped; priority, topic,
+  packet (which holds the last messages), the reason, the source and the notes are wiped
+  (notes by the case's age, also on cases no longer linked to a person); priority, topic,
   audience, channel, province, outcome and times stay. Open cases are never touched, and neither
   is anything of their person, until they are resolved.
 - **People** not seen since the cutoff and with nothing left pointing to them are deleted, with
@@ -124,22 +125,41 @@ class _Job:
         )
 
     def escalations(self) -> tuple[int, int]:
-        """Anonymise resolved cases older than the cutoff; returns (notes deleted, cases)."""
+        """Anonymise resolved cases older than the cutoff; returns (notes deleted, cases).
+
+        Notes go by the case's age, whether or not the case still points to a person: a note
+        written after the person deleted their data (`/xoa`), or on a flood group's case (which
+        has no person), is purged like any other.
+        """
         where = [Escalation.person_id.is_not(None), self._anonymisable()]
-        notes = 0
-
-        def anonymise(c: Connection, ids: list[int]) -> int:
-            nonlocal notes
-            notes += _rows(c, delete(CaseNote).where(CaseNote.escalation_id.in_(ids)))
-            wipe = update(Escalation).where(Escalation.id.in_(ids), *where)
-            return _rows(c, wipe.values(person_id=None, context=null(), reason=""))
-
+        old_cases = select(Escalation.id).where(self._anonymisable())
+        note_where = [CaseNote.escalation_id.in_(old_cases)]
         if self.dry_run:
-            cases = select(Escalation.id).where(*where)
-            return self._count(CaseNote.id, [CaseNote.escalation_id.in_(cases)]), self._count(
-                Escalation.id, where
-            )
-        cases = self._batched(Escalation.id, where, anonymise)
+            cases = self._count(Escalation.id, where)
+            return self._count(CaseNote.id, note_where), cases
+        cases = self._batched(
+            Escalation.id,
+            where,
+            lambda c, ids: _rows(
+                c,
+                update(Escalation)
+                .where(Escalation.id.in_(ids), *where)
+                .values(person_id=None, context=null(), reason="", source=None),
+            ),
+        )
+        notes = self._batched(
+            CaseNote.id,
+            note_where,
+            lambda c, ids: _rows(c, delete(CaseNote).where(CaseNote.id.in_(ids))),
+        )
+        sourced = [Escalation.source.is_not(None), self._anonymisable()]  # flood groups too
+        self._batched(
+            Escalation.id,
+            sourced,
+            lambda c, ids: _rows(
+                c, update(Escalation).where(Escalation.id.in_(ids), *sourced).values(source=None)
+            ),
+        )
         return notes, cases
 
     def people(self) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -33,6 +35,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
+from bot.limits import CASE_ORIGIN, CaseOrigin
 from bot.storage.api import PRIORITIES, EscalationRef, TurnRecord
 from bot.storage.blocklist import BlocklistMixin
 from bot.storage.models import (
@@ -41,6 +44,7 @@ from bot.storage.models import (
     OUTCOMES,
     ROLES,
     AuditEntry,
+    BlockedPerson,
     CaseNote,
     Conversation,
     ConversationTopic,
@@ -50,11 +54,15 @@ from bot.storage.models import (
     UTCDateTime,
     utcnow,
 )
+from bot.storage.zalo_state import ChainStatus, ZaloState
+from bot.storage.zalo_state import Reach as ZaloReachView
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 IDLE = timedelta(minutes=60)  # a new conversation starts after this much silence
+CHECKPOINT_TRIES = 20
+ACTIVE_EVERY = timedelta(minutes=1)  # `mark_active` writes at most this often per operator
 NOT_TOPICS = frozenset(
     {
         "greet",
@@ -69,6 +77,11 @@ NOT_TOPICS = frozenset(
     }
 )
 CODE = re.compile(r"^[A-Za-z0-9_.-]{1,16}$")
+FLOOD = "flood"  # the priority of a case that groups a flood of new cases from one source
+FLOOD_RANK = 2  # after every single urgent case, with the requests for a person
+URGENT_RANK = 1  # PRIORITIES of self_harm and urgent_danger
+FLOOD_WINDOW = timedelta(minutes=1)
+EVERYWHERE = "*"  # the source of the group of non-urgent cases over the global limit
 
 # The statements of `Store.record_turn` (plain SQL that SQLite and PostgreSQL both run).
 TOUCH_PERSON = sql_text(
@@ -119,6 +132,9 @@ class CaseView:
     handed_back_at: datetime | None
     resolved_at: datetime | None
     timeout_notified_at: datetime | None
+    forgotten_at: datetime | None = None  # the person deleted their data while it was open
+    source: str | None = None
+    group_id: int | None = None  # the flood group this case waits in
 
     @classmethod
     def of(cls, row: Escalation) -> "CaseView":
@@ -134,6 +150,11 @@ class CaseView:
     def held_by(self, operator: str) -> bool:
         """Whether `operator` holds this case now."""
         return self.status in HELD_STATUSES and self.claimed_by == operator
+
+    @property
+    def is_group(self) -> bool:
+        """Whether this is the case that groups a flood of new cases from one source."""
+        return self.priority == FLOOD
 
 
 @dataclass(frozen=True)
@@ -176,6 +197,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # journal and the database, ~0.3 ms instead of 1.4 ms here, and readers no longer wait for
     # a writer. synchronous stays FULL unless make_engine is told otherwise.
     cursor.execute("PRAGMA journal_mode=WAL")
+    # Deleted rows are overwritten with zeros, so `/xoa` and the retention job leave no text in
+    # free pages of the file (costs only when deleting).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -194,20 +218,22 @@ def make_engine(database_url: str, *, sync_every_commit: bool = True) -> Engine:
     each message (`Store.record_turn`) use it; cases, accounts, notes, the audit log and the
     blocklist always sync. The log is written in order, so a synced commit also makes every
     earlier one durable. PostgreSQL is not affected.
+
+    Statement parameters are never put in errors or logs (`hide_parameters`): they hold what
+    people wrote (a case's context packet, Rasa's events).
     """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, future=True, pool_pre_ping=True)
+        return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
     options: dict[str, Any] = {}
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        Path(url.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # SQLAlchemy 1.4 opens and closes a new connection for every transaction on a SQLite file
         # (NullPool); closing the last one also checkpoints the write-ahead log. A pool keeps
         # them open: a turn's bookkeeping went from ~8 ms to ~1 ms here.
         options = {"poolclass": QueuePool, "pool_size": 5, "max_overflow": 10}
-    engine = create_engine(
-        url, future=True, connect_args={"check_same_thread": False, "timeout": 30}, **options
-    )
+    connect = {"check_same_thread": False, "timeout": 30}
+    engine = create_engine(url, future=True, hide_parameters=True, connect_args=connect, **options)
     event.listen(engine, "connect", _sqlite_pragmas)
     if not sync_every_commit:
         event.listen(engine, "connect", _sqlite_synchronous_normal)
@@ -244,6 +270,7 @@ class Store(BlocklistMixin):
         self.turn_engine = turn_engine or engine
         self.clock = clock
         self.changes = 0  # see BlocklistMixin.changes
+        self._marked: dict[str, datetime] = {}  # `mark_active`: last write per operator
 
     @classmethod
     def open(cls, database_url: str) -> "Store":
@@ -317,6 +344,7 @@ class Store(BlocklistMixin):
         """Open a case, or raise the priority of the person's open case; committed on return."""
         if priority not in PRIORITIES:
             raise StoreError(f"unknown priority {priority!r}")
+        origin = CASE_ORIGIN.get()  # where the message came from (`bot.limits`), if known
         with self.session() as s:
             self._person(s, person_id, channel)
             case = s.execute(
@@ -343,17 +371,91 @@ class Store(BlocklistMixin):
                 context=context,
                 status="new",
                 created_at=self.clock(),
+                source=origin.source if origin is not None else None,
             )
             s.add(case)
             s.flush()
+            if origin is not None:
+                self._group_flood(s, case, origin)
             log.info("escalation %s opened for %s (%s)", case.id, person_id, priority)
             return EscalationRef(case.id, "new", created=True)
 
+    def _group_flood(self, s: Session, case: Escalation, origin: CaseOrigin) -> None:
+        """Put a new case over its source's (or, if not urgent, everyone's) limit into a group.
+
+        Over `origin.per_source` new cases in a minute from one source, that source's new cases
+        of the last minute (this one included) wait in one case for a supervisor (priority
+        `flood`, after every single urgent case) instead of filling the queue; a real child
+        writing from elsewhere stays at the top. Over `origin.total` new non-urgent cases in a
+        minute from everywhere, further non-urgent ones are grouped the same way. Every grouped
+        case is kept whole: a supervisor sees them on the group's page and can claim any.
+        """
+        since = case.created_at - FLOOD_WINDOW
+        recent = [Escalation.created_at >= since, Escalation.priority != FLOOD]
+        if origin.source is not None and origin.per_source > 0:
+            count = s.execute(select(func.count()).select_from(Escalation).where(
+                Escalation.source == origin.source, *recent)).scalar_one()  # fmt: skip
+            if count > origin.per_source:
+                group = self._group_of(s, case, origin.source)
+                waiting = [Escalation.source == origin.source, Escalation.status == "new",
+                           Escalation.group_id.is_(None), *recent]  # fmt: skip
+                grouped = update(Escalation).where(*waiting).values(group_id=group.id)
+                _deleted(s, grouped)  # (moved, not deleted: same bulk UPDATE)
+                self._count_members(s, group)
+                return
+        if origin.total > 0 and case.rank > URGENT_RANK:
+            count = s.execute(select(func.count()).select_from(Escalation).where(
+                Escalation.group_id.is_(None), Escalation.rank > URGENT_RANK, *recent,
+            )).scalar_one()  # fmt: skip
+            if count > origin.total:
+                group = self._group_of(s, case, EVERYWHERE)
+                case.group_id = group.id
+                s.flush()
+                self._count_members(s, group)
+
+    def _group_of(self, s: Session, case: Escalation, source: str) -> Escalation:
+        """The open group case of `source`, or a new one."""
+        group = s.execute(
+            select(Escalation)
+            .where(Escalation.priority == FLOOD, Escalation.source == source,
+                   Escalation.status.in_(OPEN_STATUSES))
+            .order_by(Escalation.id.desc()).limit(1).with_for_update()
+        ).scalar_one_or_none()  # fmt: skip
+        if group is None:
+            group = Escalation(
+                person_id=None, channel=case.channel, priority=FLOOD, rank=FLOOD_RANK,
+                reason="flood", context={"members": 0}, status="new",
+                created_at=case.created_at, source=source,
+            )  # fmt: skip
+            s.add(group)
+            s.flush()
+            log.warning("a flood of new cases from one source: grouped in case %s", group.id)
+        return group
+
+    @staticmethod
+    def _count_members(s: Session, group: Escalation) -> None:
+        members = s.execute(select(func.count()).select_from(Escalation)
+                            .where(Escalation.group_id == group.id)).scalar_one()  # fmt: skip
+        group.context = {"members": int(members)}
+
     def forget_person(self, person_id: str) -> dict[str, int]:
-        """Delete everything kept about a person; their cases stay only as anonymous counts."""
+        """Delete everything kept about a person; their cases stay only as anonymous counts.
+
+        A case nobody had claimed is closed (no further contact); one a counsellor holds stays
+        open for them, marked `forgotten_at` so the console tells them. A block stays (deleting
+        is no way around it) but loses its reason. On SQLite the write-ahead log is then
+        checkpointed and truncated, and deleted pages are zeroed (`secure_delete`), so the
+        text is gone from the files too.
+        """
+        now = self.clock()
         with self.session() as s:
             conversations = select(Conversation.id).where(Conversation.person_id == person_id)
             cases = select(Escalation.id).where(Escalation.person_id == person_id)
+            mine = Escalation.person_id == person_id
+            _deleted(s, update(Escalation).where(mine, Escalation.status.in_(OPEN_STATUSES))
+                     .values(forgotten_at=now))  # fmt: skip
+            _deleted(s, update(Escalation).where(mine, Escalation.status == "new").values(
+                status="resolved", outcome="no_further_contact", resolved_at=now))  # fmt: skip
             gone = {
                 "conversation_topics": _deleted(
                     s,
@@ -371,19 +473,46 @@ class Store(BlocklistMixin):
                     s,
                     update(Escalation)
                     .where(Escalation.person_id == person_id)
-                    .values(person_id=None, context=None, reason=""),
+                    .values(person_id=None, context=None, reason="", source=None),
                 ),
                 "people": _deleted(s, delete(Person).where(Person.id == person_id)),
             }
-            return gone
+            _deleted(s, update(BlockedPerson).where(BlockedPerson.person_id == person_id)
+                     .values(reason=""))  # fmt: skip
+        self.changes += 1
+        self.checkpoint()
+        return gone
+
+    def checkpoint(self) -> bool:
+        """Copy SQLite's write-ahead log into the database and empty it (True when complete).
+
+        Without it a deleted conversation stays readable in the `-wal` file until the next
+        automatic checkpoint. Nothing to do on PostgreSQL.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return True
+        for _ in range(CHECKPOINT_TRIES):
+            with self.engine.connect() as connection:
+                busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+            if busy is None or not busy[0]:
+                return True
+            time.sleep(0.01)
+        log.warning("the write-ahead log could not be checkpointed (busy); it will be later")
+        return False
 
     # Cases ---------------------------------------------------------------------------------------
     def queue(self) -> list[CaseView]:
-        """Open cases, most urgent first, then longest waiting."""
+        """Open cases, most urgent first, then longest waiting.
+
+        New cases of a flood group wait in their group's case (`group_members`).
+        """
         with self.session() as s:
             rows = s.execute(
                 select(Escalation)
-                .where(Escalation.status.in_(OPEN_STATUSES))
+                .where(
+                    Escalation.status.in_(OPEN_STATUSES),
+                    or_(Escalation.group_id.is_(None), Escalation.status != "new"),
+                )
                 .order_by(Escalation.rank, Escalation.created_at, Escalation.id)
             ).scalars()
             return [CaseView.of(row) for row in rows]
@@ -410,6 +539,16 @@ class Store(BlocklistMixin):
                 .limit(1)
             ).scalar_one_or_none()  # fmt: skip
             return CaseView.of(row) if row is not None else None
+
+    def group_members(self, group_id: int) -> list[CaseView]:
+        """The cases grouped in a flood group's case, most urgent first, then oldest."""
+        with self.session() as s:
+            rows = s.execute(
+                select(Escalation)
+                .where(Escalation.group_id == group_id)
+                .order_by(Escalation.rank, Escalation.created_at, Escalation.id)
+            ).scalars()
+            return [CaseView.of(row) for row in rows]
 
     def case(self, case_id: int) -> CaseView | None:
         """One case, or None."""
@@ -445,9 +584,17 @@ class Store(BlocklistMixin):
         if outcome not in OUTCOMES:
             raise StoreError(f"unknown outcome {outcome!r}")
         where = [Escalation.status.in_(OPEN_STATUSES)] if any_holder else self._held(operator)
-        return self._transition(
+        done = self._transition(
             case_id, where, status="resolved", outcome=outcome, resolved_at=self.clock()
         )
+        if done:  # a flood group's cases nobody claimed are closed with it
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(Escalation)
+                    .where(Escalation.group_id == case_id, Escalation.status == "new")
+                    .values(status="resolved", outcome=outcome, resolved_at=self.clock())
+                )
+        return done
 
     def due_for_timeout(self, cutoff: datetime) -> list[CaseView]:
         """New cases opened before `cutoff` whose person was not yet told nobody is free."""
@@ -560,6 +707,16 @@ class Store(BlocklistMixin):
                 return True
             return False
 
+    def count_failed_login(self, username: str) -> bool:
+        """Count a failed login of an account (shown by `operator list`); False if none."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(Operator)
+                .where(Operator.username == username)
+                .values(failed_logins=Operator.failed_logins + 1)
+            )
+            return bool(result.rowcount)
+
     def login_succeeded(self, username: str) -> None:
         """Reset the failure counter and note the login time."""
         with self.session() as s:
@@ -568,6 +725,40 @@ class Store(BlocklistMixin):
                 .where(Operator.username == username)
                 .values(failed_logins=0, locked_until=None, last_login_at=self.clock())
             )
+
+    def mark_active(self, operator: str, at: datetime) -> None:
+        """Note console activity of `operator` at `at` (for an honest "on duty").
+
+        Cheap enough for every request: at most one write a minute per operator from this
+        process (remembered here), and the UPDATE itself only moves a time older than a minute,
+        so several workers do not rewrite the row on every request either.
+        """
+        last = self._marked.get(operator)
+        if last is not None and timedelta(0) <= at - last < ACTIVE_EVERY:
+            return
+        self._marked[operator] = at
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(Operator)
+                .where(Operator.username == operator)
+                .where((Operator.last_active_at.is_(None))
+                       | (Operator.last_active_at <= at - ACTIVE_EVERY))
+                .values(last_active_at=at)
+            )  # fmt: skip
+
+    def active_operators(self, since: datetime) -> list[str]:
+        """Usernames of enabled accounts with console activity at or after `since`, sorted.
+
+        Activity is recorded at most once a minute (`mark_active`), so ask with a `since` at
+        least a minute in the past.
+        """
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(Operator.username)
+                .where(Operator.active.is_(True), Operator.last_active_at >= since)
+                .order_by(Operator.username)
+            )
+            return [username for (username,) in rows]
 
     def audit(
         self, operator: str, action: str, case_id: int | None = None, detail: str = ""
@@ -622,6 +813,15 @@ class Store(BlocklistMixin):
             changed = result.rowcount == 1
         self.changes += 1
         return changed
+
+    # Zalo (`bot.storage.zalo_state`; written by `bot.channels.zalo`) ----------------------------
+    def zalo_reach(self, person_id: str) -> ZaloReachView | None:
+        """What may still be sent to a Zalo person: replies used, unreachable (-230)."""
+        return ZaloState(self.engine).reach(person_id)
+
+    def zalo_chain(self) -> ChainStatus | None:
+        """The Zalo token chain (`broken`: an OA admin must re-authorise); None without Zalo."""
+        return ZaloState(self.engine).chain_status()
 
 
 def _deleted(s: Session, statement: Any) -> int:

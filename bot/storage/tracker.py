@@ -112,12 +112,14 @@ def tracker_store_for(database_url: str) -> Any:
     if dialect == "sqlite":
         db = url.database or ":memory:"
         if db == ":memory:":
-            return TurnTrackerStore(dialect="sqlite", db=db)
+            store = TurnTrackerStore(dialect="sqlite", db=db)
+            store.engine.hide_parameters = True  # see make_engine
+            return store
         from sqlalchemy.orm import sessionmaker
 
         from bot.storage.store import make_engine
 
-        Path(db).parent.mkdir(parents=True, exist_ok=True)
+        Path(db).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         store = TurnTrackerStore(dialect="sqlite", db=db)
         store.engine.dispose()  # Rasa's engine opens a connection per transaction (NullPool)
         # conversation events: no disk sync per commit (see make_engine; cases always sync)
@@ -130,6 +132,7 @@ def tracker_store_for(database_url: str) -> Any:
     # Test each pooled connection before use, so the bot recovers by itself after the database
     # restarts (Rasa builds the engine without `pool_pre_ping`).
     store.engine.pool._pre_ping = True
+    store.engine.hide_parameters = True  # errors and logs never show the events' text
     return store
 
 

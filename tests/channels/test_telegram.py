@@ -22,6 +22,7 @@ from tests.helpers.fake_telegram import (
     FakeBotAPI,
     callback_update,
     message_update,
+    private_chat,
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
@@ -44,7 +45,6 @@ def fixture(name: str) -> dict[str, Any]:
     ("document_image", CANNED, "", "media_photo", {}),
     ("document_pdf", CANNED, "", "media_other", {}),
     ("group_text", CANNED, "", "group_chat", {}),
-    ("channel_post", CANNED, "", "group_chat", {}),
 ])  # fmt: skip
 def test_parse_recorded_updates(
     name: str, kind: str, text: str, reply: str | None, metadata: dict[str, str]
@@ -57,7 +57,7 @@ def test_parse_recorded_updates(
 
 
 @pytest.mark.parametrize("name", [
-    "edited_message", "my_chat_member", "location", "callback_query_no_message",
+    "edited_message", "my_chat_member", "location", "callback_query_no_message", "channel_post",
 ])  # fmt: skip
 def test_parse_ignores_what_the_bot_does_not_handle(name: str) -> None:
     assert parse_update(fixture(name)) is None
@@ -139,8 +139,46 @@ async def test_polling_start_with_campaign_gets_inline_keyboard(
     assert (core.seen[0].text, core.seen[0].metadata) == ("/start", {"campaign": "truong_abc"})
     assert core.seen[0].platform_id == str(USER_ID)
     polls = bot_api.called("getUpdates")
-    assert polls[0]["allowed_updates"] == ["message", "callback_query", "channel_post"]
+    assert polls[0]["allowed_updates"] == ["message", "callback_query"]  # no channel posts
+    assert bot_api.called("deleteWebhook")[0]["drop_pending_updates"] is False  # kept: answered
     assert "telegram" in core.senders
+
+
+async def test_the_command_menu_is_set_in_vietnamese_from_content(
+    bot_api: FakeBotAPI, core: FakeCore, polling: Starlette
+) -> None:
+    [menu] = bot_api.called("setMyCommands")
+    assert menu["scope"] == {"type": "all_private_chats"}
+    commands = {c["command"]: c["description"] for c in menu["commands"]}
+    assert commands == {str(k): v for k, v in core.content.ui["commands"].items()}
+    assert set(commands) == {"start", "help", "xoa", "111"}
+    bot_api.push(message_update(f"/xoa@{USERNAME}"))  # a menu tap in a chat that names the bot
+    await bot_api.wait_until(lambda: len(core.seen) == 1)
+    assert core.seen[0].text == "/xoa"
+
+
+async def test_a_slow_send_to_one_chat_holds_up_no_other_chat(
+    bot_api: FakeBotAPI, core: FakeCore, polling: Starlette
+) -> None:
+    slow, other = USER_ID, USER_ID + 1
+    bot_api.slow_chats[slow] = 1.5
+    bot_api.push(message_update("một", chat=private_chat(slow)))
+    bot_api.push(message_update("hai", chat=private_chat(other)))
+    await bot_api.wait_until(lambda: len(bot_api.delivered) == 2)
+    assert bot_api.delivered == [other, slow]
+
+
+async def test_one_chats_messages_keep_their_order_while_chats_run_at_once(
+    bot_api: FakeBotAPI, core: FakeCore, polling: Starlette
+) -> None:
+    bot_api.slow_chats[USER_ID] = 0.2
+    for i in range(5):
+        bot_api.push(message_update(f"tin {i}"))
+        bot_api.push(message_update(f"khác {i}", chat=private_chat(USER_ID + 1 + i)))
+    await bot_api.wait_until(lambda: len(bot_api.delivered) == 10)
+    mine = [m["text"] for m in bot_api.sent() if m["chat_id"] == USER_ID]
+    assert mine == [f"Bạn nói: tin {i}" for i in range(5)]
+    assert bot_api.delivered[-1] == USER_ID  # the others did not wait for it
 
 
 async def test_button_press_is_answered_then_fed_to_the_core(
@@ -222,6 +260,21 @@ async def test_counsellor_replies_go_out_through_the_registered_sender(
     assert bot_api.sent()[-1]["text"] == "Chị đây"
 
 
+async def test_what_came_during_downtime_is_answered_even_an_old_button_press(
+    bot_api: FakeBotAPI, settings: Settings, core: FakeCore
+) -> None:
+    """Pending updates are kept (a cry for help may be among them); a button pressed while the
+    bot was down can no longer be acknowledged (Telegram: 400), and is answered anyway."""
+    bot_api.push(message_update("cứu em với"))
+    bot_api.push(callback_update("/ask_hotline", query_id="old"))
+    bot_api.expired_queries.add("old")
+    app = create_app(tg_settings(settings, bot_api.url), core)
+    async with app.router.lifespan_context(app):
+        await bot_api.wait_until(lambda: len(bot_api.sent()) == 2)
+    assert [m.text for m in core.seen] == ["cứu em với", "/ask_hotline"]
+    assert bot_api.called("answerCallbackQuery") == [{"callback_query_id": "old"}]
+
+
 @pytest_asyncio.fixture(loop_scope="function")
 async def webhook(
     bot_api: FakeBotAPI, settings: Settings, core: FakeCore
@@ -245,6 +298,8 @@ async def test_webhook_mode_registers_and_receives(
     assert bot_api.webhook is not None
     assert bot_api.webhook["url"] == "https://bot.example.vn" + WEBHOOK_PATH
     assert bot_api.webhook["secret_token"] == SECRET
+    assert bot_api.webhook["allowed_updates"] == ["message", "callback_query"]
+    assert bot_api.webhook["drop_pending_updates"] is False
     assert not bot_api.called("getUpdates")
     update = {"update_id": 7, **message_update("chào")}
     response = await webhook.post(WEBHOOK_PATH, json=update,

@@ -15,6 +15,14 @@ from bot.settings import Settings
 from tests.channels.fake_core import FakeCore, FakeTracker
 
 URL = "/webhooks/rest/webhook"
+SESSION = "/webhooks/rest/session"
+
+
+async def chat_id(client: httpx.AsyncClient) -> str:
+    """A chat id issued by the server, as the page gets one."""
+    response = await client.post(SESSION)
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    return str(response.json()["sender"])
 
 
 @pytest.fixture
@@ -49,17 +57,49 @@ def test_parse_refuses_malformed_bodies(payload: object) -> None:
 async def test_rest_webhook_answers_in_rasa_shape(
     client: httpx.AsyncClient, core: FakeCore
 ) -> None:
-    response = await client.post(URL, json={"sender": "s1", "message": "chào"})
+    s1 = await chat_id(client)
+    response = await client.post(URL, json={"sender": s1, "message": "chào"})
     assert response.status_code == 200
     buttons = [{"title": "Thêm", "payload": "/ask_more"}]
-    assert response.json() == [{"recipient_id": "s1", "text": "Bạn nói: chào", "buttons": buttons}]
-    assert [(m.channel, m.platform_id) for m in core.seen] == [("web", "s1")]
+    assert response.json() == [{"recipient_id": s1, "text": "Bạn nói: chào", "buttons": buttons}]
+    assert [(m.channel, m.platform_id) for m in core.seen] == [("web", s1)]
 
 
 async def test_text_reaches_the_core_in_nfc(client: httpx.AsyncClient, core: FakeCore) -> None:
     decomposed = unicodedata.normalize("NFD", "bắt nạt")
-    await client.post(URL, json={"sender": "s1", "message": f"  {decomposed}  "})
+    await client.post(URL, json={"sender": await chat_id(client), "message": f"  {decomposed}  "})
     assert core.seen[0].text == "bắt nạt"
+
+
+async def test_chat_ids_are_random_and_only_those_the_server_issued_are_taken(
+    client: httpx.AsyncClient, core: FakeCore
+) -> None:
+    ids = {await chat_id(client) for _ in range(20)}
+    assert len(ids) == 20 and all(40 <= len(i) <= 128 for i in ids)
+    one = next(iter(ids))
+    for forged in ("s1", "1", "a" * 32, one[:-1] + ("A" if one[-1] != "A" else "B"),
+                   one.split(".")[0] + ".x"):  # fmt: skip
+        response = await client.post(URL, json={"sender": forged, "message": "chào"})
+        assert response.status_code == 400, forged
+    assert core.seen == []
+
+
+async def test_another_servers_ids_are_refused(settings: Settings, core: FakeCore) -> None:
+    from dataclasses import replace
+
+    other = create_app(replace(settings, secret_key="another-key-0123456789abcdef"), FakeCore())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=other),
+                                 base_url="http://o") as elsewhere:  # fmt: skip
+        foreign = await chat_id(elsewhere)
+    app = create_app(replace(settings, secret_key="this-key-0123456789abcdef"), core)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await c.post(URL, json={"sender": foreign, "message": "x"})).status_code == 400
+
+
+async def test_the_page_never_puts_the_chat_id_in_a_url(client: httpx.AsyncClient) -> None:
+    script = (await client.get("/static/chat.js")).text
+    assert "?sender=" not in script and "sender=" not in script.replace('"sender"', "")
+    assert "X-Chat-Id" in script and "/webhooks/rest/session" in script
 
 
 @pytest.mark.parametrize(("body", "headers", "status"), [
@@ -128,7 +168,8 @@ async def test_page_is_self_contained_with_quick_exit_and_111(client: httpx.Asyn
 async def test_updates_return_only_newer_operator_messages(
     client: httpx.AsyncClient, core: FakeCore
 ) -> None:
-    person = core.person_id("web", "s1")
+    s1 = await chat_id(client)
+    person = core.person_id("web", s1)
     core.agent.tracker_store.trackers[person] = FakeTracker(events=[
         UserUttered("cứu em", timestamp=1.0),
         BotUttered("Bot nói", timestamp=2.0),
@@ -136,24 +177,39 @@ async def test_updates_return_only_newer_operator_messages(
                    metadata={"operator": "op1"}, timestamp=3.0),
         BotUttered("Em ổn không?", metadata={"operator": "op1"}, timestamp=5.0),
     ])  # fmt: skip
-    response = await client.get("/webhooks/rest/updates", params={"sender": "s1", "after": "3"})
+    headers = {"X-Chat-Id": s1}
+    response = await client.get("/webhooks/rest/updates?after=3", headers=headers)
     assert response.json() == [
-        {"recipient_id": "s1", "text": "Em ổn không?", "timestamp": 5.0, "buttons": []}
+        {
+            "recipient_id": s1,
+            "text": "Em ổn không?",
+            "timestamp": 5.0,
+            "notice": False,
+            "buttons": [],
+        }
     ]
-    everything = (await client.get("/webhooks/rest/updates", params={"sender": "s1"})).json()
+    everything = (await client.get("/webhooks/rest/updates", headers=headers)).json()
     assert [m["text"] for m in everything] == ["Chị ở đây", "Em ổn không?"]
     assert everything[0]["buttons"] == [{"title": "Có", "payload": "/affirm"}]
     assert "op1" not in json.dumps(everything)  # who the counsellor is stays private
-    unknown = await client.get("/webhooks/rest/updates", params={"sender": "nobody"})
-    assert unknown.json() == []
+    nobody = {"X-Chat-Id": await chat_id(client)}
+    assert (await client.get("/webhooks/rest/updates", headers=nobody)).json() == []
+    in_url = await client.get("/webhooks/rest/updates", params={"sender": s1})
+    assert in_url.status_code == 400  # an id in the URL is not read
 
 
-@pytest.mark.parametrize("params", [
-    {}, {"sender": ""}, {"sender": "a" * 200}, {"sender": "s1", "after": "soon"},
-    {"sender": "s1", "after": "nan"}, {"sender": "s1", "after": "inf"},
+@pytest.mark.parametrize(("chat", "after"), [
+    (None, None), ("", None), ("a" * 200, None), ("s1", None), ("good", "soon"),
+    ("good", "nan"), ("good", "inf"),
 ])  # fmt: skip
-async def test_updates_bad_input(client: httpx.AsyncClient, params: dict[str, str]) -> None:
-    response = await client.get("/webhooks/rest/updates", params=params)
+async def test_updates_bad_input(
+    client: httpx.AsyncClient, chat: str | None, after: str | None
+) -> None:
+    headers = {} if chat is None else {"X-Chat-Id": chat}
+    if chat == "good":
+        headers["X-Chat-Id"] = await chat_id(client)
+    params = {} if after is None else {"after": after}
+    response = await client.get("/webhooks/rest/updates", params=params, headers=headers)
     assert response.status_code == 400
 
 
@@ -162,11 +218,12 @@ async def test_the_real_bot_over_rest(settings: Settings, real_core: Core) -> No
     app = create_app(settings, real_core)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        replies = (await client.post(URL, json={"sender": "page1", "message": "chào ad"})).json()
-        assert replies and all(r["recipient_id"] == "page1" and r["text"] for r in replies)
-        urgent = {"sender": "page1", "message": "em muốn tự tử"}
+        page1 = await chat_id(client)
+        replies = (await client.post(URL, json={"sender": page1, "message": "chào ad"})).json()
+        assert replies and all(r["recipient_id"] == page1 and r["text"] for r in replies)
+        urgent = {"sender": page1, "message": "em muốn tự tử"}
         replies = (await client.post(URL, json=urgent)).json()
         assert any("111" in r["text"] for r in replies)
-        updates = await client.get("/webhooks/rest/updates", params={"sender": "page1"})
+        updates = await client.get("/webhooks/rest/updates", headers={"X-Chat-Id": page1})
         assert updates.json() == []  # no counsellor has written yet
-    assert all(p.startswith("web-") and "page1" not in p for p in real_core.store.people)
+    assert all(p.startswith("web-") and page1 not in p for p in real_core.store.people)

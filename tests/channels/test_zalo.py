@@ -36,6 +36,9 @@ def fixture(name: str) -> dict[str, Any]:
     ("user_send_audio", CANNED, "", "media_other"),
     ("user_send_video", CANNED, "", "media_other"),
     ("user_send_file", CANNED, "", "media_other"),
+    ("user_send_link", MESSAGE, "https://example.invalid", None),
+    ("user_send_location", CANNED, "", "media_other"),
+    ("user_send_business_card", CANNED, "", "media_other"),
 ])  # fmt: skip
 def test_parse_recorded_events(name: str, kind: str, text: str, reply: str | None) -> None:
     event_ = parse_event(fixture(name))
@@ -45,8 +48,7 @@ def test_parse_recorded_events(name: str, kind: str, text: str, reply: str | Non
 
 
 @pytest.mark.parametrize("name", [
-    "unfollow", "user_send_location", "user_send_link", "user_received_message",
-    "user_seen_message", "oa_send_text",
+    "unfollow", "user_received_message", "user_seen_message", "oa_send_text",
 ])  # fmt: skip
 def test_parse_ignores_other_events(name: str) -> None:
     assert parse_event(fixture(name)) is None
@@ -90,11 +92,14 @@ def core() -> FakeCore:
 
 
 class Running:
-    def __init__(self, client: httpx.AsyncClient, channel: ZaloChannel) -> None:
+    def __init__(self, client: httpx.AsyncClient, channel: ZaloChannel, fake: FakeZalo) -> None:
         self.client = client
         self.channel = channel
+        self.fake = fake
 
     async def post(self, body: dict[str, Any] | bytes, **kw: Any) -> httpx.Response:
+        if isinstance(body, dict) and kw.get("secret") is None:
+            self.fake.saw(body)  # the person did something: Zalo restarts their reply window
         raw, headers = signed(body, **kw)
         response = await self.client.post(WEBHOOK_PATH, content=raw, headers=headers)
         await self.channel.drain()
@@ -107,7 +112,7 @@ async def zalo(fake: FakeZalo, core: FakeCore, tmp_path: Path) -> AsyncIterator[
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            yield Running(client, app.state.channels["zalo"])
+            yield Running(client, app.state.channels["zalo"], fake)
 
 
 def texts(fake: FakeZalo) -> list[str]:
@@ -121,7 +126,7 @@ async def test_signed_text_in_reply_out(fake: FakeZalo, core: FakeCore, zalo: Ru
     assert sent["recipient"] == {"user_id": USER}
     assert sent["message"]["text"] == "Bạn nói: chào ad"
     assert sent["message"]["attachment"]["payload"]["buttons"] == [
-        {"type": "oa.query.show", "title": "Thêm", "payload": "/ask_more"}]  # fmt: skip
+        {"type": "oa.query.hide", "title": "Thêm", "payload": "/ask_more"}]  # fmt: skip
     assert [(m.channel, m.platform_id, m.text) for m in core.seen] == [("zalo", USER, "chào ad")]
     assert "zalo" in core.senders
 
@@ -136,12 +141,58 @@ async def test_bad_signature_is_refused_and_nothing_happens(
     tampered = raw.replace("chào".encode(), b"chao")
     response = await zalo.client.post(WEBHOOK_PATH, content=tampered, headers=headers)
     assert response.status_code == 401
-    unsigned = {"content-type": "application/json"}
-    assert (await zalo.client.post(WEBHOOK_PATH, content=raw, headers=unsigned)).status_code == 401
     await zalo.channel.drain()
     assert core.seen == [] and fake.messages == [] and fake.refreshes == []
     assert (await zalo.post(body)).status_code == 200  # refusals did not mark it as seen
     assert len(fake.messages) == 1
+
+
+async def test_an_unsigned_console_check_gets_200_and_nothing_happens(
+    fake: FakeZalo, core: FakeCore, zalo: Running
+) -> None:
+    """Zalo's developer console checks a webhook URL with a request it does not sign."""
+    for body in (b"", b"{}", json.dumps(event("user_send_text", USER, text="chào")).encode()):
+        response = await zalo.client.post(WEBHOOK_PATH, content=body,
+                                          headers={"content-type": "application/json"})  # fmt: skip
+        assert response.status_code == 200 and response.json() == {"status": "unsigned"}
+    assert (await zalo.client.get(WEBHOOK_PATH)).status_code == 200
+    await zalo.channel.drain()
+    assert core.seen == [] and fake.messages == []
+
+
+async def test_button_payloads_never_show_in_the_persons_chat(
+    fake: FakeZalo, core: FakeCore, zalo: Running
+) -> None:
+    await zalo.post(event("user_send_text", USER, text="chào", msg_id="h1"))
+    assert (await zalo.post(fake.press(USER, "Thêm"))).json() == {"status": "accepted"}
+    assert [m.text for m in core.seen] == ["chào", "/ask_more"]  # the payload reached the core
+    assert fake.seen[USER] == ["> chào", "Bạn nói: chào", "Bạn nói: /ask_more"]
+    assert not any("/ask_more" in line for line in fake.seen[USER][:2])
+
+
+async def test_a_pasted_link_is_read_by_the_triage_and_answered(
+    fake: FakeZalo, core: FakeCore, zalo: Running
+) -> None:
+    link = {"type": "link", "payload": {"url": "https://qua-tang.example.invalid/nhan-qua",
+                                        "description": "", "thumbnail": ""}}  # fmt: skip
+    await zalo.post(event("user_send_link", USER, msg_id="l1", attachments=[link]))
+    await zalo.post(event("user_send_link", USER, text="xem cái này", msg_id="l2",
+                          attachments=[link]))  # fmt: skip
+    assert [(m.text, m.metadata) for m in core.seen] == [
+        ("https://qua-tang.example.invalid/nhan-qua", {"shared": "link"}),
+        ("xem cái này https://qua-tang.example.invalid/nhan-qua", {"shared": "link"}),
+    ]
+    assert len(fake.messages) == 2
+
+
+async def test_a_shared_place_or_contact_card_is_answered_but_never_read(
+    fake: FakeZalo, core: FakeCore, zalo: Running
+) -> None:
+    now = str(int(time.time() * 1000))
+    for name in ("user_send_location", "user_send_business_card"):
+        assert (await zalo.post({**fixture(name), "timestamp": now})).status_code == 200
+    assert texts(fake) == [core.content.say("media_other", None)] * 2
+    assert core.seen == []  # neither the coordinates nor the third person's number go anywhere
 
 
 async def test_duplicates_and_replays_are_dropped(
@@ -219,6 +270,18 @@ async def test_expired_token_refreshed_once_and_persisted(
     assert json.loads((tmp_path / "zalo_tokens.json").read_text())["refresh_token"] == "rt-2"
 
 
+async def test_a_quiet_oa_refreshes_its_tokens_in_the_background(
+    fake: FakeZalo, core: FakeCore, tmp_path: Path
+) -> None:
+    app = create_app(Settings.from_env(zalo_env(fake.url, tmp_path)), core)
+    app.state.channels["zalo"].check_tokens_every = 0.05
+    async with app.router.lifespan_context(app):
+        await fake.wait_until(lambda: len(fake.refreshes) == 1)  # no message needed
+    # stopping waited for the refresh under way: its new pair is stored, the chain is whole
+    assert fake.messages == [] and len(fake.refreshes) == 1
+    assert json.loads((tmp_path / "zalo_tokens.json").read_text())["refresh_token"] == "rt-1"
+
+
 async def test_send_failures_are_logged_without_ids_or_text(
     fake: FakeZalo, zalo: Running, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -242,6 +305,7 @@ async def test_send_failures_are_logged_without_ids_or_text(
 async def test_webhook_bad_input(
     fake: FakeZalo, core: FakeCore, zalo: Running, body: bytes, headers: dict[str, str], status: int
 ) -> None:
+    headers = {**headers, "X-ZEvent-Signature": "mac=0"}  # signed: the body is read
     response = await zalo.client.post(WEBHOOK_PATH, content=body, headers=headers)
     assert response.status_code == status
     await zalo.channel.drain()
@@ -275,7 +339,7 @@ async def test_the_real_bot_over_zalo(fake: FakeZalo, real_core: Core, tmp_path:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            zalo = Running(client, app.state.channels["zalo"])
+            zalo = Running(client, app.state.channels["zalo"], fake)
             bad = event("user_send_text", USER, text="chào", msg_id="r0")
             assert (await zalo.post(bad, secret="wrong")).status_code == 401
             assert store.people == {} and store.turns == [] and fake.messages == []

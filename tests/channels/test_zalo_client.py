@@ -54,7 +54,7 @@ def test_message_body_has_query_buttons_with_rasa_payloads() -> None:
     body = message_body("u1", "Chào", buttons)
     assert body["recipient"] == {"user_id": "u1"}
     shown = body["message"]["attachment"]["payload"]["buttons"]
-    assert shown[0] == {"type": "oa.query.show", "title": "B0", "payload": "/b0"}
+    assert shown[0] == {"type": "oa.query.hide", "title": "B0", "payload": "/b0"}
     assert len(shown) == MAX_BUTTONS
     assert message_body("u1", "Chào") == {
         "recipient": {"user_id": "u1"},

@@ -2,8 +2,12 @@
 
 Point python-telegram-bot at it with `TELEGRAM_API_BASE_URL=fake.url`. It implements what the bot
 uses: getMe, getUpdates (long poll over `push`ed updates), deleteWebhook, setWebhook, sendMessage,
-sendChatAction and answerCallbackQuery, and records every call. PTB posts form fields, each
-JSON-encoded unless it is a string; `STRING_FIELDS` are kept as sent.
+sendChatAction, answerCallbackQuery and setMyCommands, and records every call. PTB posts form
+fields, each JSON-encoded unless it is a string; `STRING_FIELDS` are kept as sent.
+
+As Telegram does: updates pushed before the bot polls wait for it (and `deleteWebhook` with
+`drop_pending_updates` drops them); a callback query older than Telegram's answer window
+(`expire_queries`) is refused with 400; `slow_chats` makes sendMessage to a chat take that long.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ class FakeBotAPI:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.updates: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] | None = None
+        self.expired_queries: set[str] = set()
+        self.slow_chats: dict[int, float] = {}
+        self.delivered: list[int] = []  # chat ids, in the order their sendMessage completed
         self._ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._changed = asyncio.Event()
@@ -91,7 +98,10 @@ class FakeBotAPI:
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _fail(404, "Not Found")
-        return web.json_response({"ok": True, "result": await handler(fields)})
+        result = await handler(fields)
+        if isinstance(result, web.Response):
+            return result
+        return web.json_response({"ok": True, "result": result})
 
     async def _api_getMe(self, fields: dict[str, Any]) -> Any:
         return BOT_USER
@@ -110,6 +120,16 @@ class FakeBotAPI:
 
     async def _api_deleteWebhook(self, fields: dict[str, Any]) -> Any:
         self.webhook = None
+        if fields.get("drop_pending_updates"):
+            self.updates.clear()
+        return True
+
+    async def _api_setMyCommands(self, fields: dict[str, Any]) -> Any:
+        commands = fields.get("commands") or []
+        for command in commands:
+            if not (1 <= len(command.get("command", "")) <= 32
+                    and 1 <= len(command.get("description", "")) <= 256):  # fmt: skip
+                return _fail(400, "Bad Request: BOT_COMMAND_INVALID")
         return True
 
     async def _api_setWebhook(self, fields: dict[str, Any]) -> Any:
@@ -120,10 +140,16 @@ class FakeBotAPI:
         return True
 
     async def _api_answerCallbackQuery(self, fields: dict[str, Any]) -> Any:
+        if fields.get("callback_query_id") in self.expired_queries:
+            return _fail(400, "Bad Request: query is too old and response timeout expired or "
+                              "query ID is invalid")  # fmt: skip
         return True
 
     async def _api_sendMessage(self, fields: dict[str, Any]) -> Any:
         chat_id = fields["chat_id"]
+        if chat_id in self.slow_chats:
+            await asyncio.sleep(self.slow_chats[chat_id])
+        self.delivered.append(chat_id)
         message = {"message_id": next(self._message_ids), "date": int(time.time()),
                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
                    "from": BOT_USER, "text": fields["text"]}  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from bot.storage.api import PRIORITIES, EscalationRef, TurnRecord
@@ -16,6 +17,8 @@ class MemoryStore:
     turns: list[TurnRecord] = field(default_factory=list)
     escalations: list[dict[str, Any]] = field(default_factory=list)
     fail: bool = False
+    seen: dict[str, datetime] = field(default_factory=dict)  # operator: last console activity
+    disabled: set[str] = field(default_factory=set)  # operators whose account is disabled
 
     def touch_person(self, person_id: str, channel: str, sealed_address: str | None) -> None:
         person = self.people.setdefault(person_id, {"channel": channel, "address": None})
@@ -57,6 +60,12 @@ class MemoryStore:
             if case["person_id"] == person_id:
                 case["person_id"], case["context"] = None, {}
         return gone
+
+    def mark_active(self, operator: str, at: datetime) -> None:
+        self.seen[operator] = max(at, self.seen.get(operator, at))
+
+    def active_operators(self, since: datetime) -> list[str]:
+        return sorted(o for o, at in self.seen.items() if at >= since and o not in self.disabled)
 
 
 T = TypeVar("T")

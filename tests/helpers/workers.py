@@ -140,6 +140,27 @@ class Outcome:
     statuses: list[int] = field(default_factory=list)
 
 
+# Web chat ids are issued by the server (`POST /webhooks/rest/session`, signed with the shared key,
+# so any worker accepts them); tests name their people, and each name gets one issued id.
+CHAT_IDS: dict[str, str] = {}
+
+
+async def chat_id(client: httpx.AsyncClient, workers: list[Worker], name: str) -> str:
+    """The issued web chat id of the person a test calls `name` (asked once, of any live worker)."""
+    while name not in CHAT_IDS:
+        for worker in workers:
+            try:
+                response = await client.post(f"{worker.url}/webhooks/rest/session")
+            except httpx.HTTPError:
+                continue
+            if response.status_code == 200:
+                CHAT_IDS[name] = response.json()["sender"]
+                break
+        else:
+            await asyncio.sleep(0.25)
+    return CHAT_IDS[name]
+
+
 async def send(
     client: httpx.AsyncClient,
     workers: list[Worker],
@@ -154,11 +175,12 @@ async def send(
     This is what a client (or a platform's webhook retry) does when a worker dies mid-request.
     """
     outcome = Outcome(sender, message_id or uuid.uuid4().hex, text)
+    issued = await chat_id(client, workers, sender)
     start = hash(sender) % len(workers)
     for attempt in range(tries):
         worker = workers[(start + attempt) % len(workers)]
         outcome.attempts += 1
-        body = {"sender": sender, "message": text, "message_id": outcome.message_id}
+        body = {"sender": issued, "message": text, "message_id": outcome.message_id}
         try:
             response = await client.post(f"{worker.url}/webhooks/rest/webhook", json=body)
         except httpx.HTTPError:

@@ -40,7 +40,7 @@ def test_message_body_carries_the_text_and_at_most_the_allowed_buttons(
     assert [(b["title"], b["payload"]) for b in shown] == [
         (b.title, b.payload) for b in choices[:MAX_BUTTONS]
     ]
-    assert all(b["type"] == "oa.query.show" for b in shown)
+    assert all(b["type"] == "oa.query.hide" for b in shown)  # the payload never shows
     json.dumps(body)  # serialisable as it is sent
 
 

@@ -20,6 +20,8 @@ from bot.channels.zalo import (
     signature,
     verify_signature,
 )
+from bot.channels.zalo_quota import MAX_BUTTONS, ReplyBudget, remain_of
+from bot.messages import Button, OutgoingMessage
 from bot.nlu.textnorm import nfc
 from tests.property.strategies import PROPS, any_text, chat_text, json_values, loose, mutated
 
@@ -187,3 +189,48 @@ def test_recent_ids_stay_within_capacity(capacity: int) -> None:
     for i in range(20):
         assert recent.add(str(i), float(i))
         assert len(recent._seen) <= capacity
+
+
+# The reply budget (bot.channels.zalo_quota): what a plan may send ---------------------------------
+LIMIT = 2000
+HELP = "Gọi 111 (miễn phí, 24/7). Muốn gặp người thật, gõ: gặp tư vấn viên"
+words = st.text(alphabet=st.sampled_from("aăbcđ xyz.\n"), min_size=0, max_size=2600)
+plan_buttons = st.lists(st.builds(Button, title=st.sampled_from(["Có", "Không", "Gọi 111"]),
+                                  payload=st.from_regex(r"/[a-z]{1,8}", fullmatch=True)),
+                        max_size=7).map(tuple)  # fmt: skip
+outgoing = st.lists(st.builds(OutgoingMessage, text=words, buttons=plan_buttons), max_size=8)
+
+
+def _letters(texts: list[str]) -> str:
+    return "".join("".join(texts).split())
+
+
+@PROPS
+@given(outgoing, st.one_of(st.none(), st.integers(min_value=-1, max_value=9)),
+       st.integers(min_value=0, max_value=12))  # fmt: skip
+def test_a_plan_never_spends_what_is_not_left_and_keeps_the_last_for_111(
+    messages: list[OutgoingMessage], left: int | None, free: int
+) -> None:
+    plan = ReplyBudget(free, 48).plan(messages, left, HELP, LIMIT)
+    assert all(len(m.text) <= LIMIT and len(m.buttons) <= MAX_BUTTONS for m in plan.sends)
+    if left is None:
+        assert plan.complete
+    elif plan.complete:
+        assert len(plan.sends) <= max(left - 1, 0)  # the last free reply stays unspent
+    else:
+        assert len(plan.sends) == max(left, 0)  # every free reply used, the last for the card
+        assert left <= 0 or plan.sends[-1].text == HELP
+    if plan.complete:  # nothing said was lost: every letter of every message, in order
+        assert _letters([m.text for m in plan.sends]) == _letters([m.text for m in messages])
+
+
+@PROPS
+@given(st.one_of(st.none(), st.dictionaries(st.sampled_from(["quota_type", "remain", "total"]),
+                                            json_values)))  # fmt: skip
+@example({"quota_type": "reply", "remain": "7", "total": "8"})
+@example({"quota_type": "sub_quota"})
+def test_zalos_quota_answer_is_read_or_ignored_never_raises(quota: Any) -> None:
+    remain = remain_of({"quota": quota})
+    assert remain is None or remain >= 0
+    if isinstance(quota, dict) and quota.get("quota_type") not in (None, "reply"):
+        assert remain == 0

@@ -30,6 +30,18 @@ def rasa_events_table(url: str) -> None:
     engine.dispose()
 
 
+def head_revision() -> str:
+    """The newest revision of the migration scripts."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from bot.storage.store import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return str(ScriptDirectory.from_config(config).get_current_head())
+
+
 def tables(url: str) -> set[str]:
     engine = create_engine(url, future=True)
     try:
@@ -50,7 +62,7 @@ def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM events")).scalar() == 1
         version = c.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
-    assert version == "0002"
+    assert version == head_revision()
     engine.dispose()
 
 
@@ -71,3 +83,25 @@ def test_models_match_the_migrations(database_url: str) -> None:
 def test_include_object_never_selects_rasa_tables() -> None:
     assert include_object(None, "events", "table", True, None) is False
     assert include_object(None, "people", "table", True, None) is True
+
+
+def test_0003_keeps_every_case_and_note_up_and_down(database_url: str) -> None:
+    """Columns are added and dropped in place: no table rebuild cascades into case notes."""
+    engine = make_engine(database_url)
+    migrate(engine, "0002")
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO escalations (id, channel, priority, rank, reason, status,"
+                " created_at) VALUES (7, 'web', 'self_harm', 1, '', 'new', '2026-01-01')"
+            )
+        )
+        c.execute(text("INSERT INTO case_notes (escalation_id, author, text, created_at)"
+                       " VALUES (7, 'lan', 'n', '2026-01-01')"))  # fmt: skip
+    migrate(engine, "0003")
+    migrate(engine, "0002", down=True)
+    migrate(engine, "0003")
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM case_notes")).scalar() == 1
+        assert c.execute(text("SELECT group_id FROM escalations WHERE id = 7")).scalar() is None
+    engine.dispose()

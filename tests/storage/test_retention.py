@@ -307,3 +307,38 @@ def test_purge_while_people_keep_writing(store: Store, clock: Clock) -> None:
     assert store.person_address("telegram-old0") == ("telegram", "sealed")
     assert count(store, Conversation, Conversation.person_id == "telegram-old0") == 1
     assert count(store, Person) == 1
+
+
+def test_notes_go_by_the_cases_age_even_after_the_person_was_forgotten(
+    store: Store, clock: Clock
+) -> None:
+    """A note written after `/xoa` (the case no longer points to anyone) is purged all the same."""
+    case = resolved_case(store, clock, "telegram-gone", ago(120), days=1)
+    store.forget_person("telegram-gone")
+    store.add_note(case, "lan", "ghi chú sau khi người hỏi đã xóa")
+    recent = resolved_case(store, clock, "telegram-recent", ago(10), days=1)
+    store.forget_person("telegram-recent")
+    store.add_note(recent, "lan", "ghi chú mới")
+    assert purge(store.engine, now=NOW, days=DAYS, dry_run=True).counts["case_notes"] == 1
+    report = purge(store.engine, now=NOW, days=DAYS)
+    assert report.counts["case_notes"] == 1
+    assert store.notes(case) == [] and len(store.notes(recent)) == 1
+
+
+def test_old_cases_keep_no_source_address_hash(store: Store, clock: Clock) -> None:
+    from bot.limits import CASE_ORIGIN, CaseOrigin
+
+    token = CASE_ORIGIN.set(CaseOrigin("a-0123456789abcdef01234567", 1, 30))
+    try:
+        clock.now = ago(120)
+        for i in range(3):
+            store.open_escalation(person_id=f"web-{i}", channel="web", priority="self_harm",
+                                  reason="urgent", context={})  # fmt: skip
+    finally:
+        CASE_ORIGIN.reset(token)
+    for case in store.queue():
+        store.resolve(case.id, "sup", "duplicate", any_holder=True)
+    clock.now = NOW
+    purge(store.engine, now=NOW, days=DAYS)
+    with store.session() as s:
+        assert s.execute(select(func.count()).where(Escalation.source.is_not(None))).scalar() == 0

@@ -1,16 +1,24 @@
 """A case: transcript, context packet, reply, notes, claim, hand back, resolve, block.
 
 Every view and every change of a case writes an audit entry (never message text).
+
+Who reads what: anyone may see a new case's context packet (the few last messages the person was
+told a counsellor would read), to decide whether to claim it. The conversation itself is shown
+only to the counsellor who holds the case, while they hold it, and to supervisors by role; and
+only the case's own time window: from the first message of the context packet (or the case's
+opening) until it was resolved. Earlier or later, unrelated conversations stay out of sight.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from bot.console.security import ConsoleError, Ctx, field, guarded
 from bot.console.views.queue import SUPERVISORS
+from bot.console.views.zalo_status import zalo_status
 from bot.handoff import HandoffError, Line
 from bot.storage.models import OUTCOMES
 from bot.storage.store import CaseView
@@ -26,7 +34,8 @@ def _case(ctx: Ctx) -> CaseView:
     if case is None:
         raise ConsoleError(404, "not_found")
     mine = case.claimed_by == ctx.operator.username
-    if ctx.operator.role not in SUPERVISORS and not (case.status == "new" or mine):
+    supervisor = ctx.operator.role in SUPERVISORS
+    if not supervisor and (case.is_group or not (case.status == "new" or mine)):
         raise ConsoleError(403, "forbidden")
     return case
 
@@ -41,10 +50,31 @@ def _audit(ctx: Ctx, action: str, case: CaseView, detail: str = "") -> None:
     ctx.request.app.state.console.store.audit(ctx.operator.username, action, case.id, detail)
 
 
+def may_read_transcript(ctx: Ctx, case: CaseView) -> bool:
+    """The holder while they hold the case, and supervisors and admins."""
+    return ctx.operator.role in SUPERVISORS or case.held_by(ctx.operator.username)
+
+
+def transcript_window(case: CaseView) -> tuple[datetime, datetime]:
+    """From the first message of the context packet (or the opening) to the resolution.
+
+    An open case's window has no end yet (whatever arrives while it is open belongs to it).
+    """
+    times: list[Any] = [m.get("time") for m in case.context.get("last_messages") or []
+                        if isinstance(m, dict)]  # fmt: skip
+    starts = [datetime.fromtimestamp(t, timezone.utc) for t in times
+              if isinstance(t, (int, float)) and not isinstance(t, bool)]  # fmt: skip
+    return min([case.created_at, *starts]), case.resolved_at or datetime.max.replace(
+        tzinfo=timezone.utc
+    )
+
+
 async def _lines(ctx: Ctx, case: CaseView) -> list[Line]:
-    if not case.person_id:
+    if not case.person_id or not may_read_transcript(ctx, case):
         return []
-    return list(await ctx.request.app.state.console.handoff.transcript(case.person_id))
+    start, end = transcript_window(case)
+    lines = await ctx.request.app.state.console.handoff.transcript(case.person_id)
+    return [line for line in lines if start <= line.at <= end]
 
 
 def zalo_window_closed(case: CaseView, lines: list[Line], now: datetime, hours: int) -> bool:
@@ -67,19 +97,21 @@ async def case_page(ctx: Ctx) -> Response:
         "case.html",
         case=case,
         lines=lines,
+        can_read=may_read_transcript(ctx, case),
         notes=state.store.notes(case.id),
         held=case.held_by(ctx.operator.username),
         outcomes=OUTCOMES,
         can_resolve=case.status != "resolved"
         and (case.held_by(ctx.operator.username) or ctx.operator.role in SUPERVISORS),
-        zalo_closed=zalo_window_closed(
-            case, lines, state.now(), state.settings.zalo.reply_window_hours
-        ),
+        zalo_closed=may_read_transcript(ctx, case)
+        and zalo_window_closed(case, lines, state.now(), state.settings.zalo.reply_window_hours),
         window_hours=state.settings.zalo.reply_window_hours,
+        zalo=zalo_status(state, case),
         flash=ctx.request.session.pop("flash", None),
         max_chars=state.settings.max_message_chars,
         max_note=MAX_NOTE,
         block=state.store.block_of(case.person_id) if case.person_id else None,
+        members=state.store.group_members(case.id) if case.is_group else [],
         can_block=case.person_id is not None and ctx.operator.role in SUPERVISORS,
         block_days=BLOCK_DAYS,
         max_block_reason=MAX_BLOCK_REASON,
@@ -92,8 +124,12 @@ async def transcript_json(ctx: Ctx) -> Response:
     state = ctx.request.app.state.console
     case = _case(ctx)
     lines = await _lines(ctx, case)
-    html = state.env.get_template("_transcript.html").render(lines=lines)
-    return JSONResponse({"html": html, "count": len(lines), "status": case.status})
+    can_read = may_read_transcript(ctx, case)
+    html = state.env.get_template("_transcript.html").render(
+        lines=lines, case=case, can_read=can_read
+    )
+    count = html.count("<li")  # what console.js compares with the lines it shows
+    return JSONResponse({"html": html, "count": count, "status": case.status})
 
 
 @guarded()

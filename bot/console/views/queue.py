@@ -11,11 +11,18 @@ SUPERVISORS = ("supervisor", "admin")
 
 
 def visible_queue(ctx: Ctx) -> list[CaseView]:
-    """A counsellor sees unclaimed cases and their own; supervisors see every open case."""
+    """A counsellor sees unclaimed cases and their own; supervisors see every open case.
+
+    A flood group (many new cases from one source in a minute) is for supervisors only.
+    """
     cases = ctx.request.app.state.console.store.queue()
     if ctx.operator.role in SUPERVISORS:
         return cases
-    return [c for c in cases if c.status == "new" or c.claimed_by == ctx.operator.username]
+    return [
+        c
+        for c in cases
+        if (c.status == "new" and not c.is_group) or c.claimed_by == ctx.operator.username
+    ]
 
 
 @guarded()

@@ -1,8 +1,10 @@
-// The web chat. No cookies: a random sender id and the transcript live in sessionStorage only,
-// and "Thoát nhanh" wipes both and replaces this page in the history.
+// The web chat. No cookies: the chat id the server issued and the transcript live in
+// sessionStorage only, and "Thoát nhanh" wipes both and replaces this page in the history.
+// The id travels in the JSON body of a message and in the X-Chat-Id header of a poll, never in a
+// URL (proxies and access logs keep URLs).
 "use strict";
 (function () {
-  var KEY = "donghanh-chat";
+  var KEY = "donghanh-chat-2"; // ids are issued by the server since version 2
   var EXIT_URL = "/thoi-tiet";
   var POLL_MS = 5000;
   var URL_RE = /(https:\/\/[^\s]+[^\s.,;:!?)])/g;
@@ -15,16 +17,23 @@
   var state = load();
   var polling = false;
 
-  function newId() {
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) {
-      return ("0" + b.toString(16)).slice(-2);
-    }).join("");
+  function fresh() {
+    return { sender: "", after: 0, items: [] }; // the id is asked for with the first message
   }
 
-  function fresh() {
-    return { sender: newId(), after: 0, items: [] };
+  // A chat id from the server (signed: the server takes no id it did not issue).
+  function chatId(current) {
+    if (current.sender) { return Promise.resolve(current.sender); }
+    return fetch("/webhooks/rest/session", {
+      method: "POST", credentials: "omit", cache: "no-store"
+    }).then(function (response) {
+      if (!response.ok) { throw new Error(String(response.status)); }
+      return response.json();
+    }).then(function (data) {
+      current.sender = String(data.sender || "");
+      if (current === state) { save(); }
+      return current.sender;
+    });
   }
 
   function load() {
@@ -130,15 +139,31 @@
     });
   }
 
+  // A 400 means the id is no longer taken (the server's key changed): a new one, once.
+  function deliver(current, body, renewed) {
+    return chatId(current).then(function (sender) {
+      body.sender = sender;
+      return post(body, 4);
+    }).catch(function (error) {
+      if (error.message !== "400" || renewed) { throw error; }
+      current.sender = "";
+      return deliver(current, body, true);
+    });
+  }
+
   function send(payload, shown) {
-    var sender = state.sender;
+    var current = state;
     add({ from: "me", text: shown });
     say("Đang trả lời…");
     sendButton.disabled = true;
-    post({ sender: sender, message: payload, message_id: messageId() }, 4).then(function (replies) {
-      if (sender !== state.sender) { return; } // cleared meanwhile
+    deliver(current, { message: payload, message_id: messageId() }, false).then(function (replies) {
+      if (current !== state) { return; } // cleared meanwhile
       say("");
       replies.forEach(function (r) {
+        if (r.notice_at !== undefined) { // a notice the poll may have shown already
+          if (r.notice_at <= state.after) { return; }
+          state.after = Math.max(state.after, r.notice_at);
+        }
         add({ from: "bot", text: r.text || "", buttons: r.buttons || [] });
       });
     }).catch(function () {
@@ -150,17 +175,19 @@
 
   function poll() {
     if (polling || !state.items.length || document.visibilityState === "hidden") { return; }
+    if (!state.sender) { return; }
     polling = true;
-    var sender = state.sender;
-    var url = "/webhooks/rest/updates?sender=" + encodeURIComponent(sender) +
-      "&after=" + encodeURIComponent(state.after);
-    fetch(url, { credentials: "omit", cache: "no-store" }).then(function (response) {
+    var current = state;
+    var url = "/webhooks/rest/updates?after=" + encodeURIComponent(state.after);
+    fetch(url, {
+      headers: { "X-Chat-Id": current.sender }, credentials: "omit", cache: "no-store"
+    }).then(function (response) {
       return response.ok ? response.json() : [];
     }).then(function (messages) {
-      if (sender !== state.sender) { return; }
+      if (current !== state) { return; }
       messages.forEach(function (m) {
         state.after = Math.max(state.after, m.timestamp);
-        add({ from: "counsellor", text: m.text || "", buttons: m.buttons || [] });
+        add({ from: m.notice ? "bot" : "counsellor", text: m.text || "", buttons: m.buttons || [] });
       });
     }).catch(function () { /* offline: try again later */ }).then(function () {
       polling = false;
