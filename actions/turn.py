@@ -46,7 +46,8 @@ OUT_OF_SCOPE_SURE = 0.7  # below, "out of scope" asks which topic was meant inst
 LEAVES_PROTOCOL = 0.9  # a topic this sure ends a protocol (not small talk or a question about us)
 META_TOPICS = ("ask_anonymity", "ask_capabilities")
 ROLE_ITEMS = {"teacher": "teacher"}  # a follow-up written for a role, offered to it first
-RANKED_TOPICS = 3  # inside a protocol, a follow-up of one of the NLU's top guesses is answered
+RANKED_TOPICS = 3
+GUESS_IN_GENERAL = 0.3  # inside a protocol, a follow-up of one of the NLU's top guesses is answered
 MIN_GUESS = 0.05
 SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope",
               "ask_capabilities", "request_human")  # fmt: skip
@@ -374,7 +375,7 @@ class Turn:
         if not self.payload and is_english(self.text):
             self.send(self.say("english"), self.person_buttons())
             return self.events
-        if self.intent == "ask_anonymity" and self.wants_deletion():
+        if self.wants_deletion() and (self.intent == "ask_anonymity" or self.asks_deletion()):
             return self.events + ask_deletion(self.dispatcher, self.content, self.role)
         self.keep("pending", None)
         if self.payload:
@@ -416,11 +417,32 @@ class Turn:
         choice = self.protocol_choice()
         if choice is not None:
             return self.answer_choice(choice)
+        topic = self.general_topic()
+        if topic is not None:
+            return self.topic_answer(topic)
         leaves = self.content.has_topic(self.intent) and self.confidence >= LEAVES_PROTOCOL
         if leaves and self.intent not in (*SMALL_TALK, *META_TOPICS):
             self.keep("protocol", None)
             return None
         return continue_protocol(self)
+
+    def general_topic(self) -> str | None:
+        """In a danger the bot could not name, the topic a question is about.
+
+        The NLU's best guess with a topic, if it is at least `GUESS_IN_GENERAL` sure: the question
+        is answered rather than listened to.
+        """
+        if self.slot("situation") not in (None, "general") or not self.follow.is_question(
+            self.text
+        ):
+            return None
+        for guess in (self.tracker.latest_message.get("intent_ranking") or [])[:RANKED_TOPICS]:
+            name = guess.get("name")
+            if name in META_TOPICS or not self.content.has_topic(name):
+                continue
+            if float(guess.get("confidence") or 0.0) >= GUESS_IN_GENERAL:
+                return str(name)
+        return None
 
     def protocol_choice(self) -> Choice | None:
         """Inside a protocol: a follow-up of its topic (or of the NLU's top guesses).
@@ -447,6 +469,11 @@ class Turn:
     def said_ever(self, text: str) -> bool:
         """Whether the bot sent exactly this text earlier in the conversation."""
         return any(e.get("event") == "bot" and e.get("text") == text for e in self.tracker.events)
+
+    def asks_deletion(self) -> bool:
+        """Whether the words ask to delete one's data, whatever the NLU read ("xóa hết dữ liệu")."""
+        folded = f" {fold(self.text)} "
+        return any(f" {p} " in folded for p in DELETE_PHRASES)
 
     def wants_deletion(self) -> bool:
         """Whether the person asks to delete their data (the entity, or the word "xóa")."""

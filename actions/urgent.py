@@ -183,6 +183,9 @@ def urgent_next(turn: Turn) -> list[EventType]:
     choice = turn.protocol_choice()
     if choice is not None:  # "có nên chuyển tiền cho nó không?"
         return turn.answer_choice(choice)
+    topic = turn.general_topic()
+    if topic is not None:  # a question in a danger the bot could not name: its topic's answer
+        return turn.topic_answer(topic)
     more = turn.content.urgent_more(situation, turn.role)
     if more and not turn.said_ever(more):
         turn.send(more)  # the next steps for this danger

@@ -75,7 +75,11 @@ _EVIDENCE = (
     (2.0, r"\b(con gai|con trai|dua con|dua nho) (toi|tui|minh|em|nha)\b"),
     (2.0, r"\b(con|chau) (nha|minh) (hoc|nghien|bi|dang|lop)\b"),
     (2.0, r"\bcon (em|minh)\b"),
-    (2.0, r"\b(chau|be|con) nha (em|minh|toi|tui)\b"),
+    (
+        2.0,
+        r"\b(chau|be|con|thang nho|con nho|dua nho|thang cu|con be|thang be|nhoc) nha"
+        r" (em|minh|toi|tui|chi|anh)\b",
+    ),
     (1.0, r"\b(chau|be) (nha|em|minh)\b"),
     (1.5, r"\b(ba me no|bo me no|cha me no|bo no|me no)\b"),
     (1.5, r"\b(bo|me|ba|ma|cha) (cua )?(chau|be)\b(?! (noi|ngoai|em|minh))"),
@@ -83,7 +87,9 @@ _EVIDENCE = (
     (-2.0, r"\b(lop|truong|ban|ban than|ban cung lop|crush|nguoi yeu) (em|minh|tui|t|tao)\b"),
     (-1.5, r"\b(ban cung lop|co chu nhiem|thay chu nhiem|gvcn|di hoc|bai tap|kiem tra)\b"),
     (-2.0, r"\bchu nhiem (em|minh|tui|t)\b"),
-    (-1.0, r"(?<!con )(?<!chau )\b(em|e)\b"),
+    (2.0, r"\b(con|chau|be|con gai|con trai) (chi|anh|co|chu|bac|di|cau|mo)\b(?! (ay|oi)\b)"),
+    (1.5, r"^ ?(chao|da|a) em\b"),  # "Chào em, chị…": an adult greets the bot as younger
+    (-1.0, r"(?<!con )(?<!chau )(?<!chao )\b(em|e)\b(?! oi\b)"),
 )
 _NOT_PEOPLE = ("tre em", "em be", "anh em", "chi em", "ban be", "cac em", "hoc sinh em")
 # Abbreviations adults use as much as teenagers: they say nothing about the writer.
