@@ -297,8 +297,8 @@ class Turn:
                 return self.events + clarify(self.dispatcher, self.content, self.tracker, self.role)
         if self.content.has_topic(intent) and self.confidence >= CLARIFY_BELOW:
             own = self.follow.choose(self.text, intent, self.shown if intent == self.topic else [])
-            if intent == self.topic and own is not None and own.strength == 2:
-                return self.answer_choice(own)
+            if own is not None and own.strength == 2 and (intent == self.topic or own.platform):
+                return self.answer_choice(own)  # a follow-up, or where to tap on a named platform
             if intent == self.topic and "answer" in self.shown:
                 # the same topic asked again: what the first answer did not cover
                 near = self.follow.closest(self.text, intent, self.shown)

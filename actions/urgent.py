@@ -133,7 +133,10 @@ def self_harm_next(turn: Turn) -> list[EventType]:
         turn.send(unsafe, safety_buttons(turn))
         turn.keep("pending", "safety_check")
     elif step == 0:
-        turn.send(turn.content.protocol("self_harm", "ask", turn.role))
+        turn.send(
+            turn.content.protocol("self_harm", "ask", turn.role), yes_no(turn.content, "yes", "no")
+        )
+        turn.keep("pending", "thoughts")  # "có"/"không" now answers the plain question
     elif not turn.slot("offered") and not turn.waiting:
         offer(turn, "self_harm")
     else:

@@ -52,7 +52,25 @@ def safe_no(turn: Turn) -> list[EventType]:
     return turn.events
 
 
+def thoughts_yes(turn: Turn) -> list[EventType]:
+    """Yes, thoughts of suicide: thanks for saying it, 111 now, not alone; the counsellor once."""
+    turn.send(turn.content.protocol("self_harm", "thoughts_yes", turn.role))
+    if not turn.slot("offered") and not turn.waiting:
+        offer(turn, "self_harm")
+    return turn.events
+
+
+def thoughts_no(turn: Turn) -> list[EventType]:
+    """No: glad, still listening; the counsellor once."""
+    turn.send(turn.content.protocol("self_harm", "thoughts_no", turn.role))
+    if not turn.slot("offered") and not turn.waiting:
+        offer(turn, "self_harm")
+    return turn.events
+
+
 TURN_HANDLERS: dict[tuple[str, str], TurnHandler] = {
+    ("thoughts", "affirm"): thoughts_yes,
+    ("thoughts", "deny"): thoughts_no,
     ("counsellor", "affirm"): counsellor_yes,
     ("counsellor", "deny"): counsellor_no,
     ("safety_check", "affirm"): safe_yes,

@@ -24,7 +24,15 @@ from sqlalchemy.engine import make_url
 
 from bot.pseudonym import Pseudonymizer
 from tests.helpers.servers import PrivatePostgres, private_postgres, redis_key_space
-from tests.helpers.workers import CHAT_IDS, Outcome, Worker, running_workers, send, worker_env
+from tests.helpers.workers import (
+    CHAT_IDS,
+    Outcome,
+    Worker,
+    chat_id,
+    running_workers,
+    send,
+    worker_env,
+)
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -209,9 +217,10 @@ async def restart_and_check(server: PrivatePostgres, workers: list[Worker]) -> N
     """Stop `server`: every request gets a clean 503; start it: the workers answer again."""
     statuses: list[int] = []
     async with httpx.AsyncClient(timeout=30) as client:
+        ids = [await chat_id(client, workers, f"db-{i}") for i in range(6)]  # while it is up
 
         async def ask(i: int) -> None:
-            body = {"sender": f"db-{i}", "message": "chào bạn", "message_id": uuid.uuid4().hex}
+            body = {"sender": ids[i], "message": "chào bạn", "message_id": uuid.uuid4().hex}
             try:
                 response = await client.post(
                     f"{workers[i % 2].url}/webhooks/rest/webhook", json=body

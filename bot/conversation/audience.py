@@ -85,7 +85,7 @@ _EVIDENCE = (
     (1.5, r"\b(bo|me|ba|ma|cha) (cua )?(chau|be)\b(?! (noi|ngoai|em|minh))"),
     (-2.0, r"\b(bo me|ba me|cha me|bo|me|ba|ma|anh|chi|co giao|thay|co) (em|minh|tui|t|tao)\b"),
     (-2.0, r"\b(lop|truong|ban|ban than|ban cung lop|crush|nguoi yeu) (em|minh|tui|t|tao)\b"),
-    (-1.5, r"\b(ban cung lop|co chu nhiem|thay chu nhiem|gvcn|di hoc|bai tap|kiem tra)\b"),
+    (-0.5, r"\b(ban cung lop|co chu nhiem|thay chu nhiem|gvcn|di hoc|bai tap|kiem tra)\b"),
     (-2.0, r"\bchu nhiem (em|minh|tui|t)\b"),
     (2.0, r"\b(con|chau|be|con gai|con trai) (chi|anh|co|chu|bac|di|cau|mo)\b(?! (ay|oi)\b)"),
     (1.5, r"^ ?(chao|da|a) em\b"),  # "Chào em, chị…": an adult greets the bot as younger

@@ -76,7 +76,7 @@ async def test_yes_to_a_clarification_answers_the_first_guess(dispatcher, conten
 
 
 def test_every_pending_question_has_a_yes_and_a_no() -> None:
-    for pending in ("counsellor", "safety_check", "delete", "clarify", None):
+    for pending in ("counsellor", "safety_check", "thoughts", "delete", "clarify", None):
         for answer in ("affirm", "deny"):
             assert (pending, answer) in HANDLERS or (pending, answer) in TURN_HANDLERS
 

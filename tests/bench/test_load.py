@@ -1,6 +1,7 @@
 """The load driver's pure parts: sticky routing, conversations, what counts as an error."""
 
 import random
+import uuid
 from collections import Counter
 
 import pytest
@@ -159,7 +160,7 @@ async def test_a_level_answers_everyone_through_small_client_pools() -> None:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from bench.load import PEOPLE_PER_CLIENT, WEBHOOK, run_level
+    from bench.load import PEOPLE_PER_CLIENT, SESSION, WEBHOOK, run_level
 
     peers: set[tuple[str, int]] = set()
 
@@ -172,7 +173,13 @@ async def test_a_level_answers_everyone_through_small_client_pools() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(Starlette(routes=[Route(WEBHOOK, echo, methods=["POST"])]),
+
+    async def session(request: Request) -> JSONResponse:  # each person first asks for an id
+        peers.add(request.client)  # type: ignore[arg-type]
+        return JSONResponse({"sender": uuid.uuid4().hex})
+
+    routes = [Route(WEBHOOK, echo, methods=["POST"]), Route(SESSION, session, methods=["POST"])]
+    config = uvicorn.Config(Starlette(routes=routes),
                             host="127.0.0.1", port=port, log_level="error", ws="none")  # fmt: skip
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())

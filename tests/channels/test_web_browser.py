@@ -87,7 +87,7 @@ def test_ask_follow_up_urgent_and_quick_exit(page: Any, base_url: str) -> None:
     send(page, "em muốn chết")
     answers = page.locator(".msg.bot").all_inner_texts()
     assert any("111" in text for text in answers[-3:])
-    stored = page.evaluate("window.sessionStorage.getItem('donghanh-chat')")
+    stored = page.evaluate("window.sessionStorage.getItem('donghanh-chat-2')")
     assert stored and "em muốn chết" in stored
 
     page.click("#quick-exit")
@@ -102,11 +102,13 @@ def test_ask_follow_up_urgent_and_quick_exit(page: Any, base_url: str) -> None:
 def test_clear_starts_a_new_conversation(page: Any, base_url: str) -> None:
     page.goto(base_url + "/")
     send(page, "chào")
-    first = page.evaluate("JSON.parse(sessionStorage.getItem('donghanh-chat')).sender")
+    first = page.evaluate("JSON.parse(sessionStorage.getItem('donghanh-chat-2')).sender")
     page.reload()
     assert page.locator(".msg.me").count() == 1  # a reload keeps the chat for this tab
     page.click("#clear")
     assert page.locator(".msg").count() == 0
-    second = page.evaluate("JSON.parse(sessionStorage.getItem('donghanh-chat')).sender")
-    assert second != first and len(second) == 32
+    assert page.evaluate("sessionStorage.getItem('donghanh-chat-2')") is not None
+    send(page, "chào lại")  # a new conversation asks the server for a new id
+    second = page.evaluate("JSON.parse(sessionStorage.getItem('donghanh-chat-2')).sender")
+    assert second and second != first and len(second) > 32  # signed by the server
     assert page.errors == []
