@@ -138,5 +138,6 @@ def ask_deletion(
 ) -> list[EventType]:
     """Explain what is kept and ask to confirm deletion."""
     buttons = yes_no(content, "delete_yes", "delete_no")
+    buttons.append(button(content.button("call_111"), "/ask_hotline"))  # 111 stays one tap away
     send(dispatcher, content.say("delete_confirm", audience), buttons)
     return [SlotSet("pending", "delete")]

@@ -43,7 +43,7 @@ CLARIFY_BELOW = 0.45  # below: "Có phải bạn đang hỏi về …?" (README,
 CONFIDENT = 0.8  # a topic this sure leaves the current topic or protocol
 MAX_ITEM_BUTTONS = 4
 OUT_OF_SCOPE_SURE = 0.7  # below, "out of scope" asks which topic was meant instead of refusing
-LEAVES_PROTOCOL = 0.9  # a topic this sure ends a protocol (not small talk or a question about us)
+LEAVES_PROTOCOL = 0.95  # a topic this sure ends a protocol (not small talk or a question about us)
 META_TOPICS = ("ask_anonymity", "ask_capabilities")
 ROLE_ITEMS = {"teacher": "teacher"}  # a follow-up written for a role, offered to it first
 RANKED_TOPICS = 3
@@ -420,7 +420,12 @@ class Turn:
         topic = self.general_topic()
         if topic is not None:
             return self.topic_answer(topic)
+        if self.intent == "bot_challenge":  # "người thật hay máy?": always answered honestly
+            self.send(self.say("bot_challenge"), self.person_buttons())
+            return self.events
         leaves = self.content.has_topic(self.intent) and self.confidence >= LEAVES_PROTOCOL
+        if self.slot("attempt"):
+            leaves = False  # while an attempt may be under way, every reply carries 115
         if leaves and self.intent not in (*SMALL_TALK, *META_TOPICS):
             self.keep("protocol", None)
             return None

@@ -27,9 +27,9 @@ from bot.runtime import services
 
 # A child telling what happens to a friend ("bạn em bị…", "bạn em kể…"): a bystander.
 BYSTANDER = re.compile(
-    r"\b(ban|nho ban|dua ban|ban than|con ban|thang ban|ban cung lop|dua cung lop)"
-    r"( (cua )?(em|minh|tui|t|tao|con|chau))?( \w+)?"
-    r" (bi|dang bi|ke|noi|nhan|bao|tam su|muon|doi|dang|dang status|post|viet|dang bai)\b"
+    r"\b(?:(?:ban|nho ban|dua ban|ban than|con ban|thang ban) (?:cua )?(?:em|minh|tui|t|tao)"
+    r"|ban cung lop(?: (?:cua )?(?:em|minh|tui|t|tao))?)"
+    r"(?: \w+)? (?:bi|dang bi|ke|noi|nhan|bao|tam su|muon|doi|dang|post|viet)\b"
 )
 
 
@@ -128,7 +128,12 @@ def self_harm_next(turn: Turn) -> list[EventType]:
         turn.keep("pending", "safety_check")
         return turn.events
     unsafe = turn.content.protocol("self_harm", "unsafe", turn.role)
-    if urgent_now(turn) and not turn.said_before(unsafe):
+    danger = turn.content.protocol("self_harm", "danger_now", turn.role)
+    if turn.content.self_harm_danger_now(turn.text) and not turn.said_before(danger):
+        # "t dang o tren san thuong": leave that place, people, 111/113/115, before anything else
+        turn.send(danger, safety_buttons(turn))
+        turn.keep("pending", "safety_check")
+    elif urgent_now(turn) and not turn.said_before(unsafe):
         # the danger grows mid-conversation ("em đang đứng trên sân thượng"): 111 now, not listening
         turn.send(unsafe, safety_buttons(turn))
         turn.keep("pending", "safety_check")
@@ -202,6 +207,13 @@ def urgent_next(turn: Turn) -> list[EventType]:
     return turn.events
 
 
+def deletion(turn: Turn) -> list[EventType]:
+    """A request to delete one's data: what is kept, and the confirmation (actions/answer.py)."""
+    from actions.answer import ask_deletion
+
+    return turn.events + ask_deletion(turn.dispatcher, turn.content, turn.role)
+
+
 def continue_protocol(turn: Turn) -> list[EventType]:
     """The next reply of the protocol under way."""
     if turn.protocol == "self_harm":
@@ -221,6 +233,8 @@ class ActionUrgent(Action):
     ) -> list[EventType]:
         """Run the protocol for the latest message (a new situation starts it again)."""
         turn = Turn(dispatcher, tracker, services().content)
+        if turn.asks_deletion() and not urgent_now(turn):
+            return deletion(turn)  # "xóa hết dữ liệu của em đi", read by the model as a danger
         situation = turn.content.urgent_situation(turn.text)
         same = turn.protocol == "urgent_danger" and situation in (turn.slot("situation"), "general")
         events = urgent_next(turn) if same and not turn.payload else urgent_first(turn, situation)
@@ -242,9 +256,13 @@ class ActionSelfHarm(Action):
     ) -> list[EventType]:
         """Start the protocol, or continue it when it is under way."""
         turn = Turn(dispatcher, tracker, services().content)
+        if turn.asks_deletion() and not urgent_now(turn):
+            return deletion(turn)
         situation = turn.content.urgent_situation(turn.text)
         if situation in NOT_SELF_HARM and not turn.content.self_harm_attempt(turn.text):
             return urgent_first(turn, situation)  # "con bỏ nhà đi theo người lạ": 113 first
+        if turn.protocol == "urgent_danger" and not turn.payload and not urgent_now(turn):
+            return urgent_next(turn)  # a weak reading inside a danger: the danger goes on
         if turn.protocol == "self_harm" and not turn.payload:
             return self_harm_next(turn)
         return self_harm_first(turn)

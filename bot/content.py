@@ -181,6 +181,11 @@ class Content:
                 return _pick(item["more"], audience)
         return None
 
+    def self_harm_danger_now(self, text: str) -> bool:
+        """Whether `text` says the person is at a dangerous place now (a rooftop, a bridge…)."""
+        folded = f" {fold(text)} "
+        return any(_cue_match(folded, cue) for cue in self.self_harm["danger_now"]["cues"])
+
     def self_harm_ok(self, text: str) -> bool:
         """Whether `text` says they feel fine now ("em ổn rồi"): after an attempt, still 115."""
         folded = f" {fold(text)} "

@@ -138,7 +138,7 @@ class LimitSettings:
             trusted_proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()),
             forwarded_header=env.get("DONGHANH_FORWARDED_HEADER", "x-forwarded-for").lower(),
             new_conversations_per_address=int(
-                env.get("DONGHANH_NEW_CONVERSATIONS_PER_ADDRESS", "10")
+                env.get("DONGHANH_NEW_CONVERSATIONS_PER_ADDRESS", "60")
             ),
             new_conversations_per_minute=int(
                 env.get("DONGHANH_NEW_CONVERSATIONS_PER_MINUTE", "300")

@@ -126,7 +126,7 @@ async def test_asking_to_delete_explains_what_is_kept_and_asks_to_confirm(
     events = await run(dispatcher, make_tracker("xóa dữ liệu của em đi", "ask_anonymity"))
     message = dispatcher.messages[0]
     assert message["text"] == content.say("delete_confirm", "child")
-    assert [b["payload"] for b in message["buttons"]] == ["/affirm", "/deny"]
+    assert [b["payload"] for b in message["buttons"]] == ["/affirm", "/deny", "/ask_hotline"]
     assert slot_events(events)["pending"] == "delete"
 
 

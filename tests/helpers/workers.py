@@ -121,6 +121,8 @@ def worker_env(
         DONGHANH_DATA_DIR=str(data_dir),
         DONGHANH_SECRET_KEY=key,  # every worker must share it: it makes the pseudonyms
         DONGHANH_RATE_LIMIT_PER_MINUTE="1000",
+        DONGHANH_NEW_CONVERSATIONS_PER_ADDRESS="0",  # every test person comes from 127.0.0.1
+        DONGHANH_CASES_PER_ADDRESS="0",
         RASA_TELEMETRY_ENABLED="false",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         TF_CPP_MIN_LOG_LEVEL="3",
@@ -143,10 +145,16 @@ class Outcome:
 # Web chat ids are issued by the server (`POST /webhooks/rest/session`, signed with the shared key,
 # so any worker accepts them); tests name their people, and each name gets one issued id.
 CHAT_IDS: dict[str, str] = {}
+_ASKING: dict[str, asyncio.Lock] = {}
 
 
 async def chat_id(client: httpx.AsyncClient, workers: list[Worker], name: str) -> str:
     """The issued web chat id of the person a test calls `name` (asked once, of any live worker)."""
+    async with _ASKING.setdefault(name, asyncio.Lock()):  # three messages at once: one id
+        return await _ask_id(client, workers, name)
+
+
+async def _ask_id(client: httpx.AsyncClient, workers: list[Worker], name: str) -> str:
     while name not in CHAT_IDS:
         for worker in workers:
             try:
