@@ -292,8 +292,13 @@ class Handoff:
             await self.agent.tracker_store.save(tracker)
 
     async def _deliver(self, person_id: str, text: str) -> str:
+        from bot.channels.zalo_quota import ReplyRefused
+
         try:
             pushed = await self.core.deliver(person_id, [OutgoingMessage(text)])
+        except ReplyRefused:  # Zalo: no free reply left until the person writes again
+            log.info("a reply to %s was not sent: no free reply left", person_id)
+            return "refused"
         except Exception:  # noqa: BLE001 - the reply is in the transcript; say it did not leave
             log.exception("could not deliver to %s", person_id)
             return "failed"

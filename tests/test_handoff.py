@@ -370,3 +370,23 @@ async def test_served_bot_lets_a_held_persons_messages_through_the_rate_limit(
     lines = await bot.handoff.transcript(bot.core.person_id("telegram", "42"))
     assert [line.text for line in lines if line.sender == "person"][-3:] == [
         "em sợ", "chị ơi", "em ở nhà một mình"]  # fmt: skip
+
+
+async def test_a_reply_zalo_refuses_for_want_of_free_replies_is_said_so(
+    wired: tuple[EchoAgent, Core, Handoff], store: Store, sender: RecordingSender
+) -> None:
+    """The counsellor learns why the reply did not leave, not just "failed, try again"."""
+    from bot.channels.zalo_quota import ReplyRefused
+
+    _, core, handoff = wired
+    await say(core, "cứu em")
+    case_id = open_case(store, core.person_id("telegram", "42"))
+    assert await handoff.claim(case_id, "lan")
+
+    async def refuse(address: str, messages: list[Any]) -> None:
+        raise ReplyRefused("no free reply left")
+
+    sender.send = refuse  # type: ignore[method-assign]
+    assert await handoff.reply(case_id, "lan", "Chị đây, em ổn không?") == "refused"
+    lines = await handoff.transcript(core.person_id("telegram", "42"))
+    assert lines[-1].text == "Chị đây, em ổn không?"  # kept in the transcript all the same
