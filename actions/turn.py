@@ -42,6 +42,7 @@ from bot.nlu.textnorm import fold, normalize_text
 CLARIFY_BELOW = 0.45  # below: "Có phải bạn đang hỏi về …?" (README, "Low confidence")
 CONFIDENT = 0.8  # a topic this sure leaves the current topic or protocol
 MAX_ITEM_BUTTONS = 4
+ONLY_LINK = re.compile(r"(https?://|www\.)\S+")
 OUT_OF_SCOPE_SURE = 0.7  # below, "out of scope" asks which topic was meant instead of refusing
 LEAVES_PROTOCOL = 0.95  # a topic this sure ends a protocol (not small talk or a question about us)
 META_TOPICS = ("ask_anonymity", "ask_capabilities")
@@ -372,6 +373,9 @@ class Turn:
             safety_check(
                 self.dispatcher, self.content, self.role
             )  # inside those, 111 is in every reply
+        if not self.payload and self.is_link():
+            self.send(self.say("link_shared"), self.person_buttons())
+            return self.events
         if not self.payload and is_english(self.text):
             self.send(self.say("english"), self.person_buttons())
             return self.events
@@ -465,6 +469,11 @@ class Turn:
         if choice.strength < 2 and role_item in items and role_item not in self.shown:
             return Choice("item", choice.topic, role_item, strength=2)
         return choice
+
+    def is_link(self) -> bool:
+        """A pasted link with nothing else (Zalo's link event, or a message that is only a URL)."""
+        metadata = (self.tracker.latest_message or {}).get("metadata") or {}
+        return metadata.get("shared") == "link" or bool(ONLY_LINK.fullmatch(self.text.strip()))
 
     def about_us(self) -> bool:
         """Whether the message asks about Đồng Hành itself (what is kept, who reads it)."""
