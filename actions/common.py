@@ -16,19 +16,6 @@ LAST_MESSAGES = 10
 ON_DUTY_MINUTES = 10  # a counsellor active in the console this recently is on duty
 
 
-def audience_of(tracker: Tracker) -> str | None:
-    """Who is writing, with this message read (bot/conversation/audience.py; slots unchanged)."""
-    from bot.conversation.audience import Audience, read_message
-
-    before = Audience(tracker.get_slot("audience"), bool(tracker.get_slot("audience_fixed")),
-                      float(tracker.get_slot("audience_score") or 0.0))  # fmt: skip
-    chosen = next(tracker.get_latest_entity_values("audience"), None)
-    if chosen in ("parent", "child", "grandparent", "teacher"):
-        return str(chosen)
-    text = text_of(tracker)
-    return before.role if text.startswith("/") else before.after(read_message(text)).role
-
-
 def button(title: str, payload: str) -> dict[str, str]:
     """One button in Rasa's shape."""
     return {"title": title, "payload": payload}

@@ -14,10 +14,9 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import claim_timeout_minutes, counsellors_on_duty, open_case
-from actions.turn import CONFIDENT, Turn
+from actions.turn import CONFIDENT, PROTOCOLS, Turn
 from bot.runtime import services
 
-PROTOCOLS = ("urgent_danger", "self_harm")
 # The queue's priority for a case, from the last topic of the conversation.
 PRIORITY_OF_TOPIC = {**{p: p for p in PROTOCOLS}, "fallback": "fallback"}
 

@@ -490,11 +490,8 @@ class Turn:
         return any(f" {p} " in folded for p in DELETE_PHRASES)
 
     def wants_deletion(self) -> bool:
-        """Whether the person asks to delete their data (the entity, or the word "xóa")."""
-        if self.entity("delete"):
-            return True
-        folded = f" {fold(self.text)} "
-        return any(f" {p} " in folded for p in DELETE_PHRASES)
+        """Whether the person asks to delete their data (the button's entity, or the words)."""
+        return bool(self.entity("delete")) or self.asks_deletion()
 
 
 def is_grey(tracker: Tracker) -> bool:
