@@ -285,3 +285,11 @@ async def test_dialogue(core: Core, store: MemoryStore, dialogue: dict[str, Any]
             assert step["case_has"] in lines, where
         previous = texts
     store.seen.clear()
+
+
+async def test_a_parent_in_the_self_harm_protocol_gets_a_parents_buttons(core: Core) -> None:
+    """"Con đang an toàn", not "Mình đang an toàn": the parent answers about the child."""
+    replies = await say(core, "con tôi nói nó muốn chết, tôi phải làm gì", uuid.uuid4().hex)
+    titles = [b.title for b in replies[0].buttons]
+    content = core.content
+    assert titles == [content.button("safe_yes_parent"), content.button("safe_no_parent")]
