@@ -47,9 +47,10 @@ OUT_OF_SCOPE_SURE = 0.7  # below, "out of scope" asks which topic was meant inst
 LEAVES_PROTOCOL = 0.95  # a topic this sure ends a protocol (not small talk or a question about us)
 META_TOPICS = ("ask_anonymity", "ask_capabilities")
 ROLE_ITEMS = {"teacher": "teacher"}  # a follow-up written for a role, offered to it first
-RANKED_TOPICS = 3
-GUESS_IN_GENERAL = 0.3  # inside a protocol, a follow-up of one of the NLU's top guesses is answered
+RANKED_TOPICS = 3  # inside a protocol, a follow-up of one of the NLU's top guesses is answered
 MIN_GUESS = 0.05
+GUESS_IN_GENERAL = 0.3  # a question in a danger the bot could not name: its topic, this sure
+GUESS_IN_NAMED = 0.6  # the same in a named danger
 SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope",
               "ask_capabilities", "request_human")  # fmt: skip
 PROTOCOLS = ("urgent_danger", "self_harm")
@@ -424,6 +425,10 @@ class Turn:
         topic = self.general_topic()
         if topic is not None:
             return self.topic_answer(topic)
+        if self.protocol == "urgent_danger" and self.slot("situation") in (None, "general"):
+            # the danger was not named and this message is not urgent: answer it as it is (111 and
+            # the counsellor were in the first reply; the triage still reads every message)
+            return None
         if self.intent == "bot_challenge":  # "người thật hay máy?": always answered honestly
             self.send(self.say("bot_challenge"), self.person_buttons())
             return self.events
@@ -436,20 +441,20 @@ class Turn:
         return continue_protocol(self)
 
     def general_topic(self) -> str | None:
-        """In a danger the bot could not name, the topic a question is about.
+        """Inside a danger, the topic a question is about, so that it is answered, not listened to.
 
-        The NLU's best guess with a topic, if it is at least `GUESS_IN_GENERAL` sure: the question
-        is answered rather than listened to.
+        The NLU's best guess with a topic, if it is at least `GUESS_IN_GENERAL` sure in a danger the
+        bot could not name, `GUESS_IN_NAMED` in a named one (whose next steps come first otherwise).
         """
-        if self.slot("situation") not in (None, "general") or not self.follow.is_question(
-            self.text
-        ):
+        if not self.follow.is_question(self.text):
             return None
+        named = self.slot("situation") not in (None, "general")
+        needed = GUESS_IN_NAMED if named else GUESS_IN_GENERAL
         for guess in (self.tracker.latest_message.get("intent_ranking") or [])[:RANKED_TOPICS]:
             name = guess.get("name")
             if name in META_TOPICS or not self.content.has_topic(name):
                 continue
-            if float(guess.get("confidence") or 0.0) >= GUESS_IN_GENERAL:
+            if float(guess.get("confidence") or 0.0) >= needed:
                 return str(name)
         return None
 
