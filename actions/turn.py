@@ -419,10 +419,12 @@ class Turn:
         known = ("general", self.slot("situation"))
         if self.protocol == "urgent_danger" and situation not in known:
             return urgent_first(self, situation)  # a new danger in the same conversation
+        if self.slot("attempt"):
+            return continue_protocol(self)  # 115 first while an attempt may be under way
         choice = self.protocol_choice()
         if choice is not None:
             return self.answer_choice(choice)
-        topic = self.general_topic()
+        topic = self.general_topic() if self.protocol == "urgent_danger" else None
         if topic is not None:
             return self.topic_answer(topic)
         if self.protocol == "urgent_danger" and self.slot("situation") in (None, "general"):
@@ -464,6 +466,8 @@ class Turn:
         A generic question ("phải làm gì bây giờ?") takes the topic's own item for the writer's
         role first (what a teacher must do).
         """
+        if self.slot("attempt"):
+            return None  # while an attempt may be under way, the protocol answers (115 first)
         choice = self.in_topic() or self.asked_topic_item()
         if choice is None and self.topic and self.follow.is_question(self.text):
             choice = self.follow.closest(self.text, self.topic, self.shown)

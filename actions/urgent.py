@@ -113,6 +113,11 @@ def self_harm_next(turn: Turn) -> list[EventType]:
     """
     step = int(turn.slot("protocol_step") or 0)
     open_case(turn.tracker, "self_harm", "self_harm", "self_harm", turn.role)
+    if turn.content.self_harm_in_care(turn.text):
+        # "đang trên xe cấp cứu rồi": in a doctor's hands; what to do and say next
+        turn.send(turn.content.protocol("self_harm", "in_care", turn.role))
+        turn.keep("attempt", False)
+        return turn.events
     if turn.slot("attempt") and turn.content.self_harm_ok(turn.text):
         # "em ổn rồi" after pills: glad, and a doctor still has to check (115)
         turn.send(turn.content.protocol("self_harm", "attempt_ok", turn.role), safety_buttons(turn))
@@ -236,6 +241,9 @@ class ActionUrgent(Action):
         if turn.asks_deletion() and not urgent_now(turn):
             return deletion(turn)  # "xóa hết dữ liệu của em đi", read by the model as a danger
         situation = turn.content.urgent_situation(turn.text)
+        if turn.protocol == "self_harm" and situation == "general" and not turn.payload:
+            events = self_harm_next(turn)  # the self-harm protocol goes on (115 while needed)
+            return events
         same = turn.protocol == "urgent_danger" and situation in (turn.slot("situation"), "general")
         events = urgent_next(turn) if same and not turn.payload else urgent_first(turn, situation)
         place = local_help(turn.text, turn.content.contacts)

@@ -186,6 +186,11 @@ class Content:
         folded = f" {fold(text)} "
         return any(_cue_match(folded, cue) for cue in self.self_harm["danger_now"]["cues"])
 
+    def self_harm_in_care(self, text: str) -> bool:
+        """Whether `text` says the person is now in medical care ("đang trên xe cấp cứu")."""
+        folded = f" {fold(text)} "
+        return any(_cue_match(folded, cue) for cue in self.self_harm["in_care"]["cues"])
+
     def self_harm_ok(self, text: str) -> bool:
         """Whether `text` says they feel fine now ("em ổn rồi"): after an attempt, still 115."""
         folded = f" {fold(text)} "
