@@ -261,6 +261,11 @@ class Turn:
             return None  # a clear question about another topic
         return choice
 
+    def ranked_topics(self) -> list[str]:
+        """The topics the NLU guessed, best first."""
+        ranking = self.tracker.latest_message.get("intent_ranking") or []
+        return [str(r["name"]) for r in ranking if self.content.has_topic(r.get("name"))]
+
     def asked_topic_item(self) -> Choice | None:
         """A follow-up named by its own cues, of a topic among the NLU's top guesses."""
         ranking = self.tracker.latest_message.get("intent_ranking") or []
@@ -292,6 +297,12 @@ class Turn:
             near = self.follow.closest(self.text, self.topic, self.shown)
             if near is not None or self.follow.is_question(self.text):
                 return self.answer_choice(near or Choice("unknown", self.topic))
+        if intent in ("out_of_scope", *META_TOPICS) and not self.about_us():
+            named = self.follow.any_item(self.text, self.ranked_topics())
+            if (
+                named is not None
+            ):  # "họ bắt nạp thêm 1,5 triệu mới rút được": a follow-up's own words
+                return self.topic_answer(named.topic, first=named.item)
         if intent == "out_of_scope" and self.confidence < OUT_OF_SCOPE_SURE:
             from actions.answer import clarify_options
 

@@ -89,6 +89,15 @@ class Followups:
                 best = (at, key)
         return best[1] if best else None
 
+    def any_item(self, text: str, first: Iterable[str] = ()) -> Choice | None:
+        """A follow-up of any topic whose own cues the message uses (`first` looked at first)."""
+        order = list(dict.fromkeys([*first, *self.topics]))
+        for topic in order:
+            key = self.own_item(text, topic)
+            if key is not None:
+                return Choice("item", topic, key, strength=2)
+        return None
+
     def platform(self, text: str) -> str | None:
         """The platform the message names, if any."""
         folded = _folded(text)
