@@ -288,7 +288,7 @@ async def test_dialogue(core: Core, store: MemoryStore, dialogue: dict[str, Any]
 
 
 async def test_a_parent_in_the_self_harm_protocol_gets_a_parents_buttons(core: Core) -> None:
-    """"Con đang an toàn", not "Mình đang an toàn": the parent answers about the child."""
+    """ "Con đang an toàn", not "Mình đang an toàn": the parent answers about the child."""
     replies = await say(core, "con tôi nói nó muốn chết, tôi phải làm gì", uuid.uuid4().hex)
     titles = [b.title for b in replies[0].buttons]
     content = core.content
