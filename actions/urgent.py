@@ -41,6 +41,14 @@ def offer(turn: Turn, intent: str) -> None:
     turn.keep("offered", True)
 
 
+def offer_once(turn: Turn, intent: str) -> bool:
+    """Offer a counsellor unless one was offered already or the person waits; True if offered."""
+    if turn.slot("offered") or turn.waiting:
+        return False
+    offer(turn, intent)
+    return True
+
+
 def safety_buttons(turn: Turn) -> list[dict[str, str]]:
     """The "are you safe?" buttons in the reader's words: one's own safety, or the child's."""
     if is_adult(turn.role):
@@ -147,9 +155,7 @@ def self_harm_next(turn: Turn) -> list[EventType]:
             turn.content.protocol("self_harm", "ask", turn.role), yes_no(turn.content, "yes", "no")
         )
         turn.keep("pending", "thoughts")  # "có"/"không" now answers the plain question
-    elif not turn.slot("offered") and not turn.waiting:
-        offer(turn, "self_harm")
-    else:
+    elif not offer_once(turn, "self_harm"):
         turn.send(variant(turn, "self_harm", "listen", step))
     turn.keep("protocol_step", float(step + 1))
     return turn.events
@@ -176,8 +182,7 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
         turn.send(content.protocol("urgent_danger", "not_recorded", turn.role))
         turn.keep("pending", None)
         return turn.events
-    if not turn.slot("offered") and not turn.waiting:
-        offer(turn, "urgent_danger")
+    offer_once(turn, "urgent_danger")
     return turn.events
 
 
@@ -202,11 +207,8 @@ def urgent_next(turn: Turn) -> list[EventType]:
     more = turn.content.urgent_more(situation, turn.role)
     if more and not turn.said_ever(more):
         turn.send(more)  # the next steps for this danger
-        if not turn.slot("offered"):
-            offer(turn, "urgent_danger")
-    elif not turn.slot("offered"):
-        offer(turn, "urgent_danger")
-    else:
+        offer_once(turn, "urgent_danger")
+    elif not offer_once(turn, "urgent_danger"):
         turn.send(variant(turn, "urgent_danger", "listen", step))
     turn.keep("protocol_step", float(step + 1))
     return turn.events

@@ -12,7 +12,7 @@ from actions.answer import MISSES_BEFORE_PERSON, topic_reply, two_misses
 from actions.common import send
 from actions.handoff import pass_to_person
 from actions.turn import Turn
-from actions.urgent import offer
+from actions.urgent import offer_once
 from bot.content import Content
 from bot.runtime import services
 
@@ -35,37 +35,32 @@ def counsellor_no(turn: Turn) -> list[EventType]:
     return turn.events
 
 
-def safe_yes(turn: Turn) -> list[EventType]:
-    """Safe right now: thank them, stay; the counsellor is offered once in the protocol."""
-    turn.send(turn.content.protocol("self_harm", "safe", turn.role))
-    turn.keep("attempt", False)
-    if not turn.slot("offered") and not turn.waiting:
-        offer(turn, "self_harm")
+def reply_then_offer(turn: Turn, key: str) -> list[EventType]:
+    """A self-harm protocol reply, then the counsellor once (actions/urgent.py, `offer_once`)."""
+    turn.send(turn.content.protocol("self_harm", key, turn.role))
+    offer_once(turn, "self_harm")
     return turn.events
+
+
+def safe_yes(turn: Turn) -> list[EventType]:
+    """Safe right now: thank them, stay; the 115 reminders stop."""
+    turn.keep("attempt", False)
+    return reply_then_offer(turn, "safe")
 
 
 def safe_no(turn: Turn) -> list[EventType]:
-    """Not safe: 111 now (115 if hurt), then the counsellor once."""
-    turn.send(turn.content.protocol("self_harm", "unsafe", turn.role))
-    if not turn.slot("offered") and not turn.waiting:
-        offer(turn, "self_harm")
-    return turn.events
+    """Not safe: 111 now (115 if hurt)."""
+    return reply_then_offer(turn, "unsafe")
 
 
 def thoughts_yes(turn: Turn) -> list[EventType]:
-    """Yes, thoughts of suicide: thanks for saying it, 111 now, not alone; the counsellor once."""
-    turn.send(turn.content.protocol("self_harm", "thoughts_yes", turn.role))
-    if not turn.slot("offered") and not turn.waiting:
-        offer(turn, "self_harm")
-    return turn.events
+    """Yes, thoughts of suicide: thanks for saying it, 111 now, not alone."""
+    return reply_then_offer(turn, "thoughts_yes")
 
 
 def thoughts_no(turn: Turn) -> list[EventType]:
-    """No: glad, still listening; the counsellor once."""
-    turn.send(turn.content.protocol("self_harm", "thoughts_no", turn.role))
-    if not turn.slot("offered") and not turn.waiting:
-        offer(turn, "self_harm")
-    return turn.events
+    """No: glad, still listening."""
+    return reply_then_offer(turn, "thoughts_no")
 
 
 TURN_HANDLERS: dict[tuple[str, str], TurnHandler] = {
