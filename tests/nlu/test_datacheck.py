@@ -17,7 +17,8 @@ DEV = ROOT / "tests" / "nlu" / "dev.yml"
 HELDOUT2 = ROOT / "tests" / "nlu" / "heldout2.yml"
 PROBES = ROOT / "tests" / "nlu" / "probes.yml"
 BLIND3 = [
-    ROOT / "tests" / "nlu" / f"{n}.yml" for n in ("blind3_children", "blind3_adults", "letters")
+    ROOT / "tests" / "nlu" / f"{n}.yml"
+    for n in ("blind3_children", "blind3_adults", "letters", "blind4")
 ]
 EVALUATION = [HELDOUT, HELDOUT2, DEV, PROBES, *BLIND3]
 
