@@ -41,6 +41,7 @@ from bot.nlu.textnorm import fold, normalize_text
 
 CLARIFY_BELOW = 0.45  # below: "Có phải bạn đang hỏi về …?" (README, "Low confidence")
 CONFIDENT = 0.8  # a topic this sure leaves the current topic or protocol
+STAYS_BELOW = 0.6  # a new topic less sure than this yields to a follow-up of the current one
 MAX_ITEM_BUTTONS = 4
 ONLY_LINK = re.compile(r"(https?://|www\.)\S+")
 OUT_OF_SCOPE_SURE = 0.7  # below, "out of scope" asks which topic was meant instead of refusing
@@ -261,6 +262,10 @@ class Turn:
             return None  # a clear question about another topic
         return choice
 
+    def current(self) -> list[str]:
+        """The current topic, if any, as a list (to put first among guesses)."""
+        return [self.topic] if self.topic else []
+
     def ranked_topics(self) -> list[str]:
         """The topics the NLU guessed, best first."""
         ranking = self.tracker.latest_message.get("intent_ranking") or []
@@ -303,6 +308,10 @@ class Turn:
                 named is not None
             ):  # "họ bắt nạp thêm 1,5 triệu mới rút được": a follow-up's own words
                 return self.topic_answer(named.topic, first=named.item)
+        if intent == "out_of_scope" and self.topic and self.follow.is_question(self.text):
+            near = self.follow.closest(self.text, self.topic, self.shown)
+            if near is not None:  # "rứa mỗi ngày cho hắn chơi bao lâu thì được": still the topic
+                return self.answer_choice(near)
         if intent == "out_of_scope" and self.confidence < OUT_OF_SCOPE_SURE:
             from actions.answer import clarify_options
 
@@ -316,6 +325,16 @@ class Turn:
                 # the same topic asked again: what the first answer did not cover
                 near = self.follow.closest(self.text, intent, self.shown)
                 return self.answer_choice(near or Choice("unknown", intent))
+            if intent != self.topic and self.confidence < CONFIDENT:
+                # not sure of a new topic: a follow-up whose own words the message uses, of the
+                # current topic or of another guess ("gọi tổng đài Momo có lấy lại được không?")
+                named = self.follow.any_item(self.text, [*self.current(), *self.ranked_topics()])
+                if named is not None and named.topic != intent:
+                    return self.answer_choice(named)
+                if self.topic and self.confidence < STAYS_BELOW:
+                    near = self.follow.closest(self.text, self.topic, self.shown)
+                    if near is not None:  # the current topic's follow-up it shares words with
+                        return self.answer_choice(near)
             # a new topic: its first answer (one screen, the steps that matter), and the follow-up
             # the message asks about as the first button
             return self.topic_answer(intent, first=own.item if own and own.kind == "item" else None)
@@ -353,6 +372,9 @@ class Turn:
         self.record("message while waiting")
         on_duty = counsellors_on_duty()
         minutes = str(claim_timeout_minutes())
+        if self.follow.comes_back_later(self.text):
+            self.send(self.say("waiting_later"), self.person_buttons()[1:])
+            return self.events
         about_wait = self.follow.about_waiting(self.text)
         question = self.in_topic() is not None or (
             self.content.has_topic(self.intent) and self.confidence >= CLARIFY_BELOW
@@ -428,6 +450,8 @@ class Turn:
 
         situation = self.content.urgent_situation(self.text)
         known = ("general", self.slot("situation"))
+        if (kidding := self.in_protocol_kidding()) is not None:
+            return kidding
         if self.protocol == "urgent_danger" and situation not in known:
             return urgent_first(self, situation)  # a new danger in the same conversation
         if self.slot("attempt"):
@@ -452,6 +476,18 @@ class Turn:
             self.keep("protocol", None)
             return None
         return continue_protocol(self)
+
+    def in_protocol_kidding(self) -> list[EventType] | None:
+        """After "sos cứu em", "đùa thôi, test bot": relief, and the danger protocol ends."""
+        if (
+            self.protocol == "urgent_danger"
+            and self.slot("situation") in (None, "general")
+            and self.follow.is_kidding(self.text)
+        ):
+            self.send(self.say("kidding"), self.person_buttons())
+            self.keep("protocol", None)
+            return self.events
+        return None
 
     def general_topic(self) -> str | None:
         """Inside a danger, the topic a question is about, so that it is answered, not listened to.

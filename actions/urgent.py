@@ -21,6 +21,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import counsellors_on_duty, open_case, yes_no
 from actions.turn import Turn
 from bot.conversation.audience import is_adult
+from bot.conversation.followups import Choice
+from bot.language import is_english
 from bot.local_help import local_help
 from bot.nlu.textnorm import fold
 from bot.runtime import services
@@ -28,8 +30,9 @@ from bot.runtime import services
 # A child telling what happens to a friend ("bạn em bị…", "bạn em kể…"): a bystander.
 BYSTANDER = re.compile(
     r"\b(?:(?:ban|nho ban|dua ban|ban than|con ban|thang ban) (?:cua )?(?:em|minh|tui|t|tao)"
-    r"|ban cung lop(?: (?:cua )?(?:em|minh|tui|t|tao))?)"
-    r"(?: \w+)? (?:bi|dang bi|ke|noi|nhan|bao|tam su|muon|doi|dang|post|viet)\b"
+    r"|ban cung lop(?: (?:cua )?(?:em|minh|tui|t|tao))?"
+    r"|(?:ban|nho|con ban|thang ban|ban nu|ban nam) (?:ay|do|nay|kia))"
+    r"(?: \w+)? (?:bi|dang bi|ke|noi|nhan|bao|tam su|muon|doi|dang|post|viet|vua)\b"
 )
 
 
@@ -81,9 +84,62 @@ def urgent_now(turn: Turn) -> bool:
     return bool(safety.get("urgent")) and strong
 
 
+def said_self_harm(turn: Turn) -> bool:
+    """Whether a safety rule (words of suicide or self-injury) read this message, not the model."""
+    safety = turn.tracker.latest_message.get("safety") or {}
+    return safety.get("reason") == "rule"
+
+
 STRONG_SCORE = 0.7  # the urgency detector's score that alone makes a message urgent (triage.py)
 # Dangers that read like despair to the model but need the danger protocol (113 first).
 NOT_SELF_HARM = ("missing", "abduction", "meeting", "kidnap_scam", "trafficking")
+
+
+def in_english(turn: Turn) -> None:
+    """A message in English: 111, 113 and 115 said in English first (the rest is Vietnamese)."""
+    if is_english(turn.text):
+        turn.send(turn.say("english_urgent"))
+
+
+SOFT_SCORE = 0.85  # the detector's score under which a question in a topic gets the check-in
+
+
+def only_the_model_worries(turn: Turn) -> bool:
+    """A question inside a non-urgent topic that no self-harm words mark, only the model's reading.
+
+    "có nên nói với cô chủ nhiệm không hay nói xong tụi nó càng cay em" after the bullying answer:
+    asked directly about suicide, with 111, and then answered (`check_in`), not the protocol.
+    """
+    safety = turn.tracker.latest_message.get("safety") or {}
+    return (
+        not turn.payload
+        and safety.get("reason") in ("model", "detector")
+        and float(safety.get("score") or 0.0) < SOFT_SCORE
+        and turn.protocol is None
+        and turn.topic is not None
+        and turn.topic not in ("urgent_danger", "self_harm")
+        and turn.follow.is_question(turn.text)
+        and not turn.content.self_harm_attempt(turn.text)
+        and not turn.content.self_harm_danger_now(turn.text)
+    )
+
+
+def check_in(turn: Turn) -> list[EventType]:
+    """The direct question with 111 and Có/Không first, the case recorded, then the answer."""
+    turn.send(
+        turn.content.protocol("self_harm", "check_in", turn.role), yes_no(turn.content, "yes", "no")
+    )
+    open_case(turn.tracker, "self_harm", "self_harm (check-in)", "self_harm", turn.role)
+    topic = str(turn.topic)
+    choice = (
+        turn.in_topic()
+        or turn.asked_topic_item()
+        or turn.follow.closest(turn.text, topic, turn.shown)
+        or Choice("unknown", topic)
+    )
+    events = turn.answer_choice(choice)
+    turn.keep("pending", "thoughts")  # "có" starts the protocol (actions/yes_no.py)
+    return events
 
 
 def self_harm_first(turn: Turn) -> list[EventType]:
@@ -92,6 +148,7 @@ def self_harm_first(turn: Turn) -> list[EventType]:
     A child worried about a friend ("bạn cùng lớp em đăng 'kiếp sau gặp lại'") gets what a
     bystander does now: wake an adult, call 111 about the friend, what to say.
     """
+    in_english(turn)
     if turn.role in (None, "child") and BYSTANDER.search(f" {fold(turn.text)} "):
         turn.send(turn.content.say("bystander_self_harm", "child"))
         open_case(turn.tracker, "self_harm", "self_harm (a friend)", "self_harm", turn.role)
@@ -163,6 +220,7 @@ def self_harm_next(turn: Turn) -> list[EventType]:
 
 def urgent_first(turn: Turn, situation: str) -> list[EventType]:
     """The first reply to a danger: 111 (113 where it leads), the most important step, the case."""
+    in_english(turn)
     content = turn.content
     text = content.urgent_first(situation, turn.role)
     told = content.say("teacher_disclosure", turn.role)
@@ -243,6 +301,12 @@ class ActionUrgent(Action):
         if turn.asks_deletion() and not urgent_now(turn):
             return deletion(turn)  # "xóa hết dữ liệu của em đi", read by the model as a danger
         situation = turn.content.urgent_situation(turn.text)
+        if (
+            situation == "general"
+            and not said_self_harm(turn)
+            and (done := turn.in_protocol_kidding()) is not None
+        ):
+            return done  # "đùa thôi, test bot" after "sos": no rule reads danger in it
         if turn.protocol == "self_harm" and situation == "general" and not turn.payload:
             events = self_harm_next(turn)  # the self-harm protocol goes on (115 while needed)
             return events
@@ -271,8 +335,12 @@ class ActionSelfHarm(Action):
         situation = turn.content.urgent_situation(turn.text)
         if situation in NOT_SELF_HARM and not turn.content.self_harm_attempt(turn.text):
             return urgent_first(turn, situation)  # "con bỏ nhà đi theo người lạ": 113 first
-        if turn.protocol == "urgent_danger" and not turn.payload and not urgent_now(turn):
-            return urgent_next(turn)  # a weak reading inside a danger: the danger goes on
+        if turn.protocol == "urgent_danger" and not turn.payload and not said_self_harm(turn):
+            # inside a danger, only words of self-harm start that protocol; a parent's worried
+            # "tôi gọi 111 trước hay đưa cháu ra công an?" reads like despair to the model
+            return urgent_next(turn)
         if turn.protocol == "self_harm" and not turn.payload:
             return self_harm_next(turn)
+        if only_the_model_worries(turn):
+            return check_in(turn)
         return self_harm_first(turn)

@@ -54,7 +54,9 @@ def safe_no(turn: Turn) -> list[EventType]:
 
 
 def thoughts_yes(turn: Turn) -> list[EventType]:
-    """Yes, thoughts of suicide: thanks for saying it, 111 now, not alone."""
+    """Yes, thoughts of suicide: thanks for saying it, 111 now, not alone; the protocol goes on."""
+    turn.keep("protocol", "self_harm")
+    turn.keep("protocol_step", max(1.0, float(turn.slot("protocol_step") or 0.0)))
     return reply_then_offer(turn, "thoughts_yes")
 
 

@@ -31,6 +31,11 @@ _GRANDPARENT_ACCENTED = (
     r"^(tôi|tui|tao|mình|đây) là (bà|ông)\b", r"^(bà|ông) (nội|ngoại) (của|cháu) \w+ đây\b",
     r"^(bà|ông) (nội|ngoại) (của|cháu)\b", r"\bcháu (nội|ngoại) (của )?(tôi|tui|mình)\b",
     r"^(tôi|tui|mình) (là )?(bà|ông) già\b",
+    # "bà hỏi chút, thằng cu nhà bà…", "Con ơi tui hỏi cái ni": an elder speaking of themself as
+    # bà/ông, or calling the bot "con"
+    r"^(bà|ông) (hỏi|muốn|không|chưa|cần|đang|có|nhờ|xin|mới|thấy|lo)\b",
+    r"\b(cháu|thằng cu|thằng cháu|con bé|cái con|thằng nhỏ|con nhỏ) nhà (bà|ông)\b",
+    r"^(con|cháu) ơi\b",
 )  # fmt: skip
 _GRANDPARENT = (
     r"^(toi|tui|minh) la (ba|ong) (noi|ngoai)\b", r"\bchau (noi|ngoai) (cua )?(toi|tui|minh)\b",
@@ -38,7 +43,9 @@ _GRANDPARENT = (
     r"^(toi|tui|minh|ba|ong) (nam nay |da )?[6-9]\d tuoi\b",
 )  # fmt: skip
 _TEACHER = (
-    r"^(toi|tui|minh|em|co|thay) la (giao vien|co giao|thay giao|gv|gvcn)\b",
+    r"^(toi|tui|minh|em|co|thay) la (giao vien|co giao|thay giao|gv|gvcn|can bo|hieu truong"
+    r"|hieu pho|tong phu trach|bao mau|nhan vien tu van|tu van vien|chuyen vien tu van|giao vu"
+    r"|huan luyen vien)\b",
     r"^(toi|tui|minh|em|co|thay) la (co|thay) chu nhiem\b",
     r"^(toi|tui|minh|em|co|thay) (day|chu nhiem) lop\b",
     r"\b(hoc sinh|hs)( nu| nam)? (cua|lop|trong lop) (toi|tui|co|thay)\b",
@@ -47,20 +54,23 @@ _TEACHER = (
 )  # fmt: skip
 _PARENT = (
     r"^(toi|tui|minh|em|tao) la (bo|me|ba|ma|cha|phu huynh|mama|papa)\b",
-    r"\bphu huynh\b(?! (cua )?(em|minh|ban))",
+    r"^(toi |tui |minh |em )?(la )?phu huynh (cua|hs|hoc sinh|be|chau|em)\b", r"\bla phu huynh\b",
     r"^(toi|tui) (khong phai|ko phai|chang phai) (la )?(hoc sinh|tre con|con nit|em)\b",
     r"\bgoi (toi|tui) la em\b", r"^(toi|tui) la nguoi lon\b",
     r"^(toi|tui|minh|em) (nam nay |da )?[2-5]\d tuoi\b", r"\bme bim\b",
 )  # fmt: skip
 _CHILD = (
     r"^(em|minh|chau|tui|con|t|tao) (la |dang la )?hoc sinh\b",
-    r"^(em|minh|chau|tui|con|t|tao) (nam nay |moi |da )?(1[0-7]|[6-9]) tuoi\b",
+    r"^(em|minh|tui|t|tao) (nam nay |moi |da )?(1[0-7]|[6-9]) tuoi\b",
     r"^(em|minh|chau|tui|t) (dang )?hoc lop\b", r"^(em|minh|t) lop (\d|1[0-2])\b",
+    # "cháu 13 tuổi", "con 12 tuổi": the writer, unless the message is about one's child
+    r"^(chau|con) (nam nay |moi |da )?(1[0-7]|[6-9]) tuoi\b",
     r"^(em|minh) (khong phai|ko phai) (la )?(phu huynh|nguoi lon)\b",
 )  # fmt: skip
 _CLAUSE_END = re.compile(r"[.,!?;:\n]")
 _OPENING = re.compile(
-    r"^(?:(?:chao|xin chao|da|vang|thua|a|ah|ad|admin|bot|oi|hi|hello|alo)\s+|\S+ oi\s+)*"
+    r"^(?:(?:chao|xin chao|da|vang|thua|a|ah|ad|admin|bot|oi|hi|hello|alo|that ra|thuc ra|nhung|ma"
+    r"|thật ra|thực ra|nhưng|mà|dạ|vâng)\s+|\S+ oi\s+)*"
 )
 
 
@@ -89,13 +99,67 @@ _EVIDENCE = (
     (-2.0, r"\bchu nhiem (em|minh|tui|t)\b"),
     (2.0, r"\b(con|chau|be|con gai|con trai) (chi|anh|co|chu|bac|di|cau|mo)\b(?! (ay|oi)\b)"),
     (1.5, r"^ ?(chao|da|a) em\b"),  # "Chào em, chị…": an adult greets the bot as younger
+    # "thằng con 13 tuổi", "bé nhà em (4 tuổi)": one's child and its age
+    (
+        2.0,
+        r"\b(thang con|dua con|con trai|con gai|thang nho|con nho|thang cu|con be|thang be|be)"
+        r"( (nha|cua) \w+)?( \(| )(nam nay |moi )?(\d{1,2}|muoi \w+) (tuoi|thang)\b",
+    ),
+    (1.0, r"\b(nhom|hoi|hop|group) phu huynh\b"),
+    (
+        1.5,
+        r"\b(truong|co giao|thay giao|lop|lich hoc|giao vien|co chu nhiem|hinh|anh|dien thoai)"
+        r" (cua )?(con|be|chau|thang nho|con nho) (em|toi|tui|minh|nha)\b",
+    ),
+    (1.0, r"\b(lay|muon|xai|dung) (dt|dien thoai|may) (cua )?(em|toi|tui|minh|chi|anh)\b"),
     (-1.0, r"(?<!con )(?<!chau )(?<!chao )\b(em|e)\b(?! oi\b)"),
 )
+# Children rarely call themselves "tôi" when they write to us; adults often do.
+TOI = 0.75
+# A message this sure moves the conversation at once ("con tôi", "bố mẹ em"), whatever came before.
+STRONG = 2.0
+STRONG_SCORE = 3.0
 _NOT_PEOPLE = ("tre em", "em be", "anh em", "chi em", "ban be", "cac em", "hoc sinh em")
 # Abbreviations adults use as much as teenagers: they say nothing about the writer.
 SHARED_ABBREVIATIONS = frozenset(
-    {"ad", "admin", "ok", "oke", "fb", "acc", "tk", "sdt", "stk", "otp", "pass", "mk", "zl"}
+    {
+        "ad",
+        "admin",
+        "ok",
+        "oke",
+        "fb",
+        "acc",
+        "tk",
+        "sdt",
+        "stk",
+        "otp",
+        "pass",
+        "mk",
+        "zl",
+        "clip",
+        "vid",
+        "pic",
+        "dt",
+        "face",
+        "ib",
+        "ck",
+        "onl",
+        "app",
+        "ko",
+        "k",
+    }
 )
+
+
+def _youth_code(word: str) -> bool:
+    """Teencode typed in ASCII ("ko", "dc", "j"), not a dialect word ("hông") or a shared one."""
+    plain = word.lower().strip(".,!?;:()\"'")
+    return (
+        plain.isascii()
+        and plain.isalnum()
+        and is_teencode(plain)
+        and plain not in SHARED_ABBREVIATIONS
+    )
 
 
 def _any(patterns: tuple[str, ...], text: str) -> bool:
@@ -127,12 +191,16 @@ def read_message(text: str) -> Reading:
         ("parent", [(p, clauses) for p in _PARENT]),
         ("child", [(p, clauses) for p in _CHILD]),
     )
+    evidence = sum(weight for weight, pattern in _EVIDENCE if re.search(pattern, folded))
+    if re.search(r"(?<!con )(?<!cháu )\btôi\b", " ".join(accented)):
+        evidence += TOI  # typed with its diacritics: unaccented "toi" may be "tối"
+    if any(_youth_code(w) for w in text.split()):
+        evidence -= 0.5
     for role, patterns in declared:
         if any(re.search(p, clause) for p, where in patterns for clause in where):
+            if role == "child" and evidence >= STRONG:
+                break  # "con gái tôi… Cháu 15 tuổi": the age is the child's, not the writer's
             return Reading(role, True, -SCORE_LIMIT if role == "child" else SCORE_LIMIT)
-    evidence = sum(weight for weight, pattern in _EVIDENCE if re.search(pattern, folded))
-    if any(is_teencode(w) and w.lower() not in SHARED_ABBREVIATIONS for w in text.split()):
-        evidence -= 1.0
     leaning = "parent" if evidence >= DECIDES else "child" if evidence <= -DECIDES else None
     return Reading(leaning, False, evidence)
 
@@ -150,6 +218,10 @@ class Audience:
         if reading.declared:
             return Audience(reading.role, True, reading.evidence)
         score = max(-SCORE_LIMIT, min(SCORE_LIMIT, self.score + reading.evidence))
+        if reading.evidence >= STRONG:
+            score = max(score, STRONG_SCORE)
+        elif reading.evidence <= -STRONG:
+            score = min(score, -STRONG_SCORE)
         if self.fixed:
             return Audience(self.role, True, score)
         role: str | None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from bot.nlu.textnorm import fold
+from bot.nlu.textnorm import fold, has_diacritics, normalize_text
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ def _first_cue(folded: str, cues: Iterable[str]) -> int | None:
 
 
 MIN_SHARED = 2
+NOT_KIDDING = ("khong phai dua", "khong dua", "chang dua", "dau co dua")
 # Two-word phrases that say nothing about the subject.
 _STOP = frozenset({
     "co nen", "nen khong", "co the", "the nao", "lam sao", "duoc khong", "phai lam", "lam gi",
@@ -73,6 +74,9 @@ class Followups:
         self.questions: list[str] = dialogue.get("question_cues") or []
         self.change: list[str] = dialogue.get("change_cues") or []
         self.waiting: list[str] = dialogue.get("waiting_cues") or []
+        self.waiting_questions: list[str] = dialogue.get("waiting_question_cues") or []
+        self.later: list[str] = dialogue.get("later_cues") or []
+        self.kidding: list[str] = dialogue.get("kidding_cues") or []
         self.platforms: dict[str, Any] = platforms.get("platforms") or {}
 
     def items(self, topic: str) -> dict[str, Any]:
@@ -111,8 +115,35 @@ class Followups:
         return "?" in text or _has(_folded(text), self.questions)
 
     def about_waiting(self, text: str) -> bool:
-        """Whether the message is about the wait itself ("bao lâu nữa", "có ai không")."""
-        return _has(_folded(text), self.waiting)
+        """Whether the message is about the wait itself ("bao lâu nữa", "có ai không").
+
+        "Trong lúc chờ thì cho em hỏi…" asks a question while waiting: not about the wait.
+        """
+        folded = _folded(text)
+        for cue in self.waiting_questions:
+            folded = folded.replace(f" {fold(str(cue))} ", " _ ")
+        several = [c for c in self.waiting if " " in str(c).strip()]
+        if _has(folded, several):
+            return True
+        if not has_diacritics(text):
+            return False  # "cho", "doi" alone may be "cho em hỏi", "đổi": too unsure
+        # a one-word cue counts with its diacritics: "chờ" is not "cho", "đợi" not "đổi"
+        accented = f" {normalize_text(text)} "
+        for cue in self.waiting_questions:
+            accented = accented.replace(f" {normalize_text(str(cue))} ", " _ ")
+        single = [c for c in self.waiting if " " not in str(c).strip()]
+        return any(f" {normalize_text(str(c))} " in accented for c in single)
+
+    def is_kidding(self, text: str) -> bool:
+        """Whether the person says they were joking ("đùa thôi, test bot thôi")."""
+        folded = _folded(text)
+        if any(f" {n} " in folded for n in NOT_KIDDING):
+            return False  # "em không đùa đâu", "không phải đùa thôi"
+        return _has(folded, self.kidding)
+
+    def comes_back_later(self, text: str) -> bool:
+        """Whether the person will come back later ("mai em nhắn lại ở đây được không?")."""
+        return _has(_folded(text), self.later)
 
     def changes_subject(self, text: str) -> bool:
         """Whether the person leaves the topic ("hỏi chuyện khác")."""

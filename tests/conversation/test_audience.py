@@ -26,6 +26,14 @@ from bot.conversation.audience import Audience, read_message
         ("em bị bạn cùng lớp chê cười", "child", False),
         ("bố mẹ em cài app theo dõi máy em", "child", False),
         ("ba mẹ em không biết chuyện này", "child", False),
+        # elders, school staff, "thật ra…", a child's age inside a parent's message
+        ("bà hỏi chút, thằng cu nhà bà cứ chơi điện thoại tới khuya", "grandparent", True),
+        ("Con ơi, tui hỏi cái tin trên Zalo với", "grandparent", True),
+        ("mình là cán bộ tư vấn học đường ở một trường THCS", "teacher", True),
+        ("thật ra em là học sinh lớp 7, em hỏi cho em", "child", True),
+        ("Tôi hỏi vì con gái tôi. Cháu 15 tuổi. Có đứa dọa tung ảnh", "parent", False),
+        ("Thằng nhỏ nhà em 12 tuổi lấy đt em chuyển tiền nạp game", "parent", False),
+        ("tôi vừa xem điện thoại thằng con 13 tuổi", "parent", False),
     ],
 )
 def test_one_message(text: str, role: str, declared: bool) -> None:
@@ -39,6 +47,22 @@ def test_one_message(text: str, role: str, declared: bool) -> None:
 )
 def test_words_that_say_nothing_about_the_writer(text: str) -> None:
     assert read_message(text).role is None
+
+
+def test_a_teacher_who_mentions_the_parents_group_stays_a_teacher() -> None:
+    audience = Audience(None, False, 0.0).after(read_message("tôi là thầy chủ nhiệm lớp 6"))
+    audience = audience.after(read_message("Phụ huynh trong nhóm Zalo lớp gửi nhau tin Momo"))
+    assert audience.role == "teacher"
+
+
+def test_a_young_mother_who_writes_em_stays_a_parent() -> None:
+    """One sure message ("bé nhà em (4 tuổi)") outweighs several plain "em"s that follow."""
+    audience = Audience(None, False, 0.0)
+    audience = audience.after(read_message("em hay đăng hình bé nhà em (4 tuổi) lên Facebook"))
+    for text in ("em có cần xóa hết không", "em để chế độ bạn bè thì có an toàn hông",
+                 "em có nên báo cáo mấy tài khoản lạ không"):  # fmt: skip
+        audience = audience.after(read_message(text))
+        assert audience.role == "parent", text
 
 
 def test_a_declaration_holds_against_later_cues() -> None:

@@ -60,3 +60,42 @@ def test_nothing_to_follow(follow: Followups) -> None:
     assert follow.choose("cảm ơn nhé", "ask_sextortion") is None
     assert follow.changes_subject("thôi hỏi chuyện khác")
     assert follow.is_question("vậy sao?") and not follow.is_question("ok")
+
+
+WAITING = {
+    "waiting_cues": ["bao lâu", "có ai", "chờ", "đợi", "lâu quá", "chờ lâu"],
+    "waiting_question_cues": ["trong lúc chờ", "trong khi chờ"],
+    "later_cues": ["mai nhắn lại", "mai tôi nhắn", "có bị mất"],
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "about"),
+    [
+        ("em chờ lâu quá", True),
+        ("có ai ở đó không", True),
+        ("e cho lau qua", True),  # no diacritics: "lâu quá" still says it
+        ("cho em hỏi cách đổi mật khẩu", False),  # "cho" is not "chờ"
+        ("cho e hoi cach doi mat khau", False),  # unaccented "cho", "doi": too unsure
+        ("trong lúc chờ cho tôi hỏi dấu hiệu nghiện game", False),  # a question while waiting
+    ],
+)
+def test_what_is_about_the_wait(text: str, about: bool) -> None:
+    follow = Followups(TOPICS, WAITING, PLATFORMS)
+    assert follow.about_waiting(text) is about
+
+
+def test_coming_back_later() -> None:
+    follow = Followups(TOPICS, WAITING, PLATFORMS)
+    assert follow.comes_back_later("hôm nay không ai trả lời thì mai tôi nhắn lại được không")
+    assert not follow.comes_back_later("bao lâu nữa thì có người")
+
+
+@pytest.mark.parametrize(
+    ("text", "kidding"),
+    [("=)) dua thoi, test xem bot co ngu ko", True), ("giỡn chơi thôi mà", True),
+     ("em không đùa đâu", False), ("không phải đùa thôi đâu, em sợ thật", False)],
+)  # fmt: skip
+def test_kidding(text: str, kidding: bool) -> None:
+    follow = Followups(TOPICS, {"kidding_cues": ["đùa thôi", "giỡn chơi", "test bot"]}, PLATFORMS)
+    assert follow.is_kidding(text) is kidding
