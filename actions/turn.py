@@ -44,6 +44,7 @@ CONFIDENT = 0.8  # a topic this sure leaves the current topic or protocol
 STAYS_BELOW = 0.6  # a new topic less sure than this yields to a follow-up of the current one
 MAX_ITEM_BUTTONS = 4
 ONLY_LINK = re.compile(r"(https?://|www\.)\S+")
+ASKS_111 = re.compile(r"(?<!\d)111(?!\d)")
 OUT_OF_SCOPE_SURE = 0.7  # below, "out of scope" asks which topic was meant instead of refusing
 LEAVES_PROTOCOL = 0.95  # a topic this sure ends a protocol (not small talk or a question about us)
 META_TOPICS = ("ask_anonymity", "ask_capabilities")
@@ -55,6 +56,9 @@ GUESS_IN_NAMED = 0.6  # the same in a named danger
 SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "out_of_scope",
               "ask_capabilities", "request_human")  # fmt: skip
 PROTOCOLS = ("urgent_danger", "self_harm")
+OPENINGS = ("greet", "thank", "goodbye")  # a long message read as one of these says more
+LONG_OPENING = 10  # words
+MIN_NEXT_GUESS = 0.05
 # Deleting one's data, not a photo or an account: "/xoa", "xóa dữ liệu", "xóa hết cuộc trò chuyện".
 DELETE_PHRASES = ("xoa du lieu", "xoa het du lieu", "xoa thong tin cua toi", "xoa thong tin cua em",
                   "xoa thong tin cua minh", "xoa cuoc tro chuyen", "xoa het tin nhan o day",
@@ -110,6 +114,14 @@ class Turn:
         self.intent = str(intent.get("name") or "out_of_scope")
         self.confidence = float(intent.get("confidence") or 0.0)
         self.text = text_of(self.tracker)
+        if self.intent in OPENINGS and len(self.text.split()) > LONG_OPENING:
+            # "Em chào anh chị. Em 20 tuổi… Em muốn gặp người tư vấn": more than a greeting
+            for guess in (latest.get("intent_ranking") or [])[1 : RANKED_TOPICS + 1]:
+                name = str(guess.get("name") or "")
+                if name == "request_human" or self.content.has_topic(name):
+                    if float(guess.get("confidence") or 0.0) >= MIN_NEXT_GUESS:
+                        self.intent, self.confidence = name, float(guess["confidence"])
+                    break
         self.payload = self.text.startswith("/")
         self.follow = followups_of(self.content)
         self.previous = previous_replies(self.tracker)
@@ -282,6 +294,16 @@ class Turn:
                     return choice
         return None
 
+    def about_111(self) -> list[EventType] | None:
+        """A question naming 111 ("gọi 111 có mất tiền không") is about 111, whatever else says."""
+        asks = ASKS_111.search(self.text) and self.follow.is_question(self.text)
+        if not asks or self.intent == "ask_hotline":
+            return None
+        own = self.follow.choose(self.text, "ask_hotline")
+        if own is not None and own.strength == 2:
+            return self.answer_choice(own)
+        return self.topic_answer("ask_hotline") if self.topic != "ask_hotline" else None
+
     def role_changed(self) -> bool:
         """Whether the person just said who they are ("tôi là bố nó mà"), and it is news."""
         return (
@@ -294,6 +316,8 @@ class Turn:
         """A typed message outside any protocol or wait: a follow-up, a topic, or small talk."""
         from actions.answer import clarify, small_talk_buttons
 
+        if (about_111 := self.about_111()) is not None:
+            return about_111
         choice = self.in_topic()
         if choice is not None:
             return self.answer_choice(choice)
@@ -418,6 +442,10 @@ class Turn:
         self.keep("pending", None)
         if self.payload:
             return payload_answer(self)
+        if self.intent == "request_human" and not self.waiting:
+            from actions.handoff import pass_to_person
+
+            return pass_to_person(self)  # asked for a person inside a longer greeting
         place = local_help(self.text, self.content.contacts)
         if self.waiting:
             events = self.while_waiting()
@@ -456,6 +484,8 @@ class Turn:
             return urgent_first(self, situation)  # a new danger in the same conversation
         if self.slot("attempt"):
             return continue_protocol(self)  # 115 first while an attempt may be under way
+        if (about_111 := self.about_111()) is not None:
+            return about_111
         choice = self.protocol_choice()
         if choice is not None:
             return self.answer_choice(choice)

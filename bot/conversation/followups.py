@@ -8,6 +8,7 @@ content/platforms.yml); this module only matches them. Pure: no Rasa, no I/O.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -46,6 +47,7 @@ def _first_cue(folded: str, cues: Iterable[str]) -> int | None:
 
 
 MIN_SHARED = 2
+ENDS_ASKING = re.compile(r"\b(khong|chua|nhi|ha|hong) *[.!…]* *$")  # "có mất tiền không"
 NOT_KIDDING = ("khong phai dua", "khong dua", "chang dua", "dau co dua")
 # Two-word phrases that say nothing about the subject.
 _STOP = frozenset({
@@ -111,8 +113,9 @@ class Followups:
         return None
 
     def is_question(self, text: str) -> bool:
-        """Whether the message asks something."""
-        return "?" in text or _has(_folded(text), self.questions)
+        """Whether the message asks something ("…có mất tiền không" ends a question too)."""
+        folded = _folded(text)
+        return "?" in text or _has(folded, self.questions) or bool(ENDS_ASKING.search(folded))
 
     def about_waiting(self, text: str) -> bool:
         """Whether the message is about the wait itself ("bao lâu nữa", "có ai không").

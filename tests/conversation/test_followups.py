@@ -99,3 +99,12 @@ def test_coming_back_later() -> None:
 def test_kidding(text: str, kidding: bool) -> None:
     follow = Followups(TOPICS, {"kidding_cues": ["đùa thôi", "giỡn chơi", "test bot"]}, PLATFORMS)
     assert follow.is_kidding(text) is kidding
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [("gọi 111 có mất tiền không", True), ("có ai ở đó ko", True), ("xong chưa", True),
+     ("tôi không có nhiều tiền", False), ("em không biết", False)],
+)  # fmt: skip
+def test_a_question_ends_with_khong(text: str, question: bool) -> None:
+    assert Followups(TOPICS, {}, PLATFORMS).is_question(text) is question
