@@ -65,7 +65,7 @@ DELETE_PHRASES = ("xoa du lieu", "xoa het du lieu", "xoa thong tin cua toi", "xo
                   "xoa lich su chat", "xoa het cuoc", "delete my data")  # fmt: skip
 # Words that make a question about the bot's own records (ask_anonymity) rather than the topic's.
 ABOUT_US = ("du lieu", "luu", "an danh", "bi mat", "ai doc", "ai biet", "dong hanh", "bot",
-            "tu van vien", "xoa", "ten that", "so dien thoai")  # fmt: skip
+            "tu van vien", "ten that", "so dien thoai")  # fmt: skip
 # Children in the Centre and the South say "ba mẹ" (or "ba má"): answered in their words.
 BA_ME = re.compile(r"\bba (mẹ|má|me|ma)\b|\btía\b")
 BO_ME = re.compile(r"\b[Bb]ố mẹ\b")
@@ -404,8 +404,12 @@ class Turn:
             self.content.has_topic(self.intent) and self.confidence >= CLARIFY_BELOW
         )
         if not about_wait and (question or self.follow.is_question(self.text)):
-            self.send(self.say("waiting_note"))
-            return self.typed()
+            if self.protocol is None:
+                self.send(self.say("waiting_note"))
+                return self.typed()
+            # inside a danger ("nó lại nhắn 'còn 10 tiếng', em rep sao?"): its answers, else the ack
+            if (done := self.protocol_answer(note=True)) is not None:
+                return done
         if on_duty:
             text = self.fresh("waiting_ack", "waiting_ack_again", minutes=minutes)
         else:
@@ -435,7 +439,9 @@ class Turn:
             self.send(self.say("link_shared"), self.person_buttons())
             return self.events
         if not self.payload and is_english(self.text):
-            self.send(self.say("english"), self.person_buttons())
+            if self.waiting:
+                self.record("message while waiting")  # the counsellor reads it, in English
+            self.send(self.fresh("english", "english_again"), self.person_buttons())
             return self.events
         if self.wants_deletion() and (self.intent == "ask_anonymity" or self.asks_deletion()):
             return self.events + ask_deletion(self.dispatcher, self.content, self.role)
@@ -484,14 +490,8 @@ class Turn:
             return urgent_first(self, situation)  # a new danger in the same conversation
         if self.slot("attempt"):
             return continue_protocol(self)  # 115 first while an attempt may be under way
-        if (about_111 := self.about_111()) is not None:
-            return about_111
-        choice = self.protocol_choice()
-        if choice is not None:
-            return self.answer_choice(choice)
-        topic = self.general_topic() if self.protocol == "urgent_danger" else None
-        if topic is not None:
-            return self.topic_answer(topic)
+        if (done := self.protocol_answer()) is not None:
+            return done
         if self.protocol == "urgent_danger" and self.slot("situation") in (None, "general"):
             # the danger was not named and this message is not urgent: answer it as it is (111 and
             # the counsellor were in the first reply; the triage still reads every message)
@@ -518,6 +518,42 @@ class Turn:
             self.keep("protocol", None)
             return self.events
         return None
+
+    def protocol_answer(self, note: bool = False) -> list[EventType] | None:
+        """Inside a protocol, a question it answers: tell an adult now, 111, a follow-up, a topic.
+
+        `note`: first say the message went to the case (while waiting for a person). None while an
+        attempt may be under way (115 first, `continue_protocol`).
+        """
+        if self.slot("attempt"):
+            return None
+        answer: Any = None
+        tell = self.content.protocol("urgent_danger", "tell_adult_now", self.role)
+        if (
+            self.protocol == "urgent_danger"
+            and self.follow.asks_to_tell_an_adult(self.text)
+            and not self.said_before(tell)
+        ):
+            answer = ("tell", tell)  # "có nên báo bố mẹ nó ngay trong đêm?": yes, now
+        elif ASKS_111.search(self.text) and self.follow.is_question(self.text):
+            answer = ("111", None)
+        elif (choice := self.protocol_choice()) is not None:
+            answer = ("choice", choice)
+        elif self.protocol == "urgent_danger" and (topic := self.general_topic()) is not None:
+            answer = ("topic", topic)
+        if answer is None:
+            return None
+        if note:
+            self.send(self.say("waiting_note"))
+        kind, value = answer
+        if kind == "tell":
+            self.send(value)
+            return self.events
+        if kind == "111":
+            return self.about_111() or self.topic_answer("ask_hotline")
+        if kind == "choice":
+            return self.answer_choice(value)
+        return self.topic_answer(value)
 
     def general_topic(self) -> str | None:
         """Inside a danger, the topic a question is about, so that it is answered, not listened to.

@@ -36,6 +36,27 @@ BYSTANDER = re.compile(
 )
 
 
+# A friend named, and "nó" (he/she) doing the worrying thing: "thằng bạn thân… nó cho em hết đồ".
+FRIEND = re.compile(
+    r"\b(?:ban than|thang ban|con ban|nho ban|dua ban|ban cung lop|ban em|ban minh|ban tui|ban tao"
+    r"|ban cua em|ban ay|ban do)\b"
+)
+
+
+def about_a_friend(text: str) -> bool:
+    """A child telling what a friend said or did (a bystander), not about themselves."""
+    folded = f" {fold(text)} "
+    if SELF.search(folded):
+        return False
+    return bool(BYSTANDER.search(folded)) or (bool(FRIEND.search(folded)) and " no " in folded)
+
+
+# The writer's own despair in the same message ("bạn em… còn em cũng muốn chết"): not a bystander.
+SELF = re.compile(
+    r"\b(?:em|minh|tui|tao|t) (?:cung |con |dang |)(?:muon chet|muon tu tu|khong muon song)"
+)
+
+
 def offer(turn: Turn, intent: str) -> None:
     """Offer a counsellor once: a person now if one is on duty, else a note for the next shift."""
     key = "offer" if counsellors_on_duty() else "offer_closed"
@@ -149,11 +170,12 @@ def self_harm_first(turn: Turn) -> list[EventType]:
     bystander does now: wake an adult, call 111 about the friend, what to say.
     """
     in_english(turn)
-    if turn.role in (None, "child") and BYSTANDER.search(f" {fold(turn.text)} "):
+    if turn.role in (None, "child") and about_a_friend(turn.text):
         turn.send(turn.content.say("bystander_self_harm", "child"))
         open_case(turn.tracker, "self_harm", "self_harm (a friend)", "self_harm", turn.role)
         turn.keep("protocol", "self_harm")
         turn.keep("protocol_step", 1.0)  # no "are you thinking of suicide?" to the bystander
+        turn.keep("situation", "bystander")  # later replies are about the friend
         turn.keep("last_topic", "self_harm")
         return turn.events
     attempt = turn.content.self_harm_attempt(turn.text)
@@ -196,6 +218,11 @@ def self_harm_next(turn: Turn) -> list[EventType]:
         turn.send(text, safety_buttons(turn))
         turn.keep("attempt", True)
         turn.keep("pending", "safety_check")
+        return turn.events
+    if turn.slot("situation") == "bystander":
+        if not offer_once(turn, "self_harm"):
+            turn.send(variant(turn, "self_harm", "bystander_next", step))
+        turn.keep("protocol_step", float(step + 1))
         return turn.events
     unsafe = turn.content.protocol("self_harm", "unsafe", turn.role)
     danger = turn.content.protocol("self_harm", "danger_now", turn.role)
@@ -256,12 +283,8 @@ def urgent_next(turn: Turn) -> list[EventType]:
     if turn.waiting:  # "bao lâu thì có người trả lời?": to the case, with 111
         return turn.while_waiting()
     open_urgent_case(turn, situation)
-    choice = turn.protocol_choice()
-    if choice is not None:  # "có nên chuyển tiền cho nó không?"
-        return turn.answer_choice(choice)
-    topic = turn.general_topic()
-    if topic is not None:  # a question in a danger the bot could not name: its topic's answer
-        return turn.topic_answer(topic)
+    if (done := turn.protocol_answer()) is not None:
+        return done  # wake a parent now, 111, a follow-up of its topic ("có nên chuyển tiền?")
     more = turn.content.urgent_more(situation, turn.role)
     if more and not turn.said_ever(more):
         turn.send(more)  # the next steps for this danger

@@ -16,6 +16,7 @@ from actions.urgent import offer_once
 from bot.content import Content
 from bot.runtime import services
 
+ANSWER_WORDS = 4  # a yes or a no is short; a longer question is a question of its own
 Handler = Callable[[CollectingDispatcher, Tracker, Content, "str | None"], list[EventType]]
 TurnHandler = Callable[[Turn], list[EventType]]
 
@@ -151,6 +152,10 @@ class ActionYesNo(Action):
         pending = turn.slot("pending")
         intent = turn.intent
         turn.keep("pending", None)
+        long = len(turn.text.split()) > ANSWER_WORDS
+        if not turn.payload and long and turn.follow.is_question(turn.text):
+            # "em có nên chạy sang nhà nó không": a question of its own, not a "không"
+            return turn.answer()
         if (pending, intent) in TURN_HANDLERS:
             return TURN_HANDLERS[(pending, intent)](turn)
         if pending is None and not turn.payload:

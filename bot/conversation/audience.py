@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.language import is_english
 from bot.nlu.textnorm import fold, is_teencode, normalize_text
 
 ROLES = ("parent", "grandparent", "teacher", "child")
@@ -45,7 +46,7 @@ _GRANDPARENT = (
 _TEACHER = (
     r"^(toi|tui|minh|em|co|thay) la (giao vien|co giao|thay giao|gv|gvcn|can bo|hieu truong"
     r"|hieu pho|tong phu trach|bao mau|nhan vien tu van|tu van vien|chuyen vien tu van|giao vu"
-    r"|huan luyen vien)\b",
+    r"|huan luyen vien|hlv)\b",
     r"^(toi|tui|minh|em|co|thay) la (co|thay) chu nhiem\b",
     r"^(toi|tui|minh|em|co|thay) (day|chu nhiem) lop\b",
     r"\b(hoc sinh|hs)( nu| nam)? (cua|lop|trong lop) (toi|tui|co|thay)\b",
@@ -67,6 +68,7 @@ _CHILD = (
     r"^(chau|con) (nam nay |moi |da )?(1[0-7]|[6-9]) tuoi\b",
     r"^(em|minh) (khong phai|ko phai) (la )?(phu huynh|nguoi lon)\b",
 )  # fmt: skip
+QUOTED = re.compile(r"'[^']{2,200}'|\"[^\"]{2,200}\"|“[^”]{2,200}”|‘[^’]{2,200}’")
 _CLAUSE_END = re.compile(r"[.,!?;:\n]")
 _OPENING = re.compile(
     r"^(?:(?:chao|xin chao|da|vang|thua|a|ah|ad|admin|bot|oi|hi|hello|alo|that ra|thuc ra|nhung|ma"
@@ -114,11 +116,16 @@ _EVIDENCE = (
     (1.0, r"\b(lay|muon|xai|dung) (dt|dien thoai|may) (cua )?(em|toi|tui|minh|chi|anh)\b"),
     (-1.0, r"(?<!con )(?<!chau )(?<!chao )\b(em|e)\b(?! oi\b)"),
 )
+TO = -1.5
 # Children rarely call themselves "tôi" when they write to us; adults often do.
 TOI = 0.75
 # A message this sure moves the conversation at once ("con tôi", "bố mẹ em"), whatever came before.
 STRONG = 2.0
 STRONG_SCORE = 3.0
+SIBLING = re.compile(
+    r"\b(?:chi|anh) (?:em|minh|tui|t|to)"
+    r"(?: \d{1,2} ?(?:t|tuoi)\b| (?:bi|dang|bao|noi|xep|di|ke|nhan|dan|hen)\b)"
+)
 _NOT_PEOPLE = ("tre em", "em be", "anh em", "chi em", "ban be", "cac em", "hoc sinh em")
 # Abbreviations adults use as much as teenagers: they say nothing about the writer.
 SHARED_ABBREVIATIONS = frozenset(
@@ -173,13 +180,21 @@ class Reading:
     role: str | None  # a declared role, or the role the evidence leans to
     declared: bool  # "tôi là …", a correction, or a button: holds until changed
     evidence: float  # > 0 an adult, < 0 a child
+    sure: int = 0  # 1: a sure adult cue ("bé nhà em"), -1: a sure child cue ("bố mẹ em"), 0: none
 
 
 def read_message(text: str) -> Reading:
-    """Read one message: a declaration wins; else evidence from its words."""
+    """Read one message: a declaration wins; else evidence from its words.
+
+    Quoted words are someone else's ("nó nhắn 'bố em không cho đi'"): left out.
+    """
+    text = QUOTED.sub(" ", text)
+    if is_english(text):
+        return Reading(None, False, 0.0)  # English words say nothing here ("can't" is no "t")
     accented = _clauses(normalize_text(text).lower())
     clauses = _clauses(fold(text))
     folded = f" {fold(text)} "
+    sibling = SIBLING.search(folded)  # "chị em 16 tuổi", "anh em bảo…": one's own older sibling
     for phrase in _NOT_PEOPLE:
         folded = folded.replace(f" {phrase} ", " _ ")
     declared = (
@@ -191,9 +206,22 @@ def read_message(text: str) -> Reading:
         ("parent", [(p, clauses) for p in _PARENT]),
         ("child", [(p, clauses) for p in _CHILD]),
     )
-    evidence = sum(weight for weight, pattern in _EVIDENCE if re.search(pattern, folded))
+    weights = [weight for weight, pattern in _EVIDENCE if re.search(pattern, folded)]
+    evidence = sum(weights)
+    if sibling:
+        weights.append(-STRONG)
+    evidence = sum(weights)
+    sure = 0
+    if max(weights, default=0.0) >= STRONG:
+        sure = 1
+    elif min(weights, default=0.0) <= -STRONG:
+        sure = -1
     if re.search(r"(?<!con )(?<!cháu )\btôi\b", " ".join(accented)):
         evidence += TOI  # typed with its diacritics: unaccented "toi" may be "tối"
+    if re.search(r"\btớ\b", " ".join(accented)):
+        evidence += TO  # "tớ" (and "lớp tớ", "mẹ tớ"): a child or a teenager
+        if re.search(r"\b(bố|mẹ|ba|má|lớp|bạn|cô|thầy|trường) tớ\b", " ".join(accented)):
+            sure = -1
     if any(_youth_code(w) for w in text.split()):
         evidence -= 0.5
     for role, patterns in declared:
@@ -202,7 +230,7 @@ def read_message(text: str) -> Reading:
                 break  # "con gái tôi… Cháu 15 tuổi": the age is the child's, not the writer's
             return Reading(role, True, -SCORE_LIMIT if role == "child" else SCORE_LIMIT)
     leaning = "parent" if evidence >= DECIDES else "child" if evidence <= -DECIDES else None
-    return Reading(leaning, False, evidence)
+    return Reading(leaning, False, evidence, sure)
 
 
 @dataclass(frozen=True)
@@ -218,10 +246,10 @@ class Audience:
         if reading.declared:
             return Audience(reading.role, True, reading.evidence)
         score = max(-SCORE_LIMIT, min(SCORE_LIMIT, self.score + reading.evidence))
-        if reading.evidence >= STRONG:
-            score = max(score, STRONG_SCORE)
-        elif reading.evidence <= -STRONG:
-            score = min(score, -STRONG_SCORE)
+        if reading.sure > 0 and reading.evidence > 0 and self.score > -STRONG_SCORE:
+            score = max(score, STRONG_SCORE)  # unless a child was already clear
+        elif reading.sure < 0 and reading.evidence < 0 and self.score < STRONG_SCORE:
+            score = min(score, -STRONG_SCORE)  # unless an adult was already clear
         if self.fixed:
             return Audience(self.role, True, score)
         role: str | None

@@ -79,6 +79,7 @@ class Followups:
         self.waiting_questions: list[str] = dialogue.get("waiting_question_cues") or []
         self.later: list[str] = dialogue.get("later_cues") or []
         self.kidding: list[str] = dialogue.get("kidding_cues") or []
+        self.tell_adult: list[str] = dialogue.get("tell_adult_cues") or []
         self.platforms: dict[str, Any] = platforms.get("platforms") or {}
 
     def items(self, topic: str) -> dict[str, Any]:
@@ -143,6 +144,10 @@ class Followups:
         if any(f" {n} " in folded for n in NOT_KIDDING):
             return False  # "em không đùa đâu", "không phải đùa thôi"
         return _has(folded, self.kidding)
+
+    def asks_to_tell_an_adult(self, text: str) -> bool:
+        """Whether the person asks if they should tell or wake a parent ("đánh thức mẹ luôn hả")."""
+        return self.is_question(text) and _has(_folded(text), self.tell_adult)
 
     def comes_back_later(self, text: str) -> bool:
         """Whether the person will come back later ("mai em nhắn lại ở đây được không?")."""

@@ -34,6 +34,9 @@ from bot.conversation.audience import Audience, read_message
         ("Tôi hỏi vì con gái tôi. Cháu 15 tuổi. Có đứa dọa tung ảnh", "parent", False),
         ("Thằng nhỏ nhà em 12 tuổi lấy đt em chuyển tiền nạp game", "parent", False),
         ("tôi vừa xem điện thoại thằng con 13 tuổi", "parent", False),
+        ("chị em 16 tuổi, đêm nay có người quen trên mạng về đón chị em", "child", False),
+        ("bạn lớp tớ bảo cả lớp chơi thử thách", "child", False),
+        ("nó nhắn cho người kia 'bố em không cho đi'. Giờ tôi phải làm gì?", None, False),
     ],
 )
 def test_one_message(text: str, role: str, declared: bool) -> None:
