@@ -44,6 +44,7 @@ CONFIDENT = 0.8  # a topic this sure leaves the current topic or protocol
 STAYS_BELOW = 0.6  # a new topic less sure than this yields to a follow-up of the current one
 MAX_ITEM_BUTTONS = 4
 ONLY_LINK = re.compile(r"(https?://|www\.)\S+")
+ASK_AS = "/ask_capabilities"  # a voice button after a neutral greeting: what we help with, in it
 ASKS_111 = re.compile(r"(?<!\d)111(?!\d)")
 OUT_OF_SCOPE_SURE = 0.7  # below, "out of scope" asks which topic was meant instead of refusing
 LEAVES_PROTOCOL = 0.95  # a topic this sure ends a protocol (not small talk or a question about us)
@@ -384,6 +385,15 @@ class Turn:
             if near is not None:
                 return self.answer_choice(near)
             return self.events + clarify(self.dispatcher, self.content, self.tracker, self.role)
+        unknown = self.say("greet_unknown")
+        if intent == "greet" and self.role is None and not self.said_ever(unknown):
+            # "alo bot", "chào bạn": who writes is not known yet; "bạn", and the two voices
+            voices = [
+                button(self.content.button(f"i_am_{role}"), f'{ASK_AS}{{"audience":"{role}"}}')
+                for role in ("parent", "child")
+            ]
+            self.send(unknown, voices + self.person_buttons()[:1])
+            return self.events
         text = self.say(intent) if intent in self.content.conversation else self.say("out_of_scope")
         if self.said_before(text) and f"{intent}_again" in self.content.conversation:
             text = self.say(f"{intent}_again")
@@ -519,11 +529,12 @@ class Turn:
             return self.events
         return None
 
-    def protocol_answer(self, note: bool = False) -> list[EventType] | None:
+    def protocol_answer(self, note: bool = False, strong: bool = False) -> list[EventType] | None:
         """Inside a protocol, a question it answers: tell an adult now, 111, a follow-up, a topic.
 
-        `note`: first say the message went to the case (while waiting for a person). None while an
-        attempt may be under way (115 first, `continue_protocol`).
+        `note`: first say the message went to the case (while waiting for a person); `strong`:
+        only a follow-up its own words name, no general guess. None while an attempt may be under
+        way (115 first, `continue_protocol`).
         """
         if self.slot("attempt"):
             return None
@@ -537,9 +548,15 @@ class Turn:
             answer = ("tell", tell)  # "có nên báo bố mẹ nó ngay trong đêm?": yes, now
         elif ASKS_111.search(self.text) and self.follow.is_question(self.text):
             answer = ("111", None)
-        elif (choice := self.protocol_choice()) is not None:
+        elif (choice := self.protocol_choice()) is not None and (
+            choice.strength == 2 or not strong
+        ):
             answer = ("choice", choice)
-        elif self.protocol == "urgent_danger" and (topic := self.general_topic()) is not None:
+        elif (
+            not strong
+            and self.protocol == "urgent_danger"
+            and (topic := self.general_topic()) is not None
+        ):
             answer = ("topic", topic)
         if answer is None:
             return None

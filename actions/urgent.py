@@ -280,15 +280,17 @@ def urgent_next(turn: Turn) -> list[EventType]:
     """A later message in the danger protocol: listening with 111/113, not the first reply again."""
     step = int(turn.slot("protocol_step") or 0)
     situation = str(turn.slot("situation") or "general")
-    if turn.waiting:  # "bao lâu thì có người trả lời?": to the case, with 111
+    if turn.waiting and not urgent_now(turn):  # "bao lâu thì có người trả lời?": to the case
         return turn.while_waiting()
-    open_urgent_case(turn, situation)
-    if (done := turn.protocol_answer()) is not None:
-        return done  # wake a parent now, 111, a follow-up of its topic ("có nên chuyển tiền?")
+    open_urgent_case(turn, situation)  # an urgent message while waiting goes to the case here
+    if (done := turn.protocol_answer(strong=True)) is not None:
+        return done  # wake a parent now, 111, a follow-up its words name ("có nên chuyển tiền?")
     more = turn.content.urgent_more(situation, turn.role)
     if more and not turn.said_ever(more):
-        turn.send(more)  # the next steps for this danger
+        turn.send(more)  # the next steps for this danger, before any general follow-up
         offer_once(turn, "urgent_danger")
+    elif (done := turn.protocol_answer()) is not None:
+        return done
     elif not offer_once(turn, "urgent_danger"):
         turn.send(variant(turn, "urgent_danger", "listen", step))
     turn.keep("protocol_step", float(step + 1))

@@ -115,9 +115,22 @@ async def test_a_payload_is_never_second_guessed(dispatcher, content: Content) -
 
 
 async def test_small_talk_uses_its_own_wording(dispatcher, content: Content) -> None:
-    await run(dispatcher, make_tracker("chào ad", "greet"))
+    await run(dispatcher, make_tracker("chào ad", "greet", slots={"audience": "parent"}))
     assert dispatcher.messages[0]["text"] == content.say("greet", "parent")
     assert "/ask_capabilities" in [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+
+
+async def test_a_greeting_from_someone_unknown_is_neutral_and_offers_both_voices(
+    dispatcher, content: Content
+) -> None:
+    """ "chào bạn" from a 10-year-old must not be answered "Xin chào anh/chị"."""
+    await run(dispatcher, make_tracker("chào bạn", "greet"))
+    reply = dispatcher.messages[0]
+    assert reply["text"] == content.say("greet_unknown", None)
+    assert "anh/chị" not in reply["text"] and "111" in reply["text"]
+    payloads = [b["payload"] for b in reply["buttons"]]
+    assert '/ask_capabilities{"audience":"child"}' in payloads
+    assert '/ask_capabilities{"audience":"parent"}' in payloads
 
 
 async def test_asking_to_delete_explains_what_is_kept_and_asks_to_confirm(
