@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from starlette.responses import HTMLResponse, Response
 
+from bot.console.report_page import to_html
 from bot.console.security import ConsoleError, Ctx, guarded
 from bot.console.views.queue import SUPERVISORS
-from bot.report import Report, build_report, to_csv, to_html, topic_labels
+from bot.report import Report, build_report, to_csv, topic_labels
 from bot.storage.store import CODE
 
 # The downloaded page carries its own CSS inline and nothing else.
