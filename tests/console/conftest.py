@@ -114,6 +114,7 @@ def console_settings(settings: Settings, tmp_path: Path, **console: Any) -> Sett
 def make_world(settings: Settings, tmp_path: Path, **console: Any) -> World:
     configured = console_settings(settings, tmp_path, **console)
     clock = Clock(datetime.now(timezone.utc))
+    tmp_path.mkdir(parents=True, exist_ok=True)
     shutil.copy(migrated_database(), tmp_path / "console.db")
     store = Store.open(f"sqlite:///{tmp_path / 'console.db'}")
     store.clock = clock
