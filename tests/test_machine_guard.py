@@ -42,3 +42,22 @@ def test_a_look_only_reads() -> None:
     """Two looks in a row at the real machine agree (whatever answers there)."""
     first = look()
     assert first.breaches(look()) == []
+
+
+def test_only_the_private_servers_helper_stops_or_flushes_a_server() -> None:
+    """Stopping, restarting or flushing is done to a server the test started itself."""
+    import re
+
+    from bot.settings import ROOT
+
+    harmful = re.compile(
+        r"flushdb|flushall|\.shutdown\(|pg_ctl(?:cluster)?\b|systemctl|service postgres", re.I
+    )
+    assert harmful.search("client.FLUSHDB()") and not harmful.search("client.delete(*keys)")
+    allowed = {ROOT / "tests" / "helpers" / "servers.py", ROOT / "tests" / "test_machine_guard.py"}
+    found = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "tests").rglob("*.py")
+        if path not in allowed and harmful.search(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
