@@ -29,8 +29,12 @@ run: train ## set up, train if needed, and serve the web chat (and Telegram/Zalo
 chat: train ## talk with the bot in the terminal
 	$(BIN)/donghanh chat
 
-test: $(STAMP) ## run the whole test suite (trains a model once, in a temporary folder)
+test: $(STAMP) ## run the whole test suite (trains the model unless .cache/test-model/ has it)
 	$(BIN)/python -m pytest -q -rs -p no:cacheprovider
+
+test-fast: $(STAMP) ## the inner loop: no model, no browser, no worker process (under 2 minutes)
+	DONGHANH_TEST_FAST=1 $(BIN)/python -m pytest -q -rs -p no:cacheprovider \
+		-m "not model and not slow and not browser and not workers"
 
 eval: train ## evaluate on the held-out set
 	$(BIN)/donghanh eval
@@ -52,4 +56,4 @@ format: $(STAMP) ## ruff format
 types: $(STAMP) ## mypy
 	$(BIN)/mypy bot actions
 
-.PHONY: help install train run chat test eval validate bench lint format types
+.PHONY: help install train run chat test test-fast eval validate bench lint format types

@@ -2,7 +2,7 @@
 
 Rasa 3.6's `RemoteAction` only ever calls `action_endpoint.request(json=...)`, so an
 `EndpointConfig` whose `request` calls rasa_sdk's `ActionExecutor` routes every custom action
-in-process (shared/notes/tech-notes.md §1.4). The payload round-trips through JSON, as over HTTP.
+in-process (docs/tech-notes.md §1.4). The payload round-trips through JSON, as over HTTP.
 
 The domain is sent only to actions that ask for it (Rasa's `enable_selective_domain`, set
 per action with `send_domain: true` in domain.yml); ours never read it, and it was most of the

@@ -21,6 +21,7 @@ from bot.nlu.triage import URGENT_INTENTS
 from bot.parser import InvalidMessage, check_text
 from bot.pseudonym import Pseudonymizer
 from bot.storage.api import StoreAPI, TurnRecord
+from bot.storage.threads import off_loop
 from bot.storage.tracker import forget_tracker, turn
 
 log = logging.getLogger(__name__)
@@ -268,10 +269,10 @@ class Core:
         if facts.forget:
             async with self.agent.lock_store.lock(person):
                 deleted = forget_tracker(self.agent.tracker_store, person)
-            self.store.forget_person(person)
+            await off_loop(self.store.forget_person, person)
             log.info("forgot a person on request (%d tracker events)", deleted)
             return
-        self.store.record_turn(TurnRecord(
+        await off_loop(self.store.record_turn, TurnRecord(
             person_id=person, channel=message.channel, intent=facts.intent,
             audience=facts.audience, urgent=facts.urgent,
             at=self.clock(), campaign=message.metadata.get("campaign"),
@@ -294,7 +295,7 @@ class Core:
 
     async def deliver(self, person_id: str, messages: list[OutgoingMessage]) -> bool:
         """Push messages to a person on their own channel; False if that channel cannot push."""
-        found = self.store.person_address(person_id)
+        found = await off_loop(self.store.person_address, person_id)
         if found is None:
             return False
         channel, sealed = found

@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 from bot.messages import Button, IncomingMessage, OutgoingMessage
+from bot.storage.threads import off_loop
 from bot.storage.tracker import forget_tracker
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ async def forget(core: Any, person: str) -> None:
     """Delete the person's conversation and everything the store keeps about them."""
     async with core.agent.lock_store.lock(person):
         deleted = forget_tracker(core.agent.tracker_store, person)
-    core.store.forget_person(person)
+    await off_loop(core.store.forget_person, person)
     log.info("forgot a person on request (%d tracker events)", deleted)
 
 

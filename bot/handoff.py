@@ -25,6 +25,7 @@ from bot.settings import ConsoleSettings, Settings
 from bot.storage.models import utcnow
 from bot.storage.snapshot import Snapshot
 from bot.storage.store import CaseView, Store
+from bot.storage.threads import off_loop
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +130,9 @@ class Handoff:
     # Operator actions ---------------------------------------------------------------------------
     async def claim(self, case_id: int, operator: str) -> bool:
         """Take a new case and pause the bot for that person; False if someone was faster."""
-        if not self.store.claim(case_id, operator):
+        if not await off_loop(self.store.claim, case_id, operator):
             return False
-        case = self._case(case_id)
+        case = await self._case(case_id)
         if case.person_id:
             await self._write(case.person_id, paused=True)
             await self._tell(case, "handoff_waiting")
@@ -142,23 +143,24 @@ class Handoff:
         text = text.strip()
         if not text or len(text) > self.settings.max_message_chars:
             raise HandoffError("empty or too long")
-        case = self._held(case_id, operator)
+        case = await self._held(case_id, operator)
         await self._write(case.person_id or "", paused=True, text=text, operator=operator)
-        self.store.start_counselling(case_id, operator)
+        await off_loop(self.store.start_counselling, case_id, operator)
         return await self._deliver(case.person_id or "", text)
 
     async def hand_back(self, case_id: int, operator: str) -> None:
         """Give the conversation back to the bot; the operator keeps the case until resolved."""
-        case = self._held(case_id, operator)
-        self.store.hand_back(case_id, operator)
+        case = await self._held(case_id, operator)
+        await off_loop(self.store.hand_back, case_id, operator)
         await self._resume(case)
 
     async def resolve(
         self, case_id: int, operator: str, outcome: str, *, any_holder: bool = False
     ) -> bool:
         """Close a case with an outcome and give the conversation back to the bot."""
-        case = self._case(case_id)
-        if not self.store.resolve(case_id, operator, outcome, any_holder=any_holder):
+        case = await self._case(case_id)
+        resolved = off_loop(self.store.resolve, case_id, operator, outcome, any_holder=any_holder)
+        if not await resolved:
             return False
         await self._resume(case)
         return True
@@ -185,7 +187,7 @@ class Handoff:
         """Core listener: a new Rasa session clears the pause; restore it while a case is held."""
         if not self.holds(person_id):
             return
-        held = self.store.held_case(person_id)
+        held = await off_loop(self.store.held_case, person_id)
         if held is not None and held.handed_back_at is None and not await self.is_paused(person_id):
             await self._write(person_id, paused=True)
 
@@ -195,10 +197,10 @@ class Handoff:
         now = self.clock()
         cutoff = now - timedelta(minutes=self.settings.console.claim_timeout_minutes)
         told = 0
-        for case in self.store.due_for_timeout(cutoff):
-            if not self.store.mark_timeout_notified(case.id):
+        for case in await off_loop(self.store.due_for_timeout, cutoff):
+            if not await off_loop(self.store.mark_timeout_notified, case.id):
                 continue  # another process got there first
-            self.store.audit(SYSTEM, "timeout", case.id)
+            await off_loop(self.store.audit, SYSTEM, "timeout", case.id)
             if is_open(self.settings.console, case.created_at):  # else it heard "handoff_closed"
                 await self._tell(case, "handoff_timeout")
                 told += 1
@@ -226,14 +228,14 @@ class Handoff:
             await asyncio.sleep(self.interval_seconds)
 
     # Helpers ------------------------------------------------------------------------------------
-    def _case(self, case_id: int) -> CaseView:
-        case = self.store.case(case_id)
+    async def _case(self, case_id: int) -> CaseView:
+        case = await off_loop(self.store.case, case_id)
         if case is None:
             raise HandoffError("no such case")
         return case
 
-    def _held(self, case_id: int, operator: str) -> CaseView:
-        case = self._case(case_id)
+    async def _held(self, case_id: int, operator: str) -> CaseView:
+        case = await self._case(case_id)
         if not case.held_by(operator) or not case.person_id:
             raise HandoffError("you do not hold this case")
         return case

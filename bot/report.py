@@ -1,4 +1,7 @@
-"""The yearly report: anonymous counts of conversations and escalations, as CSV or an HTML page.
+"""The yearly report: anonymous counts of conversations and escalations, and their CSV.
+
+The HTML page and the `donghanh report` command are the console's (`bot.console.report_page`):
+this module imports nothing of the console.
 
 Units report before 10 December each year. No cell may identify a person:
 
@@ -20,24 +23,20 @@ so a conversation about two topics is in two rows (that table has no total).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import math
 import statistics
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.settings import Settings
 from bot.storage.api import PRIORITIES
 from bot.storage.models import OUTCOMES, Conversation, ConversationTopic, Escalation
-from bot.storage.store import CODE, FLOOD, Store
+from bot.storage.store import FLOOD, Store
 
 THRESHOLD = 5
 LESS = "<5"
@@ -284,26 +283,6 @@ def to_csv(report: Report) -> str:
     return out.getvalue()
 
 
-def to_html(report: Report, *, labels: dict[str, str] | None = None) -> str:
-    """A self-contained page: inline CSS and inline SVG charts, no scripts."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    from bot.console.app import HERE
-
-    env = Environment(
-        loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])
-    )
-    return env.get_template("report_standalone.html").render(
-        report=report, labels=labels or {}, css=_css()
-    )
-
-
-def _css() -> str:
-    from bot.console.app import HERE
-
-    return (HERE / "static" / "console.css").read_text(encoding="utf-8")
-
-
 def topic_labels() -> dict[str, str]:
     """Readable titles of the topics that have a content file (falls back to the intent name)."""
     from bot.content import load_content
@@ -313,33 +292,3 @@ def topic_labels() -> dict[str, str]:
     except (OSError, KeyError, ValueError):
         return {}
     return {key: content.title(key) for key in content.topics}
-
-
-# The command ------------------------------------------------------------------------------------
-def add_report_command(sub: Any) -> None:
-    """`donghanh report --year Y [--province P] [--format csv|html] [--output PATH]`."""
-    report = sub.add_parser("report", help="the yearly anonymous report (CSV or HTML)")
-    report.add_argument("--year", type=int, required=True)
-    report.add_argument("--province", help="only conversations carrying this province code")
-    report.add_argument("--format", choices=("csv", "html"), default="csv")
-    report.add_argument("--output", metavar="PATH", help="write here instead of stdout")
-
-
-def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    """Build the report from the database and print or write it."""
-    if not 2000 <= args.year <= 2100:
-        print("error: --year must be between 2000 and 2100", file=sys.stderr)
-        return 2
-    if args.province is not None and not CODE.match(args.province):
-        print("error: --province must be a short code (letters, digits, . _ -)", file=sys.stderr)
-        return 2
-    store = Store.open(settings.database_url)
-    report = build_report(
-        store, args.year, province=args.province, timezone_name=settings.console.timezone
-    )
-    text = to_csv(report) if args.format == "csv" else to_html(report, labels=topic_labels())
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 0

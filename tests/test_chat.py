@@ -1,3 +1,5 @@
+import pytest
+
 from bot.chat import chat, pick, render
 from bot.messages import Button, IncomingMessage, OutgoingMessage
 
@@ -35,8 +37,25 @@ async def test_chat_loop_sends_normalised_text_and_button_payloads() -> None:
     assert "Đồng Hành: Gọi 111\n1. Thêm" in out
 
 
-async def test_chat_ends_on_end_of_input() -> None:
-    def read(_: str) -> str:
-        raise EOFError
+@pytest.mark.parametrize("end", [EOFError, KeyboardInterrupt])
+async def test_chat_ends_on_end_of_input_or_ctrl_c(end: type[BaseException]) -> None:
+    prompts: list[str] = []
 
-    await chat(FakeCore(), read=read, write=lambda _: None)
+    def read(prompt: str) -> str:
+        prompts.append(prompt)
+        if len(prompts) > 1:
+            raise end
+        return "chào"
+
+    core, out = FakeCore(), []
+    await chat(core, read=read, write=out.append, platform_id="s1")
+    assert prompts == ["Bạn: ", "Bạn: "]  # asked again after the answer, then stopped
+    assert [m.text for m in core.seen] == ["chào"]
+    assert out[-1] == ""  # the prompt's line is ended before the shell comes back
+
+
+async def test_empty_lines_reach_nobody() -> None:
+    core = FakeCore()
+    inputs = iter(["", "   ", "/quit"])
+    await chat(core, read=lambda _: next(inputs), write=lambda _: None)
+    assert core.seen == []

@@ -13,7 +13,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from bot.cli import build_parser
-from bot.report import HIDDEN, LESS, build_report, cmd_report, suppress, to_csv, to_html
+from bot.console.report_page import cmd_report, to_html
+from bot.report import HIDDEN, LESS, build_report, suppress, to_csv
 from bot.settings import Settings
 from bot.storage.api import TurnRecord
 from bot.storage.store import Store

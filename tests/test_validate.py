@@ -3,9 +3,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BIN = Path(sys.executable).parent
 
 
+@pytest.mark.slow  # a Rasa process: ~10 s
 def test_rasa_data_validate_passes_without_warnings(root: Path) -> None:  # noqa: ANN001
     proc = subprocess.run(
         [

@@ -34,7 +34,7 @@ from tests.helpers.workers import (
     worker_env,
 )
 
-pytestmark = [pytest.mark.model, pytest.mark.slow]
+pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.workers]
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 KEY = "workers-test-key-0123456789abcdef"

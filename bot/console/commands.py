@@ -100,7 +100,7 @@ def _fail(message: str) -> int:
 
 def add_commands(subparsers: Any) -> dict[str, Handler]:
     """Add `operator` and `report` to the `donghanh` parser; returns their handlers by name."""
-    from bot.report import add_report_command, cmd_report
+    from bot.console.report_page import add_report_command, cmd_report
 
     operator = subparsers.add_parser("operator", help="manage console accounts")
     actions = operator.add_subparsers(dest="action", required=True)

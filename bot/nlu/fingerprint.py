@@ -1,7 +1,8 @@
 """Fingerprints of the code and data files behind our components, for Rasa's training cache.
 
 Rasa fingerprints a component by its class source and config only, so a change to a word list
-or to a module-level helper would otherwise reuse a stale cached model (tech-notes §2.4, pitfall 6).
+or to a module-level helper would otherwise reuse a stale cached model (docs/tech-notes.md §2.4,
+pitfall 6).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ def segment(text: str) -> List[str]:
     from underthesea import word_tokenize  # imported late: 0.5 s, and only the NLU needs it
 
     # use_token_normalize=False: underthesea would otherwise rewrite "Hoà" to "Hòa" and the
-    # words would no longer be substrings of the text (tech-notes §2.4, pitfall 1).
+    # words would no longer be substrings of the text (docs/tech-notes.md §2.4, pitfall 1).
     words = word_tokenize(text, use_token_normalize=False)
     # The segmenter is trained on accented text; on text typed without diacritics it joins
     # syllables at random ("e bi", "ng la"), so such words are split back into syllables and

@@ -1,8 +1,9 @@
 """The per-conversation lock: in memory for one process, in Redis for several workers.
 
 Rasa's ticket lock serialises the messages of one person; with `REDIS_URL` set, every worker takes
-the same lock, so one person's messages are never handled by two workers at once (tech-notes §3:
-the Redis lock store's known races concern lock lifetimes shorter than a turn; ours are 60 s).
+the same lock, so one person's messages are never handled by two workers at once
+(docs/tech-notes.md §3: the Redis lock store's known races concern lock lifetimes shorter than a
+turn; ours are 60 s).
 """
 
 from __future__ import annotations

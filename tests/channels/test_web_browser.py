@@ -16,6 +16,7 @@ from tests.helpers.browser import CHROMIUM, skip_reason
 pytestmark = [
     pytest.mark.model,
     pytest.mark.slow,
+    pytest.mark.browser,
     pytest.mark.skipif(skip_reason() is not None, reason=str(skip_reason())),
 ]
 REPLY_TIMEOUT_MS = 60_000

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import uuid
 from pathlib import Path
-from typing import AsyncIterator, Iterator
+from typing import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from bot.channels.zalo_client import RETRY_BROKEN, ChainBroken, ZaloClient, ZaloError
 from bot.channels.zalo_tokens import SqlTokenStore, TokenFile, Tokens, seed_of
@@ -23,29 +21,9 @@ from tests.channels.test_zalo_client import zalo_settings
 from tests.helpers.fake_zalo import APP_ID, FIRST_REFRESH_TOKEN, FakeZalo
 from tests.helpers.fakes import Clock
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
 KEY = Pseudonymizer(b"k" * 32)
 HOUR = 3600.0
 T0 = 1_800_000_000.0
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'donghanh.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("PostgreSQL part skipped: TEST_DATABASE_URL is not set")
-    admin = create_engine(PG_URL, future=True)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as c:
-            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @pytest.fixture

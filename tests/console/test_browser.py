@@ -24,6 +24,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="browser tests skipped: /usr/bin/chromium is missing"
     ),

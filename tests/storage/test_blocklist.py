@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -11,7 +10,6 @@ from bot.limits import Blocklist
 from bot.storage.store import Store
 from tests.helpers.fakes import Clock
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 PERSON = "telegram-0123456789abcdef01234567"
 

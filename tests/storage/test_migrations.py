@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
@@ -12,7 +10,6 @@ from bot.storage.migrations import VERSION_TABLE, include_object
 from bot.storage.models import Base
 from bot.storage.store import make_engine, migrate
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
 OURS = set(Base.metadata.tables)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -20,7 +19,6 @@ from bot.storage.store import Store, make_engine, migrate
 from bot.storage.tracker import tracker_store_for
 from tests.helpers.fakes import Clock
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 DAYS = 90
 

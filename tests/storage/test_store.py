@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,7 +14,6 @@ from bot.storage.models import CaseNote, Conversation, ConversationTopic, Escala
 from bot.storage.store import Store, StoreError
 from tests.helpers.fakes import Clock
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 
 

@@ -22,15 +22,17 @@ from bot.console.views.zalo_status import zalo_status
 from bot.handoff import HandoffError, Line
 from bot.storage.models import OUTCOMES
 from bot.storage.store import CaseView
+from bot.storage.threads import off_loop
 
 MAX_NOTE = 2000
 BLOCK_DAYS = ("1", "7", "30", "90")
 MAX_BLOCK_REASON = 200
 
 
-def _case(ctx: Ctx) -> CaseView:
+async def _case(ctx: Ctx) -> CaseView:
     """The case of the URL, if this operator may see it (404 / 403 otherwise)."""
-    case = ctx.request.app.state.console.store.case(ctx.request.path_params["case_id"])
+    store = ctx.request.app.state.console.store
+    case = await off_loop(store.case, ctx.request.path_params["case_id"])
     if case is None:
         raise ConsoleError(404, "not_found")
     mine = case.claimed_by == ctx.operator.username
@@ -46,8 +48,9 @@ def _back(ctx: Ctx, case: CaseView, flash: str | None = None) -> Response:
     return RedirectResponse(ctx.request.url_for("case", case_id=case.id).path, status_code=303)
 
 
-def _audit(ctx: Ctx, action: str, case: CaseView, detail: str = "") -> None:
-    ctx.request.app.state.console.store.audit(ctx.operator.username, action, case.id, detail)
+async def _audit(ctx: Ctx, action: str, case: CaseView, detail: str = "") -> None:
+    store = ctx.request.app.state.console.store
+    await off_loop(store.audit, ctx.operator.username, action, case.id, detail)
 
 
 def may_read_transcript(ctx: Ctx, case: CaseView) -> bool:
@@ -89,16 +92,17 @@ def zalo_window_closed(case: CaseView, lines: list[Line], now: datetime, hours: 
 async def case_page(ctx: Ctx) -> Response:
     """Everything about a case on one page."""
     state = ctx.request.app.state.console
-    case = _case(ctx)
+    case = await _case(ctx)
     lines = await _lines(ctx, case)
-    _audit(ctx, "view", case)
+    await _audit(ctx, "view", case)
+    kept = await off_loop(_kept, state.store, state, case)
     return state.render(
         ctx.request,
         "case.html",
         case=case,
         lines=lines,
         can_read=may_read_transcript(ctx, case),
-        notes=state.store.notes(case.id),
+        notes=kept["notes"],
         held=case.held_by(ctx.operator.username),
         outcomes=OUTCOMES,
         can_resolve=case.status != "resolved"
@@ -106,23 +110,33 @@ async def case_page(ctx: Ctx) -> Response:
         zalo_closed=may_read_transcript(ctx, case)
         and zalo_window_closed(case, lines, state.now(), state.settings.zalo.reply_window_hours),
         window_hours=state.settings.zalo.reply_window_hours,
-        zalo=zalo_status(state, case),
+        zalo=kept["zalo"],
         flash=ctx.request.session.pop("flash", None),
         max_chars=state.settings.max_message_chars,
         max_note=MAX_NOTE,
-        block=state.store.block_of(case.person_id) if case.person_id else None,
-        members=state.store.group_members(case.id) if case.is_group else [],
+        block=kept["block"],
+        members=kept["members"],
         can_block=case.person_id is not None and ctx.operator.role in SUPERVISORS,
         block_days=BLOCK_DAYS,
         max_block_reason=MAX_BLOCK_REASON,
     )
 
 
+def _kept(store: Any, state: Any, case: CaseView) -> dict[str, Any]:
+    """What the case page reads from the store (in a worker thread: `off_loop`)."""
+    return {
+        "notes": store.notes(case.id),
+        "zalo": zalo_status(state, case),
+        "block": store.block_of(case.person_id) if case.person_id else None,
+        "members": store.group_members(case.id) if case.is_group else [],
+    }
+
+
 @guarded(json=True)
 async def transcript_json(ctx: Ctx) -> Response:
     """The transcript as HTML rows, for live updates of the case page."""
     state = ctx.request.app.state.console
-    case = _case(ctx)
+    case = await _case(ctx)
     lines = await _lines(ctx, case)
     can_read = may_read_transcript(ctx, case)
     html = state.env.get_template("_transcript.html").render(
@@ -135,12 +149,13 @@ async def transcript_json(ctx: Ctx) -> Response:
 @guarded()
 async def claim(ctx: Ctx) -> Response:
     """Take the case: exactly one of several operators wins; the bot pauses for the person."""
-    case = ctx.request.app.state.console.store.case(ctx.request.path_params["case_id"])
+    store = ctx.request.app.state.console.store
+    case = await off_loop(store.case, ctx.request.path_params["case_id"])
     if case is None:
         raise ConsoleError(404, "not_found")
     if not await ctx.request.app.state.console.handoff.claim(case.id, ctx.operator.username):
         raise ConsoleError(409, "taken")
-    _audit(ctx, "claim", case)
+    await _audit(ctx, "claim", case)
     return _back(ctx, case, "claimed")
 
 
@@ -148,13 +163,13 @@ async def claim(ctx: Ctx) -> Response:
 async def reply(ctx: Ctx) -> Response:
     """Send a reply to the person on their channel (only the holder may)."""
     state = ctx.request.app.state.console
-    case = _case(ctx)
+    case = await _case(ctx)
     text = field(ctx.form, "text", max_chars=state.settings.max_message_chars)
     try:
         result = await state.handoff.reply(case.id, ctx.operator.username, text)
     except HandoffError as exc:
         raise ConsoleError(409, "not_holder") from exc
-    _audit(ctx, "reply", case, result)
+    await _audit(ctx, "reply", case, result)
     return _back(ctx, case, result)
 
 
@@ -162,29 +177,29 @@ async def reply(ctx: Ctx) -> Response:
 async def note(ctx: Ctx) -> Response:
     """Add a note to the case."""
     state = ctx.request.app.state.console
-    case = _case(ctx)
+    case = await _case(ctx)
     text = field(ctx.form, "text", max_chars=MAX_NOTE)
-    state.store.add_note(case.id, ctx.operator.username, text)
-    _audit(ctx, "note", case)
+    await off_loop(state.store.add_note, case.id, ctx.operator.username, text)
+    await _audit(ctx, "note", case)
     return _back(ctx, case, "noted")
 
 
 @guarded()
 async def hand_back(ctx: Ctx) -> Response:
     """Give the conversation back to the bot (the case stays open until resolved)."""
-    case = _case(ctx)
+    case = await _case(ctx)
     try:
         await ctx.request.app.state.console.handoff.hand_back(case.id, ctx.operator.username)
     except HandoffError as exc:
         raise ConsoleError(409, "not_holder") from exc
-    _audit(ctx, "hand_back", case)
+    await _audit(ctx, "hand_back", case)
     return _back(ctx, case, "handed_back")
 
 
 @guarded()
 async def resolve(ctx: Ctx) -> Response:
     """Close the case with an outcome; supervisors may close cases they do not hold."""
-    case = _case(ctx)
+    case = await _case(ctx)
     outcome = field(ctx.form, "outcome", max_chars=32)
     if outcome not in OUTCOMES:
         raise ConsoleError(400, "bad_input")
@@ -192,7 +207,7 @@ async def resolve(ctx: Ctx) -> Response:
     supervisor = ctx.operator.role in SUPERVISORS
     if not await handoff.resolve(case.id, ctx.operator.username, outcome, any_holder=supervisor):
         raise ConsoleError(409, "not_holder")
-    _audit(ctx, "resolve", case, outcome)
+    await _audit(ctx, "resolve", case, outcome)
     return _back(ctx, case, "resolved")
 
 
@@ -206,21 +221,22 @@ def _person(case: CaseView) -> str:
 async def block(ctx: Ctx) -> Response:
     """Block the person of the case for some days (supervisors and admins; urgent still passes)."""
     state = ctx.request.app.state.console
-    case = _case(ctx)
+    case = await _case(ctx)
     days = field(ctx.form, "days", max_chars=3)
     if days not in BLOCK_DAYS:
         raise ConsoleError(400, "bad_input")
     reason = field(ctx.form, "reason", max_chars=MAX_BLOCK_REASON, required=False)
-    state.store.block(_person(case), ctx.operator.username, days=int(days), reason=reason)
-    _audit(ctx, "block", case, f"{days} days")
+    await off_loop(state.store.block, _person(case), ctx.operator.username, days=int(days),
+                   reason=reason)  # fmt: skip
+    await _audit(ctx, "block", case, f"{days} days")
     return _back(ctx, case, "blocked")
 
 
 @guarded(roles=SUPERVISORS)
 async def unblock(ctx: Ctx) -> Response:
     """Lift the block of the person of the case."""
-    case = _case(ctx)
-    if not ctx.request.app.state.console.store.unblock(_person(case)):
+    case = await _case(ctx)
+    if not await off_loop(ctx.request.app.state.console.store.unblock, _person(case)):
         return _back(ctx, case, "not_blocked")
-    _audit(ctx, "unblock", case)
+    await _audit(ctx, "unblock", case)
     return _back(ctx, case, "unblocked")

@@ -6,16 +6,17 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from bot.console.security import Ctx, guarded
 from bot.storage.store import CaseView
+from bot.storage.threads import off_loop
 
 SUPERVISORS = ("supervisor", "admin")
 
 
-def visible_queue(ctx: Ctx) -> list[CaseView]:
+async def visible_queue(ctx: Ctx) -> list[CaseView]:
     """A counsellor sees unclaimed cases and their own; supervisors see every open case.
 
     A flood group (many new cases from one source in a minute) is for supervisors only.
     """
-    cases = ctx.request.app.state.console.store.queue()
+    cases = await off_loop(ctx.request.app.state.console.store.queue)
     if ctx.operator.role in SUPERVISORS:
         return cases
     return [
@@ -35,14 +36,14 @@ async def home(ctx: Ctx) -> Response:
 async def queue_page(ctx: Ctx) -> Response:
     """The queue, most urgent first, then longest waiting; refreshed by console.js."""
     state = ctx.request.app.state.console
-    return state.render(ctx.request, "queue.html", cases=visible_queue(ctx))
+    return state.render(ctx.request, "queue.html", cases=await visible_queue(ctx))
 
 
 @guarded(json=True)
 async def queue_json(ctx: Ctx) -> Response:
     """The queue rows as HTML (rendered and escaped here) plus counts, for live updates."""
     state = ctx.request.app.state.console
-    cases = visible_queue(ctx)
+    cases = await visible_queue(ctx)
     rows = state.env.get_template("_queue_rows.html").render(
         request=ctx.request, cases=cases, now=state.now(), operator=ctx.operator
     )
@@ -54,7 +55,7 @@ async def queue_json(ctx: Ctx) -> Response:
 async def supervisor(ctx: Ctx) -> Response:
     """Every open case with its waiting time and holder, and the load of each operator."""
     state = ctx.request.app.state.console
-    cases = state.store.queue()
+    cases = await off_loop(state.store.queue)
     now = state.now()
     load: dict[str, int] = {}
     for case in cases:
@@ -70,4 +71,5 @@ async def supervisor(ctx: Ctx) -> Response:
 async def audit_page(ctx: Ctx) -> Response:
     """The latest audit entries."""
     state = ctx.request.app.state.console
-    return state.render(ctx.request, "audit.html", entries=state.store.audit_entries(limit=300))
+    entries = await off_loop(state.store.audit_entries, limit=300)
+    return state.render(ctx.request, "audit.html", entries=entries)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from starlette.responses import HTMLResponse, Response
 
+from bot.console.report_page import to_html
 from bot.console.security import ConsoleError, Ctx, guarded
 from bot.console.views.queue import SUPERVISORS
-from bot.report import Report, build_report, to_csv, to_html, topic_labels
+from bot.report import Report, build_report, to_csv, topic_labels
 from bot.storage.store import CODE
+from bot.storage.threads import off_loop
 
 # The downloaded page carries its own CSS inline and nothing else.
 SELF_CONTAINED = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
-def _report(ctx: Ctx) -> Report:
+async def _report(ctx: Ctx) -> Report:
     """The report for ?year=&province= (400 on a malformed value)."""
     state = ctx.request.app.state.console
     params = ctx.request.query_params
@@ -23,8 +25,10 @@ def _report(ctx: Ctx) -> Report:
         raise ConsoleError(400, "bad_input")
     if province is not None and not CODE.match(province):
         raise ConsoleError(400, "bad_input")
-    state.store.audit(ctx.operator.username, "report", None, f"{year_text} {province or 'all'}")
-    return build_report(
+    detail = f"{year_text} {province or 'all'}"
+    await off_loop(state.store.audit, ctx.operator.username, "report", None, detail)
+    return await off_loop(
+        build_report,
         state.store,
         int(year_text),
         province=province,
@@ -36,13 +40,15 @@ def _report(ctx: Ctx) -> Report:
 async def report_page(ctx: Ctx) -> Response:
     """The report inside the console, with links to the downloads."""
     state = ctx.request.app.state.console
-    return state.render(ctx.request, "report.html", report=_report(ctx), labels=topic_labels())
+    return state.render(
+        ctx.request, "report.html", report=await _report(ctx), labels=topic_labels()
+    )
 
 
 @guarded(roles=SUPERVISORS)
 async def report_csv(ctx: Ctx) -> Response:
     """The report as CSV."""
-    report = _report(ctx)
+    report = await _report(ctx)
     name = f"donghanh-{report.year}-{report.province or 'all'}.csv"
     return Response(
         to_csv(report),
@@ -54,7 +60,7 @@ async def report_csv(ctx: Ctx) -> Response:
 @guarded(roles=SUPERVISORS)
 async def report_html(ctx: Ctx) -> Response:
     """The report as one self-contained HTML file."""
-    report = _report(ctx)
+    report = await _report(ctx)
     name = f"donghanh-{report.year}-{report.province or 'all'}.html"
     headers = {
         "content-disposition": f'attachment; filename="{name}"',

@@ -1,0 +1,133 @@
+"""A database that makes one request wait does not stall the others (issue #17).
+
+Another connection holds SQLite's write lock; a person's message then waits for it in the
+store's bookkeeping (up to the 30 s busy timeout). Meanwhile `/health`, another person's chat
+page and a console page must still be answered: the test asks for them while the lock is held,
+and only releases it once they have answered. With the store called on the event loop, the
+waiting message held the whole process: nothing else ran until it gave up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable
+
+import httpx
+import pytest_asyncio
+from sqlalchemy import event
+
+from bot.app import create_app
+from bot.content import load_content
+from bot.core import Core
+from bot.pseudonym import Pseudonymizer
+from bot.settings import Settings
+from bot.storage.store import Store
+from tests.helpers.fakes import EchoAgent
+
+WAIT = 60.0  # how long the test waits for the request to reach the lock (never reached)
+
+
+class World:
+    def __init__(self, store: Store, core: Core, client: httpx.AsyncClient, path: Path) -> None:
+        self.store, self.core, self.client, self.path = store, core, client, path
+
+    def on_write(self, engine: Any) -> threading.Event:
+        """An event set when `engine` starts a statement that needs the write lock."""
+        reached = threading.Event()
+
+        def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+                reached.set()
+
+        event.listen(engine, "before_cursor_execute", before)
+        return reached
+
+    def hold_write_lock(self) -> sqlite3.Connection:
+        """Another connection takes the database's write lock and keeps it."""
+        other = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        return other
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def world(settings: Settings, tmp_path: Path) -> AsyncIterator[World]:
+    path = tmp_path / "donghanh.db"
+    store = Store.open(f"sqlite:///{path}")
+    content = load_content()
+    core = Core(EchoAgent(), store, Pseudonymizer(b"k" * 32), content, max_chars=4000)
+    configured = replace(settings, data_dir=tmp_path, secret_key="off-loop-key-0123456789")
+    transport = httpx.ASGITransport(app=create_app(configured, core))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=120) as client:
+        yield World(store, core, client, path)
+    store.engine.dispose()
+    store.turn_engine.dispose()
+
+
+async def answered_while_locked(
+    world: World, engine: Any, waiting: Callable[[], Any], others: dict[str, Callable[[], Any]]
+) -> list[tuple[str, int]]:
+    """Start `waiting` while the write lock is held; ask `others`; then release the lock.
+
+    Returns the order in which the requests were answered, with their status codes.
+    """
+    reached = world.on_write(engine)
+    order: list[tuple[str, int]] = []
+
+    async def first() -> None:
+        order.append(("waiting", (await waiting()).status_code))
+
+    other = world.hold_write_lock()
+    try:
+        task = asyncio.create_task(first())
+        # the waiting request has reached the database (with the store on the event loop this
+        # line runs only after it gave up: the loop was not free to run it before)
+        assert await asyncio.to_thread(reached.wait, WAIT)
+        for name, ask in others.items():
+            order.append((name, (await ask()).status_code))
+    finally:
+        other.rollback()  # release the lock
+        other.close()
+    await task
+    return order
+
+
+async def test_a_message_waiting_for_the_database_stalls_no_other_request(world: World) -> None:
+    client = world.client
+    sender = (await client.post("/webhooks/rest/session")).json()["sender"]
+    body = {"sender": sender, "message": "con tôi bị lừa nạp thẻ game"}
+
+    order = await answered_while_locked(
+        world,
+        world.store.turn_engine,  # `record_turn`: the bookkeeping of every message
+        lambda: client.post("/webhooks/rest/webhook", json=body),
+        {"health": lambda: client.get("/health"), "page": lambda: client.get("/")},
+    )
+    assert order == [("health", 200), ("page", 200), ("waiting", 200)]
+
+
+async def test_the_handoffs_background_writes_stall_no_request(
+    world: World, settings: Settings
+) -> None:
+    """The claim-timeout check, every 30 s in every worker, marks cases as told."""
+    from datetime import timedelta
+
+    from bot.handoff import Handoff
+
+    handoff = Handoff(world.core.agent, world.store, world.core, load_content(), settings)
+    now = handoff.clock()
+    world.store.clock = lambda: now - timedelta(hours=1)  # a case nobody claimed for an hour
+    world.store.open_escalation(person_id="p-off-loop", channel="web", priority="request_human",
+                                reason="test", context={})  # fmt: skip
+    world.store.clock = handoff.clock
+
+    async def check() -> httpx.Response:
+        return httpx.Response(200 if await handoff.check_timeouts() == 1 else 500)
+
+    order = await answered_while_locked(
+        world, world.store.engine, check, {"health": lambda: world.client.get("/health")}
+    )
+    assert order == [("health", 200), ("waiting", 200)]
