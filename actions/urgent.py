@@ -18,7 +18,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import counsellors_on_duty, open_case, yes_no
+from actions.common import button, counsellors_on_duty, open_case, yes_no
 from actions.turn import Turn
 from bot.conversation.audience import is_adult
 from bot.conversation.followups import Choice
@@ -122,6 +122,7 @@ def in_english(turn: Turn) -> None:
         turn.send(turn.say("english_urgent"))
 
 
+LOW_SCORE = 0.1  # below, the detector reads nothing urgent (no self-harm message of the eval sets)
 SOFT_SCORE = 0.85  # the detector's score under which a question in a topic gets the check-in
 
 
@@ -146,10 +147,22 @@ def only_the_model_worries(turn: Turn) -> bool:
 
 
 def check_in(turn: Turn) -> list[EventType]:
-    """The direct question with 111 and Có/Không first, the case recorded, then the answer."""
-    turn.send(
-        turn.content.protocol("self_harm", "check_in", turn.role), yes_no(turn.content, "yes", "no")
-    )
+    """The direct question with 111 and Có/Không first, the case recorded, then the answer.
+
+    When the urgency detector reads nothing at all (below `LOW_SCORE`: "bà nhập năm sinh của bà
+    hay của cu Bin?"), only the model does: the gentler safety check with 111 instead.
+    """
+    safety = turn.tracker.latest_message.get("safety") or {}
+    if float(safety.get("score") or 0.0) < LOW_SCORE:
+        turn.send(turn.say("safety_check"), [
+            button(turn.content.button("in_danger"), "/urgent_danger"),
+            button(turn.content.button("call_111"), "/ask_hotline"),
+        ])  # fmt: skip
+    else:
+        turn.send(
+            turn.content.protocol("self_harm", "check_in", turn.role),
+            yes_no(turn.content, "yes", "no"),
+        )
     open_case(turn.tracker, "self_harm", "self_harm (check-in)", "self_harm", turn.role)
     topic = str(turn.topic)
     choice = (

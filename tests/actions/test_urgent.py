@@ -76,3 +76,47 @@ async def test_an_attempt_under_way_gets_115_first_in_both_voices(
     )  # fmt: skip
     assert dispatcher.messages[1]["text"] == content.protocol("self_harm", "attempt", "parent")
     assert store.escalations[-1]["priority"] == "self_harm"
+
+
+def worried_question(score: float) -> object:
+    """A question after the bullying answer that only the model reads as self-harm."""
+    tracker = make_tracker(
+        "có nên nói với cô chủ nhiệm không hay nói xong tụi nó càng ghét em?",
+        "self_harm",
+        slots={"last_topic": "ask_cyberbullying", "audience": "child"},
+    )
+    tracker.latest_message["safety"].update({"reason": "model", "score": score, "urgent": True})
+    return tracker
+
+
+async def test_a_question_only_the_model_reads_as_despair_gets_the_check_in_then_its_answer(
+    dispatcher, content: Content, store: MemoryStore
+) -> None:
+    events = await ActionSelfHarm().run(dispatcher, worried_question(0.6), {})
+    first = dispatcher.messages[0]
+    assert first["text"] == content.protocol("self_harm", "check_in", "child")
+    assert "111" in first["text"]
+    assert [b["payload"] for b in first["buttons"]] == ["/affirm", "/deny"]
+    assert len(dispatcher.messages) >= 2  # the question's answer follows in the same turn
+    assert content.protocol("self_harm", "first", "child") not in [
+        m["text"] for m in dispatcher.messages
+    ]
+    assert store.escalations[0]["priority"] == "self_harm"
+    assert slot_events(events)["pending"] == "thoughts"
+
+
+async def test_when_the_detector_reads_nothing_the_check_is_the_gentler_safety_check(
+    dispatcher, content: Content
+) -> None:
+    await ActionSelfHarm().run(dispatcher, worried_question(0.02), {})
+    assert dispatcher.messages[0]["text"] == content.say("safety_check", "child")
+    assert "111" in dispatcher.messages[0]["text"]
+
+
+async def test_words_of_self_harm_still_start_the_protocol_inside_a_topic(
+    dispatcher, content: Content
+) -> None:
+    tracker = worried_question(0.6)
+    tracker.latest_message["safety"].update({"reason": "rule", "rules": ["suicide_words"]})
+    await ActionSelfHarm().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"] == content.protocol("self_harm", "first", "child")
