@@ -500,6 +500,10 @@ class Turn:
             return urgent_first(self, situation)  # a new danger in the same conversation
         if self.slot("attempt"):
             return continue_protocol(self)  # 115 first while an attempt may be under way
+        if self.protocol == "urgent_danger" and self.content.self_harm_attempt(self.text):
+            from actions.urgent import self_harm_first
+
+            return self_harm_first(self)  # "2 vỉ thuốc trống không" inside a danger: 115 first
         if (done := self.protocol_answer()) is not None:
             return done
         if self.protocol == "urgent_danger" and self.slot("situation") in (None, "general"):

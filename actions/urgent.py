@@ -105,6 +105,22 @@ def urgent_now(turn: Turn) -> bool:
     return bool(safety.get("urgent")) and strong
 
 
+WEAK = 0.8  # a self-harm reading below this (model and detector) is weak
+
+
+def weak_self_harm(turn: Turn) -> bool:
+    """A weak self-harm reading: no rule, no attempt, model and detector unsure, a question."""
+    latest = turn.tracker.latest_message
+    safety = latest.get("safety") or {}
+    return (
+        not said_self_harm(turn)
+        and not turn.content.self_harm_attempt(turn.text)
+        and float((latest.get("intent") or {}).get("confidence") or 0.0) < WEAK
+        and float(safety.get("score") or 0.0) < WEAK
+        and turn.follow.is_question(turn.text)
+    )
+
+
 def said_self_harm(turn: Turn) -> bool:
     """Whether a safety rule (words of suicide or self-injury) read this message, not the model."""
     safety = turn.tracker.latest_message.get("safety") or {}
@@ -373,9 +389,9 @@ class ActionSelfHarm(Action):
         situation = turn.content.urgent_situation(turn.text)
         if situation in NOT_SELF_HARM and not turn.content.self_harm_attempt(turn.text):
             return urgent_first(turn, situation)  # "con bỏ nhà đi theo người lạ": 113 first
-        if turn.protocol == "urgent_danger" and not turn.payload and not said_self_harm(turn):
-            # inside a danger, only words of self-harm start that protocol; a parent's worried
-            # "tôi gọi 111 trước hay đưa cháu ra công an?" reads like despair to the model
+        if turn.protocol == "urgent_danger" and not turn.payload and weak_self_harm(turn):
+            # inside a danger, a question the model only weakly reads as despair continues the
+            # danger: a parent's "tôi gọi 111 trước hay đưa cháu ra công an?"
             return urgent_next(turn)
         if turn.protocol == "self_harm" and not turn.payload:
             return self_harm_next(turn)
