@@ -305,10 +305,15 @@ class Turn:
             return self.answer_choice(own)
         return self.topic_answer("ask_hotline") if self.topic != "ask_hotline" else None
 
+    def said_something_before(self) -> bool:
+        """Whether the person wrote before this message in the conversation."""
+        return sum(e.get("event") == "user" for e in self.tracker.events) > 1
+
     def role_changed(self) -> bool:
         """Whether the person just said who they are ("tôi là bố nó mà"), and it is news."""
         return (
             self.audience.fixed
+            and self.said_something_before()  # a first "Con ơi, tui hỏi…" is no correction
             and self.audience.role != self.slot("audience")
             and read_message(self.text).declared
         )
