@@ -8,6 +8,7 @@ from bot.language import is_english
     "do you speak english",
     "someone keeps asking my daughter for photos",
     "Hi, how can I report a scam account?",
+    "they want 10 triệu by tonight or they send the video to all his friends",  # a Vietnamese word
 ])  # fmt: skip
 def test_english_messages(text: str) -> None:
     assert is_english(text)
@@ -20,6 +21,7 @@ def test_english_messages(text: str) -> None:
     "help me",
     "an toan tren mang cho tre em",
     "me oi con so qua",
+    "Ok thanks. Con tôi cũng hay xem YouTube với ông bà ngoại",  # mostly Vietnamese
 ])  # fmt: skip
 def test_vietnamese_messages(text: str) -> None:
     assert not is_english(text)
