@@ -549,7 +549,10 @@ class Turn:
             return None
         answer: Any = None
         tell = self.content.protocol("urgent_danger", "tell_adult_now", self.role)
-        if (
+        if self.follow.asks_if_we_tell(self.text):
+            # "bot có báo bố mẹ em không?": what we do and do not tell, honestly
+            answer = ("choice", Choice("item", "ask_anonymity", "tell_parents", strength=2))
+        elif (
             self.protocol == "urgent_danger"
             and self.follow.asks_to_tell_an_adult(self.text)
             and not self.said_before(tell)

@@ -47,7 +47,13 @@ def _first_cue(folded: str, cues: Iterable[str]) -> int | None:
 
 
 MIN_SHARED = 2
-ENDS_ASKING = re.compile(r"\b(khong|chua|nhi|ha|hong) *[.!…]* *$")  # "có mất tiền không"
+# "có mất tiền không", "họ có gọi cho bố mẹ em không, em sợ lắm"
+ENDS_ASKING = re.compile(
+    r"\b(khong|chua|nhi|ha|hong)( (a|ah|vay|nhe|nha|ta))? *[.!…]* *$"
+    r"|\bco\b[^,.!?]*\b(khong|chua) *[,.!?…]"
+)
+US_OR_111 = ("bot", "ad", "admin", "đồng hành", "bên mình", "tư vấn viên", "các anh chị",
+             "anh chị có", "mấy anh chị", "app này", "họ có", "111", "tổng đài")  # fmt: skip
 NOT_KIDDING = ("khong phai dua", "khong dua", "chang dua", "dau co dua")
 # Two-word phrases that say nothing about the subject.
 _STOP = frozenset({
@@ -146,8 +152,24 @@ class Followups:
         return _has(folded, self.kidding)
 
     def asks_to_tell_an_adult(self, text: str) -> bool:
-        """Whether the person asks if they should tell or wake a parent ("đánh thức mẹ luôn hả")."""
-        return self.is_question(text) and _has(_folded(text), self.tell_adult)
+        """Whether the person asks if they should tell or wake a parent ("đánh thức mẹ luôn hả").
+
+        Not "bot có báo bố mẹ em không?": that asks whether *we* tell (`asks_if_we_tell`).
+        """
+        return (
+            self.is_question(text)
+            and _has(_folded(text), self.tell_adult)
+            and not self.asks_if_we_tell(text)
+        )
+
+    def asks_if_we_tell(self, text: str) -> bool:
+        """Whether the person asks if we (or 111) tell their family ("bot có báo bố mẹ em ko")."""
+        folded = _folded(text)
+        return (
+            self.is_question(text)
+            and (_has(folded, self.tell_adult) or _has(folded, ["gọi cho bố mẹ", "gọi cho ba mẹ"]))
+            and _has(folded, US_OR_111)
+        )
 
     def comes_back_later(self, text: str) -> bool:
         """Whether the person will come back later ("mai em nhắn lại ở đây được không?")."""

@@ -108,3 +108,11 @@ def test_kidding(text: str, kidding: bool) -> None:
 )  # fmt: skip
 def test_a_question_ends_with_khong(text: str, question: bool) -> None:
     assert Followups(TOPICS, {}, PLATFORMS).is_question(text) is question
+
+
+def test_asking_whether_we_tell_the_parents_is_not_asking_to_tell_them() -> None:
+    follow = Followups(TOPICS, {"tell_adult_cues": ["báo bố mẹ", "đánh thức"]}, PLATFORMS)
+    assert follow.asks_if_we_tell("bot có báo bố mẹ em không ạ")
+    assert not follow.asks_to_tell_an_adult("bot có báo bố mẹ em không ạ")
+    assert follow.asks_to_tell_an_adult("bố mẹ em ngủ rồi, em vào đánh thức mẹ luôn hả")
+    assert not follow.asks_if_we_tell("bố mẹ em ngủ rồi, em vào đánh thức mẹ luôn hả")
