@@ -361,9 +361,15 @@ class ActionUrgent(Action):
             and (done := turn.in_protocol_kidding()) is not None
         ):
             return done  # "đùa thôi, test bot" after "sos": no rule reads danger in it
-        if turn.protocol == "self_harm" and situation == "general" and not turn.payload:
-            events = self_harm_next(turn)  # the self-harm protocol goes on (115 while needed)
-            return events
+        if (
+            turn.protocol == "self_harm"
+            and situation == "general"
+            and not turn.payload
+            and (turn.slot("attempt") or not said_self_harm(turn))
+        ):
+            # the self-harm protocol goes on (115 while needed); a danger a rule reads ("11h đêm
+            # nay anh kia về đón ở đầu ngõ") starts the danger protocol instead
+            return self_harm_next(turn)
         same = turn.protocol == "urgent_danger" and situation in (turn.slot("situation"), "general")
         events = urgent_next(turn) if same and not turn.payload else urgent_first(turn, situation)
         place = local_help(turn.text, turn.content.contacts)
