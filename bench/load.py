@@ -99,6 +99,8 @@ def load_pool(root: Path) -> MessagePool:
     steps = [(e.intent, e.text) for e in load_examples(sorted((root / "nlu_data").rglob("*.yml")))]
     for path in sorted((root / "tests" / "conversations").glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):  # dialogues.yml: multi-turn checks, not Rasa stories
+            continue
         for story in data.get("stories", []):
             steps += [(s["intent"], str(s["user"])) for s in story.get("steps", [])
                       if "user" in s and "intent" in s]  # fmt: skip
@@ -226,8 +228,14 @@ async def warm_up(urls: list[str], texts: list[str], *, timeout: float) -> None:
         RuntimeError: when a worker answers none of them.
     """
     async with httpx.AsyncClient(timeout=httpx.Timeout(timeout)) as client:
-        for index, url in enumerate(urls):
-            outcomes = [await send(client, url + WEBHOOK, f"warmup-{index}-{i}", text)
-                        for i, text in enumerate(texts)]  # fmt: skip
+        for url in urls:
+            # the web chat answers only chat ids it issued (POST /webhooks/rest/session)
+            outcomes = [await send(client, url + WEBHOOK, await _chat_id(client, url), text)
+                        for text in texts]  # fmt: skip
             if all(isinstance(o, str) for o in outcomes):
                 raise RuntimeError(f"worker {url} answered no warm-up message: {outcomes}")
+
+
+async def _chat_id(client: httpx.AsyncClient, base: str) -> str:
+    """A chat id issued by the worker at `base`."""
+    return str((await client.post(base + SESSION)).json()["sender"])
