@@ -98,18 +98,19 @@ def build_channels(settings: Settings, core: Any) -> list[Channel]:
 
 def model_name(core: Any) -> str | None:
     """The file name of the model the core's agent runs (None if it has none)."""
-    processor = getattr(core.agent, "processor", None)
-    filename = getattr(processor, "model_filename", None)
-    return Path(filename).name if filename else None
+    engine = getattr(core, "engine", None)
+    return engine.model_name if engine is not None else None
 
 
 def _unavailable_errors() -> tuple[type[Exception], ...]:
-    from rasa.core.lock_store import LockError
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
     from sqlalchemy.exc import InterfaceError, OperationalError
 
-    return (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError, LockError)
+    from bot.engine.conversations import unavailable_errors
+
+    return (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError,
+            *unavailable_errors())  # fmt: skip
 
 
 UNAVAILABLE = _unavailable_errors()

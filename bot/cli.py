@@ -21,7 +21,7 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")  # never phone home
 
 
 def _model_or_exit(settings: Settings, given: str | None) -> Path:
-    from bot import model
+    from bot.engine import model
 
     path = Path(given) if given else model.latest_model(settings)
     if path is None or not path.is_file():
@@ -31,7 +31,7 @@ def _model_or_exit(settings: Settings, given: str | None) -> Path:
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     """Train a model unless one matching the data exists (`--force` retrains)."""
-    from bot import model
+    from bot.engine import model
 
     path = model.train(settings, force=args.force)
     print(path)
@@ -46,7 +46,7 @@ async def _parse_lines(parser: Any, lines: list[bytes]) -> None:
 
 def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
     """Parse TEXT, or every line of stdin, into one JSON object per message."""
-    from bot import model
+    from bot.engine import model
     from bot.parser import Parser
 
     parser = Parser(model.load_agent(_model_or_exit(settings, args.model)),
@@ -59,7 +59,7 @@ def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
 async def _parse_file(
     settings: Settings, model_path: Path, path: Path
 ) -> tuple[list[Any], list[Any]]:
-    from bot import model
+    from bot.engine import model
     from bot.nlu.datacheck import load_examples
     from bot.parser import Parser
 
@@ -158,8 +158,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     """Create or upgrade our tables and Rasa's tracker table, once, before the workers start."""
+    from bot.engine.tracker_store import tracker_store_for
     from bot.storage.store import Store
-    from bot.storage.tracker import tracker_store_for
 
     Store.open(settings.database_url)
     tracker_store_for(settings.database_url)

@@ -10,19 +10,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from bot.content import Content
 from bot.deletion import deletion_step
+from bot.delivery import Delivery, Sender
+from bot.engine.conversations import BotLine, Engine
 from bot.limits import Blocklist, RateLimiter, admit, over_any_limit
 from bot.messages import IncomingMessage, OutgoingMessage
 from bot.nlu.rules import default_rules
 from bot.nlu.triage import URGENT_INTENTS
-from bot.parser import InvalidMessage, check_text
+from bot.parser import InvalidMessage, MessageTooLong, check_text
 from bot.pseudonym import Pseudonymizer
 from bot.storage.api import StoreAPI, TurnRecord
 from bot.storage.threads import off_loop
-from bot.storage.tracker import forget_tracker, turn
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +44,14 @@ PULL_CHANNELS = ("web",)
 LOCK_POLL_SECONDS = 0.02  # Rasa's default waits a whole second between looks at a held lock
 
 
-class Sender(Protocol):
-    """Something that can deliver messages to a sealed address on one channel."""
+class Hold(Protocol):
+    """Who a counsellor holds (`bot.handoff.Handoff`), told of every message."""
 
-    name: str
+    def holds(self, person_id: str) -> bool:
+        """Whether a counsellor holds the person's case: they are never rate-limited."""
 
-    async def send(self, address: str, messages: list[OutgoingMessage]) -> None:
-        """Deliver `messages` to the platform address (already unsealed)."""
+    async def on_message(self, person_id: str) -> None:
+        """Called after each message of a person has been handled."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class Core:
 
     def __init__(
         self,
-        agent: Any,
+        engine: Engine,
         store: StoreAPI,
         pseudonymizer: Pseudonymizer,
         content: Content,
@@ -118,28 +120,34 @@ class Core:
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         rate_limiter: RateLimiter | None = None,
         blocklist: Blocklist | None = None,
-        held: Callable[[str], bool] = lambda person: False,
+        delivery: Delivery | None = None,
+        hold: Hold | None = None,
     ) -> None:
         """Wire the core; senders are registered by the channels that can push messages.
 
         `rate_limiter` (`bot.limits.rate_limiter_for(settings)`) limits messages per person;
         `blocklist` defaults to the store when it keeps one (`bot.storage.store.Store`);
-        `held(person)` tells whether a counsellor holds the person's case (`bot.handoff`): such a
-        person is never rate-limited, since every message is for the counsellor.
+        `delivery` pushes to a person's channel (shared with the handoff); `hold` is the handoff
+        (`bot.handoff.Handoff`): a person a counsellor holds is never rate-limited, since every
+        message is for the counsellor, and it hears of every message.
         """
-        self.agent = agent
+        self.engine = engine
         self.store = store
         self.pseudonymizer = pseudonymizer
         self.content = content
         self.max_chars = max_chars
         self.clock = clock
-        self.senders: dict[str, Sender] = {}
-        self.listeners: list[Callable[[str], Awaitable[None]]] = []
+        self.delivery = delivery if delivery is not None else Delivery(store, pseudonymizer)
         if blocklist is None and isinstance(store, Blocklist):
             blocklist = store
         self.rate_limiter = rate_limiter
         self.blocklist = blocklist
-        self.held = held
+        self.hold = hold
+
+    @property
+    def senders(self) -> dict[str, Sender]:
+        """The channels that can push, by name."""
+        return self.delivery.senders
 
     def person_id(self, channel: str, platform_id: str) -> str:
         """The pseudonym of a person on a channel."""
@@ -147,7 +155,19 @@ class Core:
 
     def register_sender(self, sender: Sender) -> None:
         """Let the core push messages (counsellor replies, timeouts) on this channel."""
-        self.senders[sender.name] = sender
+        self.delivery.register(sender)
+
+    async def audience(self, channel: str, platform_id: str) -> str | None:
+        """Who is writing from this platform id (the conversation's `audience`), if known."""
+        return await self.engine.audience(self.person_id(channel, platform_id))
+
+    async def operator_messages(
+        self, channel: str, platform_id: str, after: float
+    ) -> list[BotLine]:
+        """The counsellors' replies and the bot's notices (a timeout) newer than `after`."""
+        lines = await self.engine.bot_lines(self.person_id(channel, platform_id), after)
+        return [line for line in lines
+                if line.metadata.get("operator") or line.metadata.get("notice")]  # fmt: skip
 
     async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
         """Answer one message; an invalid one gets a clear reply and changes nothing."""
@@ -163,7 +183,7 @@ class Core:
         if refused is not None:
             return refused
         if is_safe_word(text):  # while a counsellor holds the conversation, Rasa stays silent
-            tracker = await self.agent.tracker_store.retrieve(person)
+            tracker = await self.engine.tracker(person)
             if tracker is not None and tracker.is_paused():
                 await self._run(person, text, message)  # keep it in the transcript
                 return [OutgoingMessage(self.content.help_card(tracker.get_slot("audience")))]
@@ -178,8 +198,8 @@ class Core:
         if facts is not None and facts.notices and message.channel in PULL_CHANNELS:
             replies = [OutgoingMessage(t, notice_at=at) for t, at in facts.notices] + replies
         await self._after_turn(person, message, facts)
-        for listener in self.listeners:
-            await listener(person)
+        if self.hold is not None:
+            await self.hold.on_message(person)
         return replies
 
     async def _refusal(self, person: str, text: str) -> list[OutgoingMessage] | None:
@@ -193,7 +213,7 @@ class Core:
             return None  # deleting one's data is a right no limit takes away
         if self.blocklist is not None and self.blocklist.is_blocked(person):
             key = "blocked"
-        elif (self.rate_limiter is not None and not self.held(person)
+        elif (self.rate_limiter is not None and not self._held(person)
               and await over_any_limit(self.rate_limiter, person)):  # fmt: skip
             key = "rate_limited"  # too fast, or a new conversation over its address's limit
         else:
@@ -202,12 +222,14 @@ class Core:
             await admit(self.rate_limiter, person)
             return None
         log.info("%s: a message of %s refused", key, person)
-        tracker = await self.agent.tracker_store.retrieve(person)
-        audience = tracker.get_slot("audience") if tracker else None
+        audience = await self.engine.audience(person)
         return [OutgoingMessage(self.content.say(key, audience))]
 
+    def _held(self, person: str) -> bool:
+        return self.hold is not None and self.hold.holds(person)
+
     async def _urgent(self, text: str) -> bool:
-        parse = await self.agent.parse_message(ALIASES.get(text.lower(), text))
+        parse = await self.engine.parse(ALIASES.get(text.lower(), text))
         intent = (parse.get("intent") or {}).get("name")
         return bool((parse.get("safety") or {}).get("urgent")) or intent in URGENT_INTENTS
 
@@ -216,50 +238,23 @@ class Core:
     ) -> tuple[list[OutgoingMessage], TurnFacts | None] | None:
         """Run the agent under the person's lock: the replies and what the turn left.
 
-        None when this message id was handled before. The check and the turn happen under the
-        same lock (shared through Redis by every worker), so a platform's retry, or a client's
-        after a worker died, is never answered twice. Inside the turn the tracker store reads
-        the person's tracker once (`bot.storage.tracker.turn`); what the bookkeeping needs of
-        it is read before the lock is released, since the store may keep the same tracker
-        object for the person's next turn.
+        None when this message id was handled before (`Engine.run_turn`: the check and the turn
+        happen under the same lock, shared through Redis by every worker, so a platform's retry,
+        or a client's after a worker died, is never answered twice).
         """
-        from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-
-        output = CollectingOutputChannel()
         metadata = {"channel": message.channel, **message.metadata}
-        user_message = UserMessage(text, output, sender_id=person, input_channel=message.channel,
-                                   metadata=metadata, message_id=message.message_id)  # fmt: skip
-        async with self.agent.lock_store.lock(person, wait_time_in_seconds=LOCK_POLL_SECONDS):
-            with turn(person) as current:
-                if await self._seen(person, message.message_id):
-                    return None
-                await self.agent.processor.handle_message(user_message)
-                tracker = current.tracker if current.loaded else None
-                if tracker is None:  # a tracker store that does not keep turns
-                    tracker = await self.agent.tracker_store.retrieve(person)
-                facts = TurnFacts.of(tracker) if tracker is not None else None
-        return [OutgoingMessage.from_rasa(m) for m in output.messages], facts
-
-    async def _seen(self, person: str, message_id: str) -> bool:
-        tracker = await self.agent.tracker_store.retrieve(person)
-        return tracker is not None and any(
-            e.type_name == "user" and e.message_id == message_id for e in tracker.events
-        )
+        done = await self.engine.run_turn(person, text, channel=message.channel, metadata=metadata,
+                                          message_id=message.message_id, read=TurnFacts.of,
+                                          lock_poll_seconds=LOCK_POLL_SECONDS)  # fmt: skip
+        if done is None:
+            return None
+        messages, facts = done
+        return [OutgoingMessage.from_rasa(m) for m in messages], facts
 
     async def _replay(self, person: str, message: IncomingMessage) -> list[OutgoingMessage]:
         """What the bot answered to this message id the first time."""
-        tracker = await self.agent.tracker_store.retrieve(person)
-        replies: list[OutgoingMessage] = []
-        found = False
-        for event in tracker.events if tracker is not None else []:
-            if event.type_name == "user":
-                if found:
-                    break
-                found = event.message_id == message.message_id
-            elif found and event.type_name == "bot":
-                data = {"text": event.text, **(event.data or {})}
-                replies.append(OutgoingMessage.from_rasa(data))
-        return replies
+        replies = await self.engine.replies_to(person, message.message_id)
+        return [OutgoingMessage.from_rasa(data) for data in replies]
 
     async def _after_turn(
         self, person: str, message: IncomingMessage, facts: TurnFacts | None
@@ -267,8 +262,7 @@ class Core:
         if facts is None:
             return
         if facts.forget:
-            async with self.agent.lock_store.lock(person):
-                deleted = forget_tracker(self.agent.tracker_store, person)
+            deleted = await self.engine.forget(person)
             await off_loop(self.store.forget_person, person)
             log.info("forgot a person on request (%d tracker events)", deleted)
             return
@@ -288,19 +282,11 @@ class Core:
         )
 
     def _invalid(self, exc: InvalidMessage, message: IncomingMessage) -> list[OutgoingMessage]:
-        if "too long" in str(exc):
-            text = self.content.say("blocked_too_long", None, limit=str(self.max_chars))
+        if isinstance(exc, MessageTooLong):
+            text = self.content.say("blocked_too_long", None, limit=str(exc.limit))
             return [OutgoingMessage(text)]
         return []
 
     async def deliver(self, person_id: str, messages: list[OutgoingMessage]) -> bool:
         """Push messages to a person on their own channel; False if that channel cannot push."""
-        found = await off_loop(self.store.person_address, person_id)
-        if found is None:
-            return False
-        channel, sealed = found
-        sender = self.senders.get(channel)
-        if sender is None or not sealed:
-            return False
-        await sender.send(self.pseudonymizer.open(sealed), messages)
-        return True
+        return await self.delivery.deliver(person_id, messages)

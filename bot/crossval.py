@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from bot import model
+from bot.engine import model
 from bot.evaluation import Prediction, predict
 from bot.nlu.datacheck import Example, load_examples
 from bot.parser import Parser

@@ -17,9 +17,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.engine.conversations import Reply, Said, SetSlot
 from bot.messages import Button, IncomingMessage, OutgoingMessage
 from bot.storage.threads import off_loop
-from bot.storage.tracker import forget_tracker
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ async def deletion_step(
         return await ask(core, person, text, message)
     if command not in (YES, NO):
         return None
-    tracker = await core.agent.tracker_store.retrieve(person)
+    tracker = await core.engine.tracker(person)
     if tracker is None or tracker.get_slot(PENDING_SLOT) != PENDING_DELETE:
         return None  # a yes or no to another question: Rasa's
     audience = tracker.get_slot("audience")
@@ -49,15 +49,13 @@ async def deletion_step(
 
 async def ask(core: Any, person: str, text: str, message: IncomingMessage) -> list[OutgoingMessage]:
     """Explain what is kept and ask to confirm (kept in the transcript, `pending: delete`)."""
-    tracker = await core.agent.tracker_store.retrieve(person)
-    audience = tracker.get_slot("audience") if tracker is not None else None
+    audience = await core.engine.audience(person)
     return [await _write(core, person, text, message, "delete_confirm", audience, ask=True)]
 
 
 async def forget(core: Any, person: str) -> None:
     """Delete the person's conversation and everything the store keeps about them."""
-    async with core.agent.lock_store.lock(person):
-        deleted = forget_tracker(core.agent.tracker_store, person)
+    deleted = await core.engine.forget(person)
     await off_loop(core.store.forget_person, person)
     log.info("forgot a person on request (%d tracker events)", deleted)
 
@@ -73,8 +71,6 @@ async def _write(
     ask: bool = False,
 ) -> OutgoingMessage:
     """Store the person's message and the core's reply in the conversation; return the reply."""
-    from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
-
     content = core.content
     buttons = (
         (Button(content.button("delete_yes"), YES), Button(content.button("delete_no"), NO))
@@ -83,12 +79,11 @@ async def _write(
     )
     reply = OutgoingMessage(content.say(key, audience), buttons)
     data = {"buttons": [{"title": b.title, "payload": b.payload} for b in buttons]}
-    async with core.agent.lock_store.lock(person):
-        tracker = await core.agent.tracker_store.get_or_create_tracker(person)
-        intent = {"name": "ask_anonymity" if ask else text.strip("/"), "confidence": 1.0}
-        tracker.update(UserUttered(text, intent, message_id=message.message_id,
-                                   input_channel=message.channel))  # fmt: skip
-        tracker.update(SlotSet(PENDING_SLOT, PENDING_DELETE if ask else None))
-        tracker.update(BotUttered(reply.text, data=data))
-        await core.agent.tracker_store.save(tracker)
+    intent = "ask_anonymity" if ask else text.strip("/")
+    await core.engine.write(
+        person,
+        Said(text, intent, message_id=message.message_id, channel=message.channel),
+        SetSlot(PENDING_SLOT, PENDING_DELETE if ask else None),
+        Reply(reply.text, data=data),
+    )
     return reply

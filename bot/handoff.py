@@ -4,9 +4,9 @@ The pause lives in Rasa's tracker (`ConversationPaused` / `ConversationResumed`,
 same per-conversation lock Rasa takes) and the cases in our database, so both survive a restart.
 While paused, `Core.handle` still runs the agent: Rasa stores the person's message and answers
 nothing, and the console reads it from the tracker. A counsellor's reply is written to the tracker
-as a `BotUttered` marked with the operator's username, then pushed on the person's own channel
-(`Core.deliver` returns False for channels that cannot push, such as the web chat, which reads the
-tracker instead: that is not an error).
+as a bot message marked with the operator's username (`bot.engine.conversations.Reply`), then
+pushed on the person's own channel (`Delivery.deliver` returns False for channels that cannot
+push, such as the web chat, which reads the tracker instead: that is not an error).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from bot.content import Content
+from bot.delivery import Delivery
+from bot.engine.conversations import Change, Engine, Pause, Reply, SetSlot
 from bot.messages import OutgoingMessage
 from bot.settings import ConsoleSettings, Settings
 from bot.storage.models import utcnow
@@ -80,22 +82,16 @@ class Line:
 
 
 def _line(event: Any) -> Line | None:
-    from rasa.shared.core.events import (
-        BotUttered,
-        ConversationPaused,
-        ConversationResumed,
-        UserUttered,
-    )
-
     at = datetime.fromtimestamp(event.timestamp, timezone.utc)
-    if isinstance(event, UserUttered) and event.text:
+    kind = event.type_name
+    if kind == "user" and event.text:
         return Line("person", event.text, at)
-    if isinstance(event, BotUttered) and event.text:
+    if kind == "bot" and event.text:
         operator = (event.metadata or {}).get("operator")
         return Line("operator" if operator else "bot", event.text, at, operator)
-    if isinstance(event, ConversationPaused):
+    if kind == "pause":
         return Line("event", "paused", at)
-    if isinstance(event, ConversationResumed):
+    if kind == "resume":
         return Line("event", "resumed", at)
     return None
 
@@ -105,22 +101,26 @@ class Handoff:
 
     def __init__(
         self,
-        agent: Any,
+        engine: Engine,
         store: Store,
-        core: Any,
+        delivery: Delivery,
         content: Content,
         settings: Settings,
         *,
         clock: Callable[[], datetime] = utcnow,
         interval_seconds: float = 30.0,
     ) -> None:
-        """Wire the handoff; fails fast on malformed opening hours."""
+        """Wire the handoff; fails fast on malformed opening hours.
+
+        `delivery` pushes replies to the person's channel (the core registers the channels
+        that can push in the same `Delivery`).
+        """
         parse_opening_hours(settings.console.opening_hours)
-        self.agent = agent
+        self.engine = engine
         self.store = store
         # who is held, for the check after every message (claims by other workers: within 1 s)
         self.held = Snapshot(store.held_people, ttl=HELD_TTL_SECONDS, version=lambda: store.changes)
-        self.core = core
+        self.delivery = delivery
         self.content = content
         self.settings = settings
         self.clock = clock
@@ -168,7 +168,7 @@ class Handoff:
     # Reading ------------------------------------------------------------------------------------
     async def transcript(self, person_id: str, limit: int = TRANSCRIPT_LIMIT) -> list[Line]:
         """The person's messages, the bot's and the counsellors', oldest first."""
-        tracker = await self.agent.tracker_store.retrieve_full_tracker(person_id)
+        tracker = await self.engine.full_tracker(person_id)
         if tracker is None:
             return []
         lines = [line for line in map(_line, tracker.events) if line is not None]
@@ -176,8 +176,7 @@ class Handoff:
 
     async def is_paused(self, person_id: str) -> bool:
         """Whether the bot is paused for this person."""
-        tracker = await self.agent.tracker_store.retrieve(person_id)
-        return bool(tracker is not None and tracker.is_paused())
+        return await self.engine.is_paused(person_id)
 
     def holds(self, person_id: str) -> bool:
         """Whether a counsellor holds this person's case (claimed, not handed back)."""
@@ -249,8 +248,7 @@ class Handoff:
 
     async def _tell(self, case: CaseView, key: str) -> None:
         person = case.person_id or ""
-        tracker = await self.agent.tracker_store.retrieve(person)
-        audience = (tracker.get_slot("audience") if tracker else None) or case.audience
+        audience = await self.engine.audience(person) or case.audience
         text = self.content.say(key, audience)
         await self._write(person, text=text, notice=key)
         await self._deliver(person, text)
@@ -271,33 +269,21 @@ class Handoff:
         timeout, "handed back") carries `notice`, so channels that cannot push show it on their
         next poll or message (`Core.notices`).
         """
-        from rasa.shared.core.events import (
-            BotUttered,
-            ConversationPaused,
-            ConversationResumed,
-            SlotSet,
-        )
-
-        async with self.agent.lock_store.lock(person_id):
-            tracker = await self.agent.tracker_store.get_or_create_tracker(person_id)
-            if text is not None:
-                metadata = (
-                    {"operator": operator} if operator else {"notice": notice} if notice else {}
-                )
-                tracker.update(BotUttered(text, metadata=metadata))
-            if waiting is not None:
-                tracker.update(SlotSet("waiting", waiting))
-            if paused is True and not tracker.is_paused():
-                tracker.update(ConversationPaused())
-            elif paused is False and tracker.is_paused():
-                tracker.update(ConversationResumed())
-            await self.agent.tracker_store.save(tracker)
+        changes: list[Change] = []
+        if text is not None:
+            metadata = {"operator": operator} if operator else {"notice": notice} if notice else {}
+            changes.append(Reply(text, metadata=metadata))
+        if waiting is not None:
+            changes.append(SetSlot("waiting", waiting))
+        if paused is not None:
+            changes.append(Pause(paused))
+        await self.engine.write(person_id, *changes)
 
     async def _deliver(self, person_id: str, text: str) -> str:
         from bot.channels.zalo_quota import ReplyRefused
 
         try:
-            pushed = await self.core.deliver(person_id, [OutgoingMessage(text)])
+            pushed = await self.delivery.deliver(person_id, [OutgoingMessage(text)])
         except ReplyRefused:  # Zalo: no free reply left until the person writes again
             log.info("a reply to %s was not sent: no free reply left", person_id)
             return "refused"

@@ -126,7 +126,8 @@ def install(level: int, *, debug: bool, stream: Any = None) -> logging.Handler:
 def configure_rasa_structlog(level: int, *, debug: bool) -> None:
     """Rasa's structlog setup, with text hidden first unless `debug`."""
     import structlog
-    from rasa.utils.log_utils import configure_structlog
+
+    from bot.engine.model import configure_structlog
 
     configure_structlog(level)
     if debug:

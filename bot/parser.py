@@ -14,6 +14,16 @@ class InvalidMessage(ValueError):
     """A message that cannot be parsed; the text says why."""
 
 
+class MessageTooLong(InvalidMessage):
+    """A message over the character limit (the person is told the limit)."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        """Say how long the message is and what the limit is."""
+        super().__init__(f"message too long ({length} characters; the limit is {limit})")
+        self.length = length
+        self.limit = limit
+
+
 def check_text(raw: bytes | str, *, max_chars: int) -> str:
     """Decode and validate one message; return it in NFC or raise `InvalidMessage`."""
     if isinstance(raw, bytes):
@@ -27,7 +37,7 @@ def check_text(raw: bytes | str, *, max_chars: int) -> str:
     if not text:
         raise InvalidMessage("empty message")
     if len(text) > max_chars:
-        raise InvalidMessage(f"message too long ({len(text)} characters; the limit is {max_chars})")
+        raise MessageTooLong(len(text), max_chars)
     return text
 
 

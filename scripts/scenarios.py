@@ -46,9 +46,11 @@ def voice_kept(voice: str, texts: list[str]) -> bool:
 
 async def run(path: Path, out: Path) -> dict[str, Any]:
     """Run every scenario; return the checks."""
-    from bot import model, runtime
+    from bot import runtime
     from bot.content import load_content
     from bot.core import Core
+    from bot.engine import model
+    from bot.engine.conversations import Engine
     from bot.messages import IncomingMessage
     from bot.pseudonym import Pseudonymizer
     from bot.settings import Settings
@@ -62,7 +64,7 @@ async def run(path: Path, out: Path) -> dict[str, Any]:
     if found is None:
         raise SystemExit("no trained model: run `donghanh train` first")
     agent = model.load_agent(found)
-    core = Core(agent, store, Pseudonymizer(b"k" * 32), content, max_chars=settings.max_message_chars)
+    core = Core(Engine(agent), store, Pseudonymizer(b"k" * 32), content, max_chars=settings.max_message_chars)
     lines: list[str] = []
     checks: dict[str, Any] = {}
     for scenario in yaml.safe_load(path.read_text(encoding="utf-8")):

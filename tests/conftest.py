@@ -69,8 +69,9 @@ def trained_model(settings: Settings) -> Path:
 @pytest.fixture(scope="session")
 def agent(trained_model: Path, settings: Settings):  # noqa: ANN201
     """The trained model loaded into a Rasa agent (in-memory tracker store)."""
-    from bot import model, runtime
+    from bot import runtime
     from bot.content import load_content
+    from bot.engine import model
     from tests.helpers.fakes import MemoryStore
 
     runtime.install(runtime.Services(settings, load_content(), MemoryStore()))

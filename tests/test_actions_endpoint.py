@@ -9,7 +9,7 @@ from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import ClientResponseError
 
-from bot.actions_endpoint import InProcessActionEndpoint, validate_once_compiled
+from bot.engine.actions_endpoint import InProcessActionEndpoint, validate_once_compiled
 
 
 def test_the_compiled_check_accepts_what_rasa_accepts_and_rejects_what_it_rejects() -> None:
@@ -44,7 +44,7 @@ def test_the_domain_is_sent_only_to_actions_that_ask_for_it() -> None:
 
 
 def test_remembered_events_do_not_let_an_invalid_variant_through() -> None:
-    from bot.actions_endpoint import result_checker
+    from bot.engine.actions_endpoint import result_checker
 
     checker = result_checker(RemoteAction.action_response_format_spec())
     event = {"event": "slot", "name": "audience", "value": "child"}
@@ -58,7 +58,7 @@ def test_remembered_events_do_not_let_an_invalid_variant_through() -> None:
 
 def test_the_copy_is_jsons_copy() -> None:
     """ujson's round trip gives what json's gives; what it refuses goes through json."""
-    from bot.actions_endpoint import json_copy
+    from bot.engine.actions_endpoint import json_copy
 
     intent = {"name": "ask_scam", "confidence": 0.1 + 0.2}
     user = {"event": "user", "text": "bị lừa nạp thẻ\u2028", "timestamp": 1764000000.1234567,

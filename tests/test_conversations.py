@@ -15,6 +15,7 @@ import yaml
 from bot import runtime
 from bot.content import Content, load_content
 from bot.core import Core
+from bot.engine.conversations import Engine
 from bot.messages import IncomingMessage, OutgoingMessage
 from bot.pseudonym import Pseudonymizer
 from bot.settings import ROOT, Settings
@@ -36,7 +37,11 @@ def core(
     content = load_content()
     monkeypatch.setattr(runtime, "_current", runtime.Services(settings, content, store))
     return Core(
-        agent, store, Pseudonymizer(b"k" * 32), content, max_chars=settings.max_message_chars
+        Engine(agent),
+        store,
+        Pseudonymizer(b"k" * 32),
+        content,
+        max_chars=settings.max_message_chars,
     )
 
 
@@ -166,9 +171,9 @@ async def test_the_safe_word_works_while_a_counsellor_holds_the_conversation(cor
     person = uuid.uuid4().hex
     await say(core, "tôi muốn gặp tư vấn viên", person)
     sender = core.person_id("telegram", person)
-    tracker = await core.agent.tracker_store.get_or_create_tracker(sender)
+    tracker = await core.engine.agent.tracker_store.get_or_create_tracker(sender)
     tracker.update(ConversationPaused())
-    await core.agent.tracker_store.save(tracker)
+    await core.engine.agent.tracker_store.save(tracker)
     assert await say(core, "con tôi vẫn chưa về", person) == []
     replies = await say(core, "111", person)
     assert replies[0].text == core.content.help_card("parent")
@@ -186,7 +191,7 @@ async def test_deletion_removes_the_conversation_and_the_person(
     done = await say(core, "/affirm", person)
     assert done[0].text == core.content.say("delete_done", "parent")
     assert sender not in store.people
-    assert await core.agent.tracker_store.retrieve(sender) is None
+    assert await core.engine.agent.tracker_store.retrieve(sender) is None
 
 
 async def test_low_confidence_correction_then_two_misses(core: Core) -> None:
@@ -223,12 +228,12 @@ async def test_a_counsellors_pause_survives_a_new_session(core: Core) -> None:
 
     person = uuid.uuid4().hex
     sender = core.person_id("telegram", person)
-    tracker = await core.agent.tracker_store.get_or_create_tracker(sender)
+    tracker = await core.engine.agent.tracker_store.get_or_create_tracker(sender)
     tracker.update(UserUttered("con tôi đang gặp chuyện", timestamp=time.time() - 2 * 3600))
     tracker.update(ConversationPaused(timestamp=time.time() - 2 * 3600))
-    await core.agent.tracker_store.save(tracker)
+    await core.engine.agent.tracker_store.save(tracker)
     assert await say(core, "cô ơi con tôi vẫn chưa về", person) == []
-    after = await core.agent.tracker_store.retrieve(sender)
+    after = await core.engine.agent.tracker_store.retrieve(sender)
     assert after.is_paused()
     assert [e.type_name for e in after.events].count("session_started") >= 1
 

@@ -10,6 +10,7 @@ import pytest
 from bot import runtime
 from bot.content import Content, load_content
 from bot.core import Core
+from bot.engine.conversations import Engine
 from bot.limits import MemoryRateLimiter
 from bot.messages import IncomingMessage, OutgoingMessage
 from bot.pseudonym import Pseudonymizer
@@ -68,7 +69,7 @@ def content() -> Content:
 
 
 def make_core(agent: Any, store: Any, content: Content, **limits: Any) -> Core:
-    return Core(agent, store, Pseudonymizer(b"k" * 32), content, max_chars=4000, **limits)
+    return Core(Engine(agent), store, Pseudonymizer(b"k" * 32), content, max_chars=4000, **limits)
 
 
 async def say(core: Core, text: str, who: str = "42") -> list[str]:
@@ -104,14 +105,30 @@ async def test_over_the_rate_limit_only_urgent_messages_get_through(
     assert await say(core, "năm") == ["answer"]
 
 
+class Held:
+    """A handoff stand-in: holds the given people, hears of every message."""
+
+    def __init__(self, people: set[str]) -> None:
+        self.people = people
+        self.heard: list[str] = []
+
+    def holds(self, person_id: str) -> bool:
+        return person_id in self.people
+
+    async def on_message(self, person_id: str) -> None:
+        self.heard.append(person_id)
+
+
 async def test_a_person_a_counsellor_holds_is_never_rate_limited(content: Content) -> None:
     """Every message of a held conversation is for the counsellor: none is refused as too fast."""
     agent, store = FakeAgent(), MemoryStore()
-    held = {Pseudonymizer(b"k" * 32).pseudonym("telegram", "42")}
+    person = Pseudonymizer(b"k" * 32).pseudonym("telegram", "42")
+    hold = Held({person})
     core = make_core(agent, store, content, rate_limiter=MemoryRateLimiter(2),
-                     held=lambda person: person in held)  # fmt: skip
+                     hold=hold)  # fmt: skip
     for text in ("một", "hai", "ba", "bốn"):
         assert await say(core, text) == ["answer"]
+    assert hold.heard == [person] * 4  # the handoff hears of every message
     assert agent.handled == ["một", "hai", "ba", "bốn"] and len(store.turns) == 4
     for text in ("một", "hai"):
         assert await say(core, text, who="43") == ["answer"]

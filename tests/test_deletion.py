@@ -9,6 +9,7 @@ import pytest
 
 from bot.content import Content, load_content
 from bot.core import Core
+from bot.engine.conversations import Engine
 from bot.limits import MemoryRateLimiter
 from bot.messages import IncomingMessage, OutgoingMessage
 from bot.pseudonym import Pseudonymizer
@@ -64,7 +65,7 @@ def content() -> Content:
 
 def make_core(store: Any, content: Content, **limits: Any) -> tuple[Core, PausingAgent]:
     agent = PausingAgent()
-    core = Core(agent, store, Pseudonymizer(b"k" * 32), content, max_chars=4000, **limits)
+    core = Core(Engine(agent), store, Pseudonymizer(b"k" * 32), content, max_chars=4000, **limits)
     return core, agent
 
 

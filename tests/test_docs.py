@@ -64,7 +64,7 @@ def test_the_scan_sees_the_references_it_checks() -> None:
     cited = references(DOCS_PATH)
     assert ("bot/nlu/tokenizer.py", "tech-notes.md") in cited
     assert ("README.md", "performance.md") in cited
-    assert ("bot/storage/locks.py", "3") in references(SECTION)
+    assert ("bot/engine/locks.py", "3") in references(SECTION)
 
 
 def test_every_docs_path_named_anywhere_exists() -> None:

@@ -14,6 +14,7 @@ import pytest
 from bot.app import create_app
 from bot.content import Content, load_content
 from bot.core import Core
+from bot.engine.conversations import Engine
 from bot.limits import rate_limiter_for
 from bot.pseudonym import Pseudonymizer
 from bot.settings import Settings
@@ -61,7 +62,7 @@ class World:
         self.settings = replace(settings, data_dir=tmp_path, secret_key="k" * 32)
         self.store = Store.open(f"sqlite:///{tmp_path / 'flood.db'}")
         self.content: Content = load_content()
-        self.core = Core(CaseOpeningAgent(self.store), self.store, Pseudonymizer(b"k" * 32),
+        self.core = Core(Engine(CaseOpeningAgent(self.store)), self.store, Pseudonymizer(b"k" * 32),
                          self.content, max_chars=4000,
                          rate_limiter=rate_limiter_for(self.settings))  # fmt: skip
         self.app = create_app(self.settings, self.core)

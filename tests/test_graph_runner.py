@@ -9,7 +9,7 @@ from rasa.engine.exceptions import GraphRunError
 from rasa.engine.graph import GraphSchema, SchemaNode
 from rasa.engine.runner.dask import DaskGraphRunner
 
-from bot.graph_runner import SequentialGraphRunner, run_order
+from bot.engine.graph_runner import SequentialGraphRunner, run_order
 
 MESSAGES = ["chào bạn", "con tôi bị lừa nạp thẻ game", "e bi bat nat tren fb",
             "có người đòi tung ảnh của em", "cài Family Link thế nào", "/ask_hotline"]  # fmt: skip

@@ -17,6 +17,8 @@ import pytest
 
 from bot.content import Content, load_content
 from bot.core import Core
+from bot.delivery import Delivery
+from bot.engine.conversations import Engine
 from bot.handoff import Handoff, HandoffError, is_open, parse_opening_hours
 from bot.messages import IncomingMessage, OutgoingMessage
 from bot.pseudonym import Pseudonymizer
@@ -52,10 +54,14 @@ def build(
     clock: Clock,
     sender: RecordingSender | None = None,
 ) -> tuple[Core, Handoff]:
-    core = Core(agent, store, Pseudonymizer(b"k" * 32), content, max_chars=4000)
+    engine, pseudonymizer = Engine(agent), Pseudonymizer(b"k" * 32)
+    delivery = Delivery(store, pseudonymizer)
+    handoff = Handoff(engine, store, delivery, content, settings, clock=clock)
+    core = Core(engine, store, pseudonymizer, content, max_chars=4000, delivery=delivery,
+                hold=handoff)  # fmt: skip
     if sender is not None:
         core.register_sender(sender)
-    return core, Handoff(agent, store, core, content, settings, clock=clock)
+    return core, handoff
 
 
 @pytest.fixture
@@ -321,7 +327,9 @@ def test_malformed_opening_hours_fail_fast(
         parse_opening_hours(bad)
     broken = replace(settings, console=replace(settings.console, opening_hours=bad))
     with pytest.raises(ValueError):
-        Handoff(EchoAgent(), store, None, content, broken)
+        Handoff(
+            Engine(EchoAgent()), store, Delivery(store, Pseudonymizer(b"k" * 32)), content, broken
+        )
 
 
 @pytest.mark.model

@@ -11,6 +11,7 @@ import pytest
 from bot import runtime
 from bot.content import load_content
 from bot.core import Core
+from bot.engine.conversations import Engine
 from bot.messages import IncomingMessage, OutgoingMessage
 from bot.pseudonym import Pseudonymizer
 from bot.settings import Settings
@@ -31,13 +32,13 @@ def core(agent: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Cor
     store = MemoryStore()
     content = load_content()
     monkeypatch.setattr(runtime, "_current", runtime.Services(settings, content, store))
-    core = Core(agent, store, Pseudonymizer(b"i" * 32), content, max_chars=4000)
+    core = Core(Engine(agent), store, Pseudonymizer(b"i" * 32), content, max_chars=4000)
     core.register_sender(PushSender())
     return core
 
 
 async def user_events(core: Core, channel: str, platform_id: str) -> list[Any]:
-    tracker = await core.agent.tracker_store.retrieve(core.person_id(channel, platform_id))
+    tracker = await core.engine.agent.tracker_store.retrieve(core.person_id(channel, platform_id))
     return [e for e in tracker.events if e.type_name == "user"]
 
 

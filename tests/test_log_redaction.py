@@ -137,7 +137,7 @@ def test_our_engines_hide_statement_parameters(tmp_path: Path) -> None:
 
 
 def test_rasa_tracker_store_hides_statement_parameters(tmp_path: Path) -> None:
-    from bot.storage.tracker import tracker_store_for
+    from bot.engine.tracker_store import tracker_store_for
 
     tracker_store = tracker_store_for(f"sqlite:///{tmp_path / 't.db'}")
     assert tracker_store.engine.hide_parameters

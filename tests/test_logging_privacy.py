@@ -15,6 +15,7 @@ from bot import runtime
 from bot.cli import configure_logging
 from bot.content import load_content
 from bot.core import Core
+from bot.engine.conversations import Engine
 from bot.limits import MemoryRateLimiter
 from bot.messages import IncomingMessage
 from bot.pseudonym import Pseudonymizer
@@ -56,7 +57,7 @@ def core(agent: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Cor
     content, store = load_content(), MemoryStore()
     monkeypatch.setattr(runtime, "_current", runtime.Services(settings, content, store))
     limiter = MemoryRateLimiter(3, clock=Clock(1_800_000_000.0))
-    return Core(agent, store, Pseudonymizer(b"k" * 32), content, max_chars=4000,
+    return Core(Engine(agent), store, Pseudonymizer(b"k" * 32), content, max_chars=4000,
                 rate_limiter=limiter)  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot import model
+from bot.engine import model
 from bot.settings import ROOT, Settings
 from tests.helpers.model_cache import cache_key, cached_model
 
@@ -20,7 +20,7 @@ VERSIONS = "3.10.0;rasa==3.6.21;scikit-learn==1.1.3"
 
 
 class FakeTrainer:
-    """Stands in for `bot.model.train`: writes a small archive and counts the calls."""
+    """Stands in for `bot.engine.model.train`: writes a small archive and counts the calls."""
 
     def __init__(self) -> None:
         self.calls = 0
@@ -69,7 +69,7 @@ def test_an_unchanged_project_is_trained_once(project: Settings, tmp_path: Path)
         "domain.yml",
         "bot/nlu/tokenizer.py",  # a component's code
         "bot/nlu/data/teencode.yml",  # a component's word list
-        "bot/rule_policy.py",  # the policy
+        "bot/engine/policy.py",  # the policy
     ],
 )
 def test_a_change_to_what_the_model_is_made_of_retrains(

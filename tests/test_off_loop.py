@@ -23,6 +23,7 @@ from sqlalchemy import event
 from bot.app import create_app
 from bot.content import load_content
 from bot.core import Core
+from bot.engine.conversations import Engine
 from bot.pseudonym import Pseudonymizer
 from bot.settings import Settings
 from bot.storage.store import Store
@@ -58,7 +59,7 @@ async def world(settings: Settings, tmp_path: Path) -> AsyncIterator[World]:
     path = tmp_path / "donghanh.db"
     store = Store.open(f"sqlite:///{path}")
     content = load_content()
-    core = Core(EchoAgent(), store, Pseudonymizer(b"k" * 32), content, max_chars=4000)
+    core = Core(Engine(EchoAgent()), store, Pseudonymizer(b"k" * 32), content, max_chars=4000)
     configured = replace(settings, data_dir=tmp_path, secret_key="off-loop-key-0123456789")
     transport = httpx.ASGITransport(app=create_app(configured, core))
     async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=120) as client:
@@ -117,7 +118,8 @@ async def test_the_handoffs_background_writes_stall_no_request(
 
     from bot.handoff import Handoff
 
-    handoff = Handoff(world.core.agent, world.store, world.core, load_content(), settings)
+    handoff = Handoff(world.core.engine, world.store, world.core.delivery, load_content(),
+                      settings)  # fmt: skip
     now = handoff.clock()
     world.store.clock = lambda: now - timedelta(hours=1)  # a case nobody claimed for an hour
     world.store.open_escalation(person_id="p-off-loop", channel="web", priority="request_human",

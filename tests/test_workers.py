@@ -139,7 +139,7 @@ async def test_one_persons_messages_are_never_handled_by_two_workers_at_once(
 async def test_a_worker_killed_mid_run_loses_nothing_and_answers_nothing_twice(
     workers: list[Worker], database_url: str
 ) -> None:
-    from bot.storage.tracker import tracker_store_for
+    from bot.engine.tracker_store import tracker_store_for
 
     paused = [f"paused-{uuid.uuid4().hex[:8]}" for _ in range(3)]
     async with httpx.AsyncClient(timeout=60) as client:

@@ -118,9 +118,7 @@ class Channel(ABC):
 
     async def canned(self, platform_id: str, key: str, **values: str) -> OutgoingMessage:
         """A reply from content/conversation.yml in the person's voice (parent's if unknown)."""
-        person = self.core.person_id(self.name, platform_id)
-        tracker = await self.core.agent.tracker_store.retrieve(person)
-        audience = tracker.get_slot("audience") if tracker is not None else None
+        audience = await self.core.audience(self.name, platform_id)
         return OutgoingMessage(self.core.content.say(key, audience, **values))
 
 

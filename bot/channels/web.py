@@ -171,19 +171,12 @@ class WebChannel(Channel):
 
     async def operator_messages(self, sender: str, after: float) -> list[dict[str, Any]]:
         """The operator's replies and the bot's notices (a timeout) newer than `after`."""
-        from rasa.shared.core.events import BotUttered
-
-        person = self.core.person_id(self.name, sender)
-        tracker = await self.core.agent.tracker_store.retrieve(person)
-        if tracker is None:
-            return []
+        lines = await self.core.operator_messages(self.name, sender, after)
         return [
-            {"recipient_id": sender, "text": event.text or "", "timestamp": event.timestamp,
-             "notice": bool((event.metadata or {}).get("notice")),
-             "buttons": list(event.data.get("buttons") or [])}
-            for event in tracker.events
-            if isinstance(event, BotUttered) and event.timestamp > after
-            and ((event.metadata or {}).get("operator") or (event.metadata or {}).get("notice"))
+            {"recipient_id": sender, "text": line.text, "timestamp": line.timestamp,
+             "notice": bool(line.metadata.get("notice")),
+             "buttons": list(line.data.get("buttons") or [])}
+            for line in lines
         ]  # fmt: skip
 
 

@@ -359,9 +359,7 @@ class ZaloChannel(Channel):
 
     async def _help_card(self, user: str) -> str:
         """The help card (111 and how to reach us) in the person's voice."""
-        person = self.core.person_id(NAME, user)
-        tracker = await self.core.agent.tracker_store.retrieve(person)
-        audience = tracker.get_slot("audience") if tracker is not None else None
+        audience = await self.core.audience(NAME, user)
         return str(self.core.content.help_card(audience))
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import copy
-import functools
 import hashlib
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rasa
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from rasa.core.agent import Agent
+
+__all__ = ["Agent", "load_agent", "train"]  # `Agent`: for type hints outside bot.engine
 
 logger = logging.getLogger(__name__)
 MODEL_PREFIX = "donghanh-"
@@ -21,7 +24,7 @@ TRAINING_INPUTS = (
     "domain.yml",
     "nlu_data/**/*.yml",
     "bot/nlu/*.py",
-    "bot/rule_policy.py",
+    "bot/engine/policy.py",
     "bot/nlu/data/*.yml",
 )
 
@@ -107,81 +110,27 @@ def train(
     return Path(path)
 
 
-def load_agent(model_path: Path, tracker_store=None, lock_store=None):  # type: ignore[no-untyped-def]
+def load_agent(model_path: Path, tracker_store: Any = None, lock_store: Any = None) -> Agent:
     """Load a trained model into a Rasa `Agent` (takes a few seconds: TensorFlow imports).
 
-    Custom actions run in this process (`bot.actions_endpoint`); the model's graph runs without
-    dask (`bot.graph_runner`).
+    Custom actions run in this process (`bot.engine.actions_endpoint`); every patch of
+    `bot.engine.patches` is applied to the agent (the model's graph runs without dask, a database
+    error fails the request).
     """
     from rasa.core.agent import Agent
 
-    from bot import tracker_copy
-    from bot.actions_endpoint import InProcessActionEndpoint
-    from bot.graph_runner import use_sequential_runner
+    from bot.engine import patches
+    from bot.engine.actions_endpoint import InProcessActionEndpoint
 
+    patches.check_version()
     agent = Agent.load(str(model_path), tracker_store=tracker_store, lock_store=lock_store,
                        action_endpoint=InProcessActionEndpoint("actions"))  # fmt: skip
-    _fail_loudly(agent.tracker_store)
-    use_sequential_runner(agent.processor)
-    _answer_is_empty_once(agent.domain)
-    copy_for_debug_lines(logging.getLogger("rasa").isEnabledFor(logging.DEBUG))
-    tracker_copy.install()  # Rasa copies the tracker before every action
+    patches.install(agent)
     return agent
 
 
-def _answer_is_empty_once(domain: Any) -> None:
-    """Work out once whether the model's domain is empty; Rasa asks at every message.
+def configure_structlog(level: int) -> None:
+    """Rasa's own structlog setup (Rasa logs through structlog as well as `logging`)."""
+    from rasa.utils.log_utils import configure_structlog as configure
 
-    `MessageProcessor._check_for_unseen_features` calls `Domain.is_empty()`, which turns the whole
-    domain and an empty one into dicts to compare them (~0.15 ms a message, `make bench`). A
-    loaded model's domain never changes, so the answer does not either.
-    """
-    if domain is None:
-        return
-    domain.is_empty = functools.partial(bool, domain.is_empty())  # picklable, unlike a lambda
-
-
-def _raise(error: Exception) -> None:
-    raise error
-
-
-def _fail_loudly(tracker_store: Any) -> None:
-    """Make a database failure an error instead of Rasa's silent fallback to memory.
-
-    Rasa wraps every tracker store in `FailSafeTrackerStore`, which on a database error treats the
-    person as new and keeps their turn in memory: a conversation a counsellor holds would be
-    answered by the bot, and the turn lost. We want the request to fail (503) and be retried.
-    """
-    from rasa.core.tracker_store import FailSafeTrackerStore
-
-    if isinstance(tracker_store, FailSafeTrackerStore):
-        tracker_store._on_tracker_store_error = _raise
-
-
-class _CopyOnlyForDebug:
-    """Rasa's processor and rule policy as they see the `copy` module while DEBUG is off.
-
-    Their only use of `copy` is `copy.deepcopy(...)` of the values of a DEBUG log line, made
-    before structlog drops the line: the prediction's events, the action's events, the states of
-    the conversation (~0.1 ms a message, `make bench`). With DEBUG off those values are never
-    read, so the copy is skipped; everything else is the `copy` module itself.
-    """
-
-    @staticmethod
-    def deepcopy(value: Any, memo: Any = None) -> Any:
-        return value
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(copy, name)
-
-
-def copy_for_debug_lines(debug: bool) -> None:
-    """Give Rasa's processor and rule policy the real `copy` only if Rasa logs at DEBUG.
-
-    Decided when the model is loaded (`load_agent`), after `donghanh`'s logging is set up.
-    """
-    import rasa.core.policies.rule_policy
-    import rasa.core.processor
-
-    for module in (rasa.core.processor, rasa.core.policies.rule_policy):
-        module.copy = copy if debug else _CopyOnlyForDebug()  # type: ignore[attr-defined]
+    configure(level)

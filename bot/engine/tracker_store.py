@@ -1,4 +1,18 @@
-"""`TurnTrackerStore`: Rasa's SQL tracker store, read once per turn (see `bot.storage.tracker`)."""
+"""Rasa's SQL tracker store from the project's `DATABASE_URL`, read once per turn.
+
+Rasa's `SQLTrackerStore` reads and rebuilds a person's whole session every time anyone asks for
+it, and counts the stored events again before every save. One turn asked three times (the
+duplicate check, Rasa's processor, the turn's bookkeeping). Inside `turn(sender)`, which the
+core opens while it holds the person's lock (`bot.engine.turns`), `TurnTrackerStore` reads
+the session once, hands the same tracker to everyone in the turn, and saves only the events
+added since it was read. Outside a turn it behaves exactly like Rasa's store: same tables,
+same rows.
+
+Between turns the store keeps the most recent trackers in memory (`TurnTrackerStore.recent`). A
+kept tracker is used for the person's next turn only if the last stored event is still the one
+it ended with (one indexed query), so a write by another worker, the console or a deletion makes
+the next turn read the database again.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +20,14 @@ import itertools
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy import bindparam, insert, select
+from sqlalchemy.engine import make_url
 
-from bot.storage.tracker import Turn, current_turn
+from bot.engine.turns import Turn, current_turn
 
 # Trackers kept in memory between turns. A short conversation's tracker is a few dozen events
 # (tens of kB); the least recently used is dropped first.
@@ -127,3 +143,44 @@ class TurnTrackerStore(SQLTrackerStore):
         return {"sender_id": sender_id, "type_name": event.type_name,
                 "timestamp": data.get("timestamp"), "intent_name": intent,
                 "action_name": data.get("name"), "data": json.dumps(data)}  # fmt: skip
+
+
+def tracker_store_for(database_url: str) -> Any:
+    """Return a `TurnTrackerStore` on `database_url` (SQLite file or PostgreSQL server).
+
+    The SQLite folder is created if needed, so a fresh clone starts without setup. The store's
+    patches (`bot.engine.patches`: pooled SQLite, pre-ping) are applied here.
+    """
+    from bot.engine import patches
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        db = url.database or ":memory:"
+        if db != ":memory:":
+            Path(db).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        store = TurnTrackerStore(dialect="sqlite", db=db)
+    else:
+        store = TurnTrackerStore(dialect=url.drivername, host=url.host, port=url.port,
+                                 db=url.database, username=url.username, password=url.password,
+                                 query=dict(url.query))  # fmt: skip
+    store.engine.hide_parameters = True  # errors and logs never show the events' text
+    patches.install(tracker_store=store)
+    return store
+
+
+def forget_tracker(tracker_store: Any, sender_id: str) -> int:
+    """Delete every stored event of one conversation (`/xoa`); returns how many were deleted."""
+    from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore
+
+    if isinstance(tracker_store, FailSafeTrackerStore):  # how Agent.load wraps every store
+        tracker_store = tracker_store._tracker_store
+    if isinstance(tracker_store, SQLTrackerStore):
+        getattr(tracker_store, "recent", {}).pop(sender_id, None)  # TurnTrackerStore's
+        with tracker_store.session_scope() as session:
+            query = session.query(SQLTrackerStore.SQLEvent).filter_by(sender_id=sender_id)
+            deleted = int(query.delete(synchronize_session=False))
+            session.commit()
+            return deleted
+    if isinstance(tracker_store, InMemoryTrackerStore):
+        return 1 if tracker_store.store.pop(sender_id, None) is not None else 0
+    raise TypeError(f"cannot delete from {type(tracker_store).__name__}")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.table import Row, build_rows, ratio, render, target_cell, value
+from bench.table import Row, build_rows, ratio, render, target_cell, value, with_before
 
 
 @pytest.mark.parametrize(
@@ -96,3 +96,16 @@ def test_render_is_an_aligned_markdown_table():
     assert [c.strip() for c in lines[3].strip("|").split("|")] == [
         "a longer label", "0", "3", "0.00", ""
     ]  # fmt: skip
+
+
+def test_render_adds_the_before_columns_when_an_earlier_checkout_was_measured():
+    rows = with_before([Row("p50", "ms", 3.0, 12.0)], [Row("p50", "ms", 4.0, 12.0)])
+    lines = render(rows).splitlines()
+    assert [c.strip() for c in lines[0].strip("|").split("|")] == [
+        "measure", "before", "ours", "Rasa default", "ours ÷ default", "target (ours)",
+        "ours ÷ before",
+    ]  # fmt: skip
+    assert [c.strip() for c in lines[2].strip("|").split("|")] == [
+        "p50", "4.0 ms", "3.0 ms", "12.0 ms", "0.25", "", "0.75"
+    ]  # fmt: skip
+    assert "before" not in render([Row("p50", "ms", 3.0, 12.0)])

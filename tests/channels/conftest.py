@@ -11,6 +11,7 @@ import pytest_asyncio
 from bot import runtime
 from bot.content import load_content
 from bot.core import Core
+from bot.engine.conversations import Engine
 from bot.pseudonym import Pseudonymizer
 from bot.settings import Settings
 from tests.helpers.fake_zalo import FakeZalo
@@ -29,7 +30,7 @@ def real_core(agent: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch) -
     services = runtime.Services(settings=settings, content=content, store=store)
     monkeypatch.setattr(runtime, "_current", services)
     key = Pseudonymizer(os.urandom(32))
-    return Core(agent, store, key, content, max_chars=settings.max_message_chars)
+    return Core(Engine(agent), store, key, content, max_chars=settings.max_message_chars)
 
 
 @pytest_asyncio.fixture(loop_scope="function")

@@ -7,6 +7,8 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 from bot.content import load_content
+from bot.core import Core
+from bot.engine.conversations import Engine
 from bot.messages import Button, IncomingMessage, OutgoingMessage
 from bot.pseudonym import Pseudonymizer
 
@@ -49,7 +51,7 @@ class FakeCore:
         self.seen: list[IncomingMessage] = []
         self.senders: dict[str, Any] = {}
         self.content = load_content()
-        self.agent = SimpleNamespace(tracker_store=FakeTrackerStore())
+        self.engine = Engine(SimpleNamespace(tracker_store=FakeTrackerStore()))  # type: ignore[arg-type]
         self.pseudonymizer = Pseudonymizer(b"0123456789abcdef0123456789abcdef")
 
     def person_id(self, channel: str, platform_id: str) -> str:
@@ -57,6 +59,15 @@ class FakeCore:
 
     def register_sender(self, sender: Any) -> None:
         self.senders[sender.name] = sender
+
+    # what channels ask of a conversation: the real core's answers, from the fake tracker store
+    audience = Core.audience
+    operator_messages = Core.operator_messages
+
+    @property
+    def trackers(self) -> dict[str, FakeTracker]:
+        """The fake trackers by pseudonym."""
+        return self.engine.agent.tracker_store.trackers  # type: ignore[no-any-return]
 
     async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
         self.seen.append(message)

@@ -52,7 +52,7 @@ async def test_send_splits_and_numbers_buttons_on_the_last_part() -> None:
 async def test_canned_reply_uses_the_persons_voice() -> None:
     channel = Recorder()
     person = channel.core.person_id("rec", "u1")
-    channel.core.agent.tracker_store.trackers[person] = FakeTracker(slots={"audience": "child"})
+    channel.core.trackers[person] = FakeTracker(slots={"audience": "child"})
     message = IncomingMessage("rec", "u1", "")
     [reply] = await channel.answer(Event(CANNED, message, reply="media_other"))
     assert reply.text == channel.core.content.say("media_other", "child")

@@ -173,7 +173,7 @@ async def test_updates_return_only_newer_operator_messages(
 ) -> None:
     s1 = await chat_id(client)
     person = core.person_id("web", s1)
-    core.agent.tracker_store.trackers[person] = FakeTracker(events=[
+    core.trackers[person] = FakeTracker(events=[
         UserUttered("cứu em", timestamp=1.0),
         BotUttered("Bot nói", timestamp=2.0),
         BotUttered("Chị ở đây", {"buttons": [{"title": "Có", "payload": "/affirm"}]},

@@ -22,6 +22,8 @@ from bot.console.app import create_console
 from bot.console.security import HASHER, hash_password
 from bot.content import load_content
 from bot.core import Core
+from bot.delivery import Delivery
+from bot.engine.conversations import Engine
 from bot.handoff import Handoff
 from bot.messages import IncomingMessage
 from bot.pseudonym import Pseudonymizer
@@ -122,12 +124,13 @@ def make_world(settings: Settings, tmp_path: Path, **console: Any) -> World:
         store.add_operator(name, password_hash(), role)
     agent = EchoAgent()
     content = load_content()
-    core = Core(
-        agent, store, Pseudonymizer(b"k" * 32), content, max_chars=configured.max_message_chars
-    )
+    engine, pseudonymizer = Engine(agent), Pseudonymizer(b"k" * 32)
+    delivery = Delivery(store, pseudonymizer)
+    handoff = Handoff(engine, store, delivery, content, configured, clock=clock)
+    core = Core(engine, store, pseudonymizer, content, max_chars=configured.max_message_chars,
+                delivery=delivery, hold=handoff)  # fmt: skip
     sender = RecordingSender()
     core.register_sender(sender)
-    handoff = Handoff(agent, store, core, content, configured, clock=clock)
     return World(store, core, handoff, sender, clock, configured)
 
 

@@ -24,7 +24,7 @@ def urgent_when_it_says_chet(world: World) -> None:
     async def parse_message(text: str) -> dict[str, Any]:
         return {"text": text, "intent": {"name": "ask_scam"}, "safety": {"urgent": "chết" in text}}
 
-    world.core.agent.parse_message = parse_message  # type: ignore[attr-defined]
+    world.core.engine.agent.parse_message = parse_message  # type: ignore[attr-defined]
 
 
 async def test_a_supervisor_blocks_and_unblocks_the_person_of_a_case(

@@ -1,7 +1,7 @@
 """The test run's trained model, cached between runs under `.cache/test-model/` (git-ignored).
 
 Training takes minutes, and most runs change nothing the model is made of. The cache entry is
-named by the model's own fingerprint (`bot.model.model_name`: Rasa's version, config, domain,
+named by the model's own fingerprint (`bot.engine.model.model_name`: Rasa's version, config, domain,
 training data and our NLU and policy code) and by the versions of the libraries that compute
 its numbers, so a change to any of them trains a new model; anything else reuses the last one.
 `tests/test_model_cache.py` checks both directions, and that every component `config.yml`
@@ -44,7 +44,7 @@ def library_versions() -> str:
 
 def cache_key(root: Path, versions: str | None = None) -> str:
     """The name of the cached model for the project at `root`."""
-    from bot import model
+    from bot.engine import model
 
     libraries = hashlib.sha256((versions or library_versions()).encode()).hexdigest()[:8]
     return f"{model.model_name(root)}-{libraries}"
@@ -74,14 +74,14 @@ def cached_model(
     Args:
         settings: the project to train (its `root`).
         folder: the cache folder.
-        train: `bot.model.train` unless given (the tests of the cache pass a fake).
+        train: `bot.engine.model.train` unless given (the tests of the cache pass a fake).
         versions: library versions (default: the installed ones).
 
     Returns:
         The path of the cached model archive.
     """
     if train is None:
-        from bot import model
+        from bot.engine import model
 
         train = model.train
     key = cache_key(settings.root, versions)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from jsonschema import ValidationError, validators
 from rasa.core.actions.action import RemoteAction
 
-from bot.actions_endpoint import result_checker
+from bot.engine.actions_endpoint import result_checker
 from tests.property.strategies import PROPS
 
 SCHEMA = RemoteAction.action_response_format_spec()

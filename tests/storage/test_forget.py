@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.tracker_store import forget_tracker, tracker_store_for
 from bot.storage.api import TurnRecord
 from bot.storage.store import Store
-from bot.storage.tracker import forget_tracker, tracker_store_for
 from tests.helpers.fakes import Clock
 
 MARKER = "Zqxjv-bi-mat-cua-em"

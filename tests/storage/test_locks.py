@@ -9,7 +9,7 @@ from typing import Iterator
 
 import pytest
 
-from bot.storage.locks import lock_store_for
+from bot.engine.locks import lock_store_for
 from tests.helpers.servers import redis_key_space
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")

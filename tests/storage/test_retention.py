@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
+from bot.engine.tracker_store import tracker_store_for
 from bot.privacy_commands import add_commands
 from bot.settings import Settings
 from bot.storage.api import TurnRecord
 from bot.storage.models import Conversation, ConversationTopic, Escalation, Person
 from bot.storage.retention import ACTIONS, purge
 from bot.storage.store import Store, make_engine, migrate
-from bot.storage.tracker import tracker_store_for
 from tests.helpers.fakes import Clock
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from bot.storage.tracker import current_turn, resolve_event_types_once, tracker_store_for, turn
+from bot.engine.patches import resolve_event_types_once
+from bot.engine.tracker_store import tracker_store_for
+from bot.engine.turns import current_turn, turn
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -261,7 +263,7 @@ async def test_a_tracker_is_not_kept_after_a_failed_turn_or_a_deletion(database_
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import BotUttered
 
-    from bot.storage.tracker import forget_tracker
+    from bot.engine.tracker_store import forget_tracker
 
     store = tracker_store_for(database_url)
     store.domain = Domain.empty()
@@ -287,7 +289,7 @@ async def test_a_tracker_is_not_kept_after_a_failed_turn_or_a_deletion(database_
 async def test_a_deletion_by_another_process_is_noticed(database_url: str) -> None:
     from rasa.shared.core.domain import Domain
 
-    from bot.storage.tracker import forget_tracker
+    from bot.engine.tracker_store import forget_tracker
 
     store = tracker_store_for(database_url)
     purger = tracker_store_for(database_url)  # `donghanh purge` runs in its own process
@@ -302,7 +304,7 @@ async def test_a_deletion_by_another_process_is_noticed(database_url: str) -> No
 async def test_only_the_most_recent_trackers_are_kept(database_url: str) -> None:
     from rasa.shared.core.domain import Domain
 
-    from bot.storage.turn_store import TurnTrackerStore
+    from bot.engine.tracker_store import TurnTrackerStore
 
     store = tracker_store_for(database_url)
     assert isinstance(store, TurnTrackerStore)
