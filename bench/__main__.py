@@ -64,6 +64,12 @@ def options() -> argparse.Namespace:
         "--redis-url", default="redis://127.0.0.1:6379/9", help="REDIS_URL for >1 worker"
     )
     top.add_argument("--base-port", type=int, default=18700, help="first port to try")
+    top.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout of the project (e.g. a git worktree of main): its pipeline is "
+        "measured first, in the same run, with this virtualenv; a 'before' column is added",
+    )
     top.add_argument("--train-child", help=argparse.SUPPRESS)
     top.add_argument("--models-dir", default="bench-results/models", help=argparse.SUPPRESS)
     top.add_argument("--parse-child", help=argparse.SUPPRESS)
@@ -97,7 +103,8 @@ def main() -> None:
                   "think": opts.think,
                   "admin_url": opts.admin_url, "redis_url": opts.redis_url,
                   "base_port": opts.base_port, "models_dir": Path(opts.models_dir),
-                  "only": opts.only}  # fmt: skip
+                  "only": opts.only,
+                  "before": opts.before.resolve() if opts.before else None}  # fmt: skip
         if opts.levels:
             common["levels"] = tuple(int(level) for level in opts.levels.split(","))
         plan = runner.quick_plan(**common) if opts.quick else runner.Plan(

@@ -36,7 +36,7 @@ def measure_here(model: Path, texts: list[str], rounds: int, spawned_at: float) 
     import warnings
 
     from bot.cli import configure_logging
-    from bot.model import load_agent
+    from bot.engine.model import load_agent
 
     configure_logging(False)
     warnings.filterwarnings("ignore")
@@ -52,12 +52,13 @@ def measure_here(model: Path, texts: list[str], rounds: int, spawned_at: float) 
     }
 
 
-def measure(root: Path, model: Path, texts_file: Path, rounds: int) -> dict[str, float]:
-    """Spawn the child on `model` and return its figures."""
+def measure(root: Path, model: Path, texts_file: Path, rounds: int,
+            env: dict[str, str] | None = None) -> dict[str, float]:  # fmt: skip
+    """Spawn the child on `model` (in `root`, with `env`) and return its figures."""
     command = [sys.executable, "-m", "bench", "--parse-child", str(model),
                "--texts", str(texts_file), "--rounds", str(rounds),
                "--spawned-at", repr(time.time())]  # fmt: skip
-    done = subprocess.run(command, cwd=root, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"parse measurement failed:\n{done.stderr[-3000:]}")
     figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])

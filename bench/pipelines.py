@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -23,25 +24,44 @@ BENCH_DIR = Path(__file__).resolve().parent
 class Pipeline:
     """A named Rasa configuration."""
 
-    name: str  # "ours" or "default": the column of the table
+    name: str  # "ours", "default" or "before": the column of the table
     config: Path
+    checkout: Path | None = None  # another checkout whose code trains and serves it ("before")
+
+    def code(self, root: Path) -> Path:
+        """The checkout whose code trains, parses and serves this pipeline."""
+        return self.checkout or root
 
 
-def pipelines(root: Path) -> list[Pipeline]:
-    """Ours first, then Rasa's default (bench/rasa_default_config.yml)."""
-    return [
+def child_env(checkout: Path | None) -> dict[str, str] | None:
+    """The environment of a child process running another checkout's code (None: inherit).
+
+    Its `bot` and `bench` packages come first on the path, before this checkout's editable
+    install, so the same virtualenv runs the earlier code.
+    """
+    if checkout is None:
+        return None
+    return {**os.environ, "PYTHONPATH": str(checkout)}
+
+
+def pipelines(root: Path, before: Path | None = None) -> list[Pipeline]:
+    """Ours on `before` (another checkout) when given, ours, then Rasa's default."""
+    found = [
         Pipeline("ours", root / "config.yml"),
         Pipeline("default", BENCH_DIR / "rasa_default_config.yml"),
     ]
+    if before is not None:
+        found.insert(0, Pipeline("before", before / "config.yml", checkout=before))
+    return found
 
 
 def model_stem(root: Path, pipeline: Pipeline) -> str:
     """`<name>-<hash>`: the hash covers what shapes this pipeline's model.
 
-    Ours: everything `bot.model.training_fingerprint` covers (our config and NLU code included).
+    Ours: everything `bot.engine.model.training_fingerprint` covers (config and NLU code included).
     Rasa's default: Rasa's version, the domain, the training data and its own config only.
     """
-    from bot.model import TRAINING_INPUTS, fingerprint, training_fingerprint
+    from bot.engine.model import TRAINING_INPUTS, fingerprint, training_fingerprint
 
     if pipeline.name == "ours":
         base = training_fingerprint(root)
@@ -75,15 +95,21 @@ def trained(root: Path, pipeline: Pipeline, output: Path, *, reuse: bool) -> dic
 
     A reused model has no training figures (only "model").
     """
-    existing = output / f"{model_stem(root, pipeline)}.tar.gz"
+    if pipeline.checkout is not None:  # the checkout trains its own "ours" in a folder of its own
+        output, name = output / "before", "ours"
+        found = sorted(output.glob("ours-*.tar.gz"))
+        existing = found[-1] if found else output / "none"
+    else:
+        name, existing = pipeline.name, output / f"{model_stem(root, pipeline)}.tar.gz"
     if reuse and existing.is_file():
         return {"model": str(existing)}
     output.mkdir(parents=True, exist_ok=True)
-    for old in output.glob(f"{pipeline.name}-*.tar.gz"):
+    for old in output.glob(f"{name}-*.tar.gz"):
         old.unlink()
-    command = [sys.executable, "-m", "bench", "--train-child", pipeline.name, "--models-dir",
+    command = [sys.executable, "-m", "bench", "--train-child", name, "--models-dir",
                str(output)]  # fmt: skip
-    done = subprocess.run(command, cwd=root, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=pipeline.code(root), capture_output=True, text=True,
+                          env=child_env(pipeline.checkout))  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"training {pipeline.name} failed:\n{done.stderr[-3000:]}")
     figures: dict[str, float | str] = json.loads(done.stdout.strip().splitlines()[-1])

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from bench import load, parse, pipelines, servers
-from bench.table import Figures, build_rows, render
+from bench.table import Figures, build_rows, render, with_before
 
 FULL_PEOPLE = {1: 30, 20: 100, 200: 200}  # people per concurrency level (3-5 messages each)
 
@@ -45,6 +45,7 @@ class Plan:
     redis_url: str = "redis://127.0.0.1:6379/9"
     base_port: int = 18700
     seed: int = 6
+    before: Path | None = None  # another checkout: its pipeline measured first, same run
 
 
 def quick_plan(**overrides: object) -> Plan:
@@ -110,8 +111,10 @@ def run_levels(urls: list[str], plan: Plan, pool: load.MessagePool,
     return figures, notes
 
 
-def serve_and_load(root: Path, model: Path, plan: Plan, pool: load.MessagePool,
-                   name: str) -> tuple[Figures, list[str]]:  # fmt: skip
+def serve_and_load(
+    root: Path, model: Path, plan: Plan, pool: load.MessagePool, name: str,
+    env: dict[str, str] | None = None,
+) -> tuple[Figures, list[str]]:  # fmt: skip
     """Start the workers on `model`, warm them up, run every level, read their peak memory."""
     with (
         tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp,
@@ -119,7 +122,8 @@ def serve_and_load(root: Path, model: Path, plan: Plan, pool: load.MessagePool,
     ):
         redis = plan.redis_url if plan.workers > 1 else ""
         cluster = servers.start(root, model, plan.workers, folder=Path(tmp), database_url=url,
-                                redis_url=redis, base_port=plan.base_port)  # fmt: skip
+                                redis_url=redis, base_port=plan.base_port,
+                                extra_env=env)  # fmt: skip
         try:
             asyncio.run(load.warm_up(cluster.urls, list(pool.topics[:8]), timeout=60))
             figures, notes = run_levels(cluster.urls, plan, pool, name)
@@ -148,13 +152,14 @@ def measure(root: Path, pipeline: pipelines.Pipeline, plan: Plan,
             "train_peak_mib": float(trained["peak_mib"]),
         }
     model = Path(str(trained["model"]))
+    code, env = pipeline.code(root), pipelines.child_env(pipeline.checkout)
     progress(f"{pipeline.name}: cold start and parse latency")
     with tempfile.TemporaryDirectory() as tmp:
         texts = Path(tmp) / "texts.json"
         texts.write_text(json.dumps(parse_texts(pool, plan.parse_texts, plan.seed)), "utf-8")
-        figures.update(parse.measure(root, model, texts, plan.parse_rounds))
+        figures.update(parse.measure(code, model, texts, plan.parse_rounds, env))
     progress(f"{pipeline.name}: serving with {plan.workers} worker(s)")
-    served, notes = serve_and_load(root, model, plan, pool, pipeline.name)
+    served, notes = serve_and_load(code, model, plan, pool, pipeline.name, env)
     figures.update(served)
     return figures, notes
 
@@ -191,15 +196,19 @@ def run(root: Path, plan: Plan) -> str:
     pool = load.load_pool(root)
     results: dict[str, Figures] = {}
     notes: list[str] = []
-    for pipeline in pipelines.pipelines(root):
-        if plan.only and pipeline.name != plan.only:
+    for pipeline in pipelines.pipelines(root, plan.before):
+        if plan.only and pipeline.name not in (plan.only, "before"):
             continue
         results[pipeline.name], found = measure(root, pipeline, plan, pool)
         notes += found
     rows = build_rows(results.get("ours", {}), results.get("default", {}), plan.levels)
+    if "before" in results:
+        earlier = build_rows(results["before"], results.get("default", {}), plan.levels)
+        rows = with_before(rows, earlier)
     report = "\n".join([render(rows), "", *footer(plan, results, load_average), *notes])
     out = root / "bench-results"
     out.mkdir(exist_ok=True)
-    saved = {"plan": {**asdict(plan), "models_dir": str(plan.models_dir)}, **results}
+    saved = {"plan": {**asdict(plan), "models_dir": str(plan.models_dir),
+                      "before": str(plan.before or "")}, **results}  # fmt: skip
     (out / "latest.json").write_text(json.dumps(saved, indent=2), encoding="utf-8")
     return report

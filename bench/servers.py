@@ -12,6 +12,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,8 +108,8 @@ def worker_env(data_dir: Path, database_url: str, redis_url: str, secret: str) -
 
 
 def _spawn(root: Path, model: Path, port: int, env: dict[str, str], log: Path) -> Worker:
-    command = [str(root / ".venv" / "bin" / "donghanh"), "run", "--port", str(port),
-               "--model", str(model)]  # fmt: skip
+    # `python -m bot.cli` in `root`: the checkout's own code (`--before`), this virtualenv
+    command = [sys.executable, "-m", "bot.cli", "run", "--port", str(port), "--model", str(model)]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
     return Worker(port, process, log)
@@ -140,10 +141,12 @@ def tail(log: Path, lines: int = 30) -> str:
 
 def start(
     root: Path, model: Path, count: int, *, folder: Path, database_url: str, redis_url: str,
-    base_port: int, timeout: float = 300,
+    base_port: int, timeout: float = 300, extra_env: dict[str, str] | None = None,
 ) -> Cluster:  # fmt: skip
-    """Start `count` workers on `model`; the first alone, then the rest together."""
+    """Start `count` workers on `model` (the code of `root`); the first alone, then the rest."""
     env = worker_env(folder / "data", database_url, redis_url, secrets.token_urlsafe(32))
+    if extra_env:
+        env["PYTHONPATH"] = extra_env.get("PYTHONPATH", "")
     port = free_ports(count, base_port)
     cluster = Cluster()
     try:

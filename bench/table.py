@@ -8,7 +8,7 @@ for throughput. Targets are checked against our pipeline.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 Figures = dict[str, float]
 UNITS = {"s": "{:.1f} s", "ms": "{:.1f} ms", "MiB": "{:.0f} MiB", "msg/s": "{:.1f} msg/s"}
@@ -24,6 +24,7 @@ class Row:
     default: float | None
     target: str = ""
     met: bool | None = None  # None when there is no target or nothing to check
+    before: float | None = None  # our pipeline on an earlier checkout (`--before`), if measured
 
 
 def value(number: float | None, unit: str) -> str:
@@ -131,10 +132,18 @@ def build_rows(ours: Figures, default: Figures, levels: Iterable[int]) -> list[R
     return rows
 
 
+def with_before(rows: list[Row], before: list[Row]) -> list[Row]:
+    """`rows` with the "ours" figures of `before` as their `before` column.
+
+    `before` holds the same measures, built from an earlier checkout's figures (`--before`).
+    """
+    return [replace(row, before=old.ours) for row, old in zip(rows, before, strict=True)]
+
+
 def render(rows: list[Row]) -> str:
-    """A Markdown table with aligned columns."""
-    header = ("measure", "ours", "Rasa default", "ours ÷ default", "target (ours)")
-    cells = [header] + [
+    """A Markdown table with aligned columns (and the before columns when measured)."""
+    header: tuple[str, ...] = ("measure", "ours", "Rasa default", "ours ÷ default", "target (ours)")
+    cells: list[tuple[str, ...]] = [
         (
             r.label,
             value(r.ours, r.unit),
@@ -144,6 +153,11 @@ def render(rows: list[Row]) -> str:
         )  # fmt: skip
         for r in rows
     ]
+    if any(r.before is not None for r in rows):
+        header = (header[0], "before", *header[1:], "ours ÷ before")
+        cells = [(c[0], value(r.before, r.unit), *c[1:], ratio(r.ours, r.before))
+                 for c, r in zip(cells, rows, strict=True)]  # fmt: skip
+    cells = [header, *cells]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     lines = [
         "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
