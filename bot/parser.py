@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.nlu.textnorm import nfc
 from bot.nlu.triage import URGENT_INTENTS
+
+if TYPE_CHECKING:
+    from bot.engine.model import Agent
 
 RANKING_SIZE = 3
 
@@ -65,7 +68,7 @@ def triage_result(parse_data: dict[str, Any]) -> dict[str, Any]:
 class Parser:
     """Wraps a loaded Rasa agent; validates and parses one message at a time."""
 
-    def __init__(self, agent: Any, *, max_chars: int) -> None:
+    def __init__(self, agent: Agent, *, max_chars: int) -> None:
         """Keep the agent (loaded once by the caller)."""
         self._agent = agent
         self._max_chars = max_chars

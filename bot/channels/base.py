@@ -10,12 +10,13 @@ import json
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Iterable
+from typing import Any, ClassVar, Iterable, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
+from bot.content import Content
 from bot.messages import Button, IncomingMessage, OutgoingMessage
 from bot.settings import Settings
 
@@ -26,6 +27,30 @@ CANNED = "canned"  # answered with a content key, without the core (media, group
 
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # an escaped UTF-16 surrogate
+
+
+class ConversationCore(Protocol):
+    """What a channel may ask of the conversation core (`bot.core.Core`), and nothing more.
+
+    Conversations are the core's: a channel never reads Rasa's tracker store, it asks.
+    """
+
+    content: Content
+
+    def person_id(self, channel: str, platform_id: str) -> str:
+        """The pseudonym of a person on a channel."""
+
+    def register_sender(self, sender: Any) -> None:
+        """Let the core push messages on this channel."""
+
+    async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
+        """Answer one message."""
+
+    async def audience(self, channel: str, platform_id: str) -> str | None:
+        """Who is writing (the conversation's `audience`), if known."""
+
+    async def operator_messages(self, channel: str, platform_id: str, after: float) -> list[Any]:
+        """The counsellors' replies and the bot's notices newer than `after`."""
 
 
 class BadPayload(ValueError):
@@ -65,8 +90,8 @@ class Channel(ABC):
     max_text: ClassVar[int] = 4096  # longer texts are split before `send_text`
     can_push: ClassVar[bool] = True  # can send without being asked (counsellor replies)
 
-    def __init__(self, settings: Settings, core: Any) -> None:
-        """Keep the settings and the conversation core (an object with `async handle()`)."""
+    def __init__(self, settings: Settings, core: ConversationCore) -> None:
+        """Keep the settings and the conversation core."""
         self.settings = settings
         self.core = core
 

@@ -42,6 +42,7 @@ from bot.channels.base import (
     MESSAGE,
     BadPayload,
     Channel,
+    ConversationCore,
     Event,
     bad_request,
     error,
@@ -177,7 +178,7 @@ class TelegramChannel(Channel):
     name = NAME
     max_text = 4096
 
-    def __init__(self, settings: Settings, core: Any) -> None:
+    def __init__(self, settings: Settings, core: ConversationCore) -> None:
         """Build the PTB application (nothing is contacted before `start`).
 
         Raises:

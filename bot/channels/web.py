@@ -33,6 +33,7 @@ from bot.channels.base import (
     MESSAGE,
     BadPayload,
     Channel,
+    ConversationCore,
     Event,
     bad_request,
     error,
@@ -78,7 +79,7 @@ class WebChannel(Channel):
     max_text = 100_000  # the page shows any length
     can_push = False  # the page polls /webhooks/rest/updates instead
 
-    def __init__(self, settings: Any, core: Any) -> None:
+    def __init__(self, settings: Any, core: ConversationCore) -> None:
         """Load the page templates; derive the keys of chat ids and address hashes."""
         super().__init__(settings, core)
         self.templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))

@@ -32,6 +32,7 @@ from bot.channels.base import (
     MESSAGE,
     BadPayload,
     Channel,
+    ConversationCore,
     Event,
     bad_request,
     error,
@@ -193,7 +194,9 @@ class ZaloChannel(Channel):
     name = NAME
     max_text = 2000
 
-    def __init__(self, settings: Settings, core: Any, *, client: ZaloClient | None = None) -> None:
+    def __init__(
+        self, settings: Settings, core: ConversationCore, *, client: ZaloClient | None = None
+    ) -> None:
         """Build the client (tokens in the database, else the data folder); nothing is contacted."""
         super().__init__(settings, core)
         self.config = settings.zalo
