@@ -222,3 +222,12 @@ async def test_deleting_ones_data_is_never_refused(content: Content) -> None:
     assert await say(core, "chào") == [content.say("blocked", None)]
     assert await say(core, "/xoa") == [content.say("delete_confirm", None)]  # the core asks
     assert agent.handled == []  # before Rasa: tests/test_deletion.py
+
+
+async def test_a_message_over_the_limit_gets_the_limit_and_reaches_nobody(content: Content) -> None:
+    agent, store = FakeAgent(), MemoryStore()
+    core = make_core(agent, store, content)
+    replies = await say(core, "a" * 4001)
+    assert replies == [content.say("blocked_too_long", None, limit="4000")]
+    assert agent.handled == [] and store.turns == []
+    assert await say(core, "\x00") == []  # other invalid messages get no reply

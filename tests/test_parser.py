@@ -1,6 +1,6 @@
 import pytest
 
-from bot.parser import InvalidMessage, check_text, triage_result
+from bot.parser import InvalidMessage, MessageTooLong, check_text, triage_result
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,13 @@ def test_triage_result_shape() -> None:
     assert result["urgent"] is True
     assert [r["intent"] for r in result["ranking"]] == ["self_harm", "out_of_scope", "deny"]
     assert result["safety"]["rules"] == ["suicide_words"]
+
+
+def test_a_message_over_the_limit_is_its_own_error_with_the_limit() -> None:
+    with pytest.raises(MessageTooLong) as raised:
+        check_text("a" * 31, max_chars=30)
+    assert (raised.value.length, raised.value.limit) == (31, 30)
+    for other in (b"", "con\x00tôi"):  # the other refusals are not "too long"
+        with pytest.raises(InvalidMessage) as refused:
+            check_text(other, max_chars=30)
+        assert not isinstance(refused.value, MessageTooLong)
