@@ -389,6 +389,9 @@ class Turn:
             near = self.follow.closest(self.text, topic, self.shown) if topic else None
             if near is not None:
                 return self.answer_choice(near)
+            named = self.follow.any_item(self.text, self.ranked_topics())
+            if named is not None:  # "chơi game bao lâu một ngày thì được?": a follow-up's own words
+                return self.answer_choice(named)
             return self.events + clarify(self.dispatcher, self.content, self.tracker, self.role)
         unknown = self.say("greet_unknown")
         if intent == "greet" and self.role is None and not self.said_ever(unknown):
@@ -414,7 +417,9 @@ class Turn:
         if self.follow.comes_back_later(self.text):
             self.send(self.say("waiting_later"), self.person_buttons()[1:])
             return self.events
-        about_wait = self.follow.about_waiting(self.text)
+        # "Mình đang chờ đây. Nếu báo mà hóa ra hiểu lầm thì có bị kiện không?": the last sentence
+        # asks something else, and that is what gets answered
+        about_wait = self.follow.about_waiting(last_sentence(self.text))
         question = self.in_topic() is not None or (
             self.content.has_topic(self.intent) and self.confidence >= CLARIFY_BELOW
         )
@@ -643,6 +648,15 @@ class Turn:
     def wants_deletion(self) -> bool:
         """Whether the person asks to delete their data (the button's entity, or the words)."""
         return bool(self.entity("delete")) or self.asks_deletion()
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def last_sentence(text: str) -> str:
+    """The last sentence of a message (the whole message if it has one)."""
+    parts = [p for p in SENTENCE_END.split(text.strip()) if p.strip()]
+    return parts[-1] if parts else text
 
 
 def is_grey(tracker: Tracker) -> bool:
