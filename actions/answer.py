@@ -68,9 +68,13 @@ def safety_check(dispatcher: CollectingDispatcher, content: Content, audience: s
 
     The answer to the question follows in the same turn, so nobody has to answer the check first.
     """
-    buttons = [button(content.button("in_danger"), "/urgent_danger"),
-               button(content.button("call_111"), "/ask_hotline")]  # fmt: skip
-    send(dispatcher, content.say("safety_check", audience), buttons)
+    send(dispatcher, content.say("safety_check", audience), safety_check_buttons(content))
+
+
+def safety_check_buttons(content: Content) -> list[dict[str, str]]:
+    """The safety check's buttons: the urgent protocol and 111, one tap away."""
+    return [button(content.button("in_danger"), "/urgent_danger"),
+            button(content.button("call_111"), "/ask_hotline")]  # fmt: skip
 
 
 def is_unsure(tracker: Tracker) -> bool:

@@ -37,6 +37,7 @@ from bot.conversation.audience import Audience, read_message
 from bot.conversation.followups import Choice, Followups
 from bot.language import is_english
 from bot.local_help import local_help, render_local_help
+from bot.nlu.clauses import sentences
 from bot.nlu.textnorm import fold, normalize_text
 
 CLARIFY_BELOW = 0.45  # below: "Có phải bạn đang hỏi về …?" (README, "Low confidence")
@@ -295,10 +296,13 @@ class Turn:
                     return choice
         return None
 
+    def asks_about_111(self) -> bool:
+        """Whether the message is a question that names 111."""
+        return bool(ASKS_111.search(self.text)) and self.follow.is_question(self.text)
+
     def about_111(self) -> list[EventType] | None:
         """A question naming 111 ("gọi 111 có mất tiền không") is about 111, whatever else says."""
-        asks = ASKS_111.search(self.text) and self.follow.is_question(self.text)
-        if not asks or self.intent == "ask_hotline":
+        if not self.asks_about_111() or self.intent == "ask_hotline":
             return None
         own = self.follow.choose(self.text, "ask_hotline")
         if own is not None and own.strength == 2:
@@ -563,7 +567,7 @@ class Turn:
             and not self.said_before(tell)
         ):
             answer = ("tell", tell)  # "có nên báo bố mẹ nó ngay trong đêm?": yes, now
-        elif ASKS_111.search(self.text) and self.follow.is_question(self.text):
+        elif self.asks_about_111():
             answer = ("111", None)
         elif (choice := self.protocol_choice()) is not None and (
             choice.strength == 2 or not strong
@@ -650,12 +654,9 @@ class Turn:
         return bool(self.entity("delete")) or self.asks_deletion()
 
 
-SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
-
-
 def last_sentence(text: str) -> str:
     """The last sentence of a message (the whole message if it has one)."""
-    parts = [p for p in SENTENCE_END.split(text.strip()) if p.strip()]
+    parts = sentences(text)
     return parts[-1] if parts else text
 
 

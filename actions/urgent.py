@@ -18,7 +18,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import button, counsellors_on_duty, open_case, yes_no
+from actions.answer import safety_check_buttons
+from actions.common import counsellors_on_duty, open_case, yes_no
 from actions.turn import Turn
 from bot.conversation.audience import is_adult
 from bot.conversation.followups import Choice
@@ -170,10 +171,7 @@ def check_in(turn: Turn) -> list[EventType]:
     """
     safety = turn.tracker.latest_message.get("safety") or {}
     if float(safety.get("score") or 0.0) < LOW_SCORE:
-        turn.send(turn.say("safety_check"), [
-            button(turn.content.button("in_danger"), "/urgent_danger"),
-            button(turn.content.button("call_111"), "/ask_hotline"),
-        ])  # fmt: skip
+        turn.send(turn.say("safety_check"), safety_check_buttons(turn.content))
     else:
         turn.send(
             turn.content.protocol("self_harm", "check_in", turn.role),
