@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from bot.nlu.textnorm import fold, has_diacritics, normalize_text
 
@@ -37,6 +37,13 @@ def _folded(text: str) -> str:
 
 def _has(folded: str, cues: Iterable[str]) -> bool:
     return any(f" {fold(str(cue))} " in folded for cue in cues)
+
+
+def _blanked(form: str, cues: Iterable[str], norm: Callable[[str], str]) -> str:
+    """`form` (a spaced, normalised text) with each cue, normalised by `norm`, blanked out."""
+    for cue in cues:
+        form = form.replace(f" {norm(str(cue))} ", " _ ")
+    return form
 
 
 def _first_cue(folded: str, cues: Iterable[str]) -> int | None:
@@ -82,6 +89,8 @@ class Followups:
         self.questions: list[str] = dialogue.get("question_cues") or []
         self.change: list[str] = dialogue.get("change_cues") or []
         self.waiting: list[str] = dialogue.get("waiting_cues") or []
+        self.waiting_phrases = [c for c in self.waiting if " " in str(c).strip()]
+        self.waiting_words = [c for c in self.waiting if " " not in str(c).strip()]
         self.waiting_questions: list[str] = dialogue.get("waiting_question_cues") or []
         self.later: list[str] = dialogue.get("later_cues") or []
         self.kidding: list[str] = dialogue.get("kidding_cues") or []
@@ -129,20 +138,14 @@ class Followups:
 
         "Trong lúc chờ thì cho em hỏi…" asks a question while waiting: not about the wait.
         """
-        folded = _folded(text)
-        for cue in self.waiting_questions:
-            folded = folded.replace(f" {fold(str(cue))} ", " _ ")
-        several = [c for c in self.waiting if " " in str(c).strip()]
-        if _has(folded, several):
+        folded = _blanked(_folded(text), self.waiting_questions, fold)
+        if _has(folded, self.waiting_phrases):
             return True
         if not has_diacritics(text):
             return False  # "cho", "doi" alone may be "cho em hỏi", "đổi": too unsure
         # a one-word cue counts with its diacritics: "chờ" is not "cho", "đợi" not "đổi"
-        accented = f" {normalize_text(text)} "
-        for cue in self.waiting_questions:
-            accented = accented.replace(f" {normalize_text(str(cue))} ", " _ ")
-        single = [c for c in self.waiting if " " not in str(c).strip()]
-        return any(f" {normalize_text(str(c))} " in accented for c in single)
+        accented = _blanked(f" {normalize_text(text)} ", self.waiting_questions, normalize_text)
+        return any(f" {normalize_text(str(c))} " in accented for c in self.waiting_words)
 
     def is_kidding(self, text: str) -> bool:
         """Whether the person says they were joking ("đùa thôi, test bot thôi")."""
