@@ -26,6 +26,7 @@ MAY_NAME_SHARED = {
     "tests/conversations/blind/README.md",
     "tests/conversations/blind2/README.md",
     "tests/nlu/blind4.yml",
+    "tests/nlu/blind5.yml",
     "tests/conversations/blind3/README.md",
     "tests/conversations/blind3/scenarios.yml",
 }

@@ -29,6 +29,8 @@ async def heldout_predictions(parser, root):  # noqa: ANN001, ANN201
         "blind3_children.yml",
         "blind3_adults.yml",
         "letters.yml",
+        "blind4.yml",
+        "blind5.yml",
     ],
 )
 async def test_no_urgent_message_is_missed(parser, root, name: str) -> None:  # noqa: ANN001

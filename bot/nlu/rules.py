@@ -117,6 +117,7 @@ class RuleSet:
     harmless: list[str] = field(default_factory=list)
     news: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
+    deadline: list[str] = field(default_factory=list)
 
     def is_safe_word(self, text: str) -> bool:
         """True when the whole message is a safe word ("111", "giúp", "help")."""
@@ -188,6 +189,11 @@ class RuleSet:
     def resolved_pattern(self) -> re.Pattern[str] | None:
         """Marks of a story that is over ("chuyện này đã qua", "giờ đã ổn")."""
         return _alternation(self.resolved)
+
+    @functools.cached_property
+    def deadline_pattern(self) -> re.Pattern[str] | None:
+        """Marks of a deadline ("mai là hạn rồi"): the whole message is a situation now."""
+        return _alternation(self.deadline)
 
     def is_generic(self, prepared: str) -> bool:
         """True when a prepared message reads as a general question, not as a situation now."""
@@ -278,10 +284,15 @@ class RuleSet:
         resolved = self.resolved_pattern is not None and self.resolved_pattern.search(prepared)
         # over and safe, whatever a sentence says: situational rules skip the message
         generic = bool(resolved) or self.is_generic(prepared)
+        # "ví dụ thôi, nếu người ta dọa đánh mình thì sao. mai là hạn rồi": a hypothetical with a
+        # deadline is the writer's own situation
+        due = not resolved and self.deadline_pattern is not None
+        due = due and bool(self.deadline_pattern.search(prepared))  # type: ignore[union-attr]
+        generic = generic and not due
         pieces = [] if resolved else [self.prepare(s) for s in sentences(text)]
         if len(pieces) < 2:
             return [hit for rule in self.rules if (hit := self._fire(rule, prepared, generic))]
-        general = [self.is_generic(p) for p in pieces]
+        general = [self.is_generic(p) and not due for p in pieces]
         hits = []
         for rule in self.rules:
             if not rule.situational:
@@ -326,6 +337,7 @@ def load_rules(path: Path = RULES_FILE) -> RuleSet:
         harmless=list(raw.get("harmless", [])),
         news=list(raw.get("news", [])),
         resolved=list(raw.get("resolved", [])),
+        deadline=list(raw.get("deadline", [])),
     )
 
 
