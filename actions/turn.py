@@ -35,6 +35,7 @@ from actions.common import (
 from bot.content import Content, address
 from bot.conversation.audience import Audience, read_message
 from bot.conversation.followups import Choice, Followups
+from bot.conversation.honorific import honorific, personal
 from bot.language import is_english
 from bot.local_help import local_help, render_local_help
 from bot.nlu.clauses import sentences
@@ -137,6 +138,10 @@ class Turn:
             SlotSet("audience_fixed", self.audience.fixed),
             SlotSet("audience_score", self.audience.score),
         ]
+        said = None if self.payload else honorific(self.text)
+        if said and said != self.slot("honorific"):
+            self.events.append(SlotSet("honorific", said))
+        self.term = said or self.slot("honorific")
 
     # State ----------------------------------------------------------------------------------------
     def slot(self, name: str) -> Any:
@@ -186,8 +191,15 @@ class Turn:
         return before.after(read_message(self.text))
 
     # Sending --------------------------------------------------------------------------------------
+    def personal(self, text: str) -> str:
+        """`text` as this person reads it: "chị", not "anh/chị", once an adult has said so."""
+        if self.role in (None, "child") or not self.term:
+            return text
+        return personal(text, str(self.term))
+
     def send(self, text: str, buttons: list[dict[str, str]] | None = None) -> None:
         """Utter one message (to a child who says "ba mẹ", in their words)."""
+        text = self.personal(text)
         if self.role == "child" and self.says_ba_me:
             text = BO_ME.sub(lambda m: "Ba mẹ" if m.group(0)[0] == "B" else "ba mẹ", text)
         self.dispatcher.utter_message(text=text, buttons=buttons or [])
@@ -195,7 +207,7 @@ class Turn:
 
     def said_before(self, text: str) -> bool:
         """Whether the person read exactly this in the previous turn."""
-        return text in self.previous
+        return text in self.previous or self.personal(text) in self.previous
 
     def keep(self, name: str, value: Any) -> None:
         """Set a slot at the end of the turn."""
@@ -328,6 +340,12 @@ class Turn:
 
         if (about_111 := self.about_111()) is not None:
             return about_111
+        if self.topic and self.intent in SMALL_TALK and self.follow.is_ack(self.text):
+            # "Ừ để chị thử", "uk": taken in; short, the topic's next steps as buttons
+            buttons = self.item_buttons(self.topic, set(self.shown))[:3]
+            self.send(self.fresh("ack_in_topic", "ack_in_topic_again"),
+                      buttons + self.person_buttons())  # fmt: skip
+            return self.events
         choice = self.in_topic()
         if choice is not None:
             return self.answer_choice(choice)
@@ -602,6 +620,9 @@ class Turn:
         if not self.follow.is_question(self.text):
             return None
         named = self.slot("situation") not in (None, "general")
+        if named and self.follow.asks_what_to_do(self.text):
+            # "nếu sáng mai xe tới thật thì bà làm sao?": the named danger's next steps answer it
+            return None
         needed = GUESS_IN_NAMED if named else GUESS_IN_GENERAL
         for guess in (self.tracker.latest_message.get("intent_ranking") or [])[:RANKED_TOPICS]:
             name = guess.get("name")

@@ -140,24 +140,25 @@ def in_english(turn: Turn) -> None:
 
 
 LOW_SCORE = 0.1  # below, the detector reads nothing urgent (no self-harm message of the eval sets)
-SOFT_SCORE = 0.85  # the detector's score under which a question in a topic gets the check-in
 
 
 def only_the_model_worries(turn: Turn) -> bool:
-    """A question inside a non-urgent topic that no self-harm words mark, only the model's reading.
+    """A message inside a non-urgent topic that no self-harm words mark, only the model's reading.
 
-    "có nên nói với cô chủ nhiệm không hay nói xong tụi nó càng cay em" after the bullying answer:
-    asked directly about suicide, with 111, and then answered (`check_in`), not the protocol.
+    "có nên nói với cô chủ nhiệm không hay nói xong tụi nó càng cay em" after the bullying answer,
+    "e ko muốn bị kiểm soát hết, e lớn r mà" in a chat about Family Link: asked directly about
+    suicide, with 111 and a case for a counsellor, and then answered (`check_in`), not the
+    protocol. However sure the model is: in the session-10 blind conversations its readings of
+    despair without any words of it ("9h tối là khóa máy", "em lớn rồi mà") were all ordinary
+    questions about a setting or an app.
     """
     safety = turn.tracker.latest_message.get("safety") or {}
     return (
         not turn.payload
         and safety.get("reason") in ("model", "detector")
-        and float(safety.get("score") or 0.0) < SOFT_SCORE
         and turn.protocol is None
         and turn.topic is not None
         and turn.topic not in ("urgent_danger", "self_harm")
-        and turn.follow.is_question(turn.text)
         and not turn.content.self_harm_attempt(turn.text)
         and not turn.content.self_harm_danger_now(turn.text)
     )
@@ -183,9 +184,10 @@ def check_in(turn: Turn) -> list[EventType]:
         turn.in_topic()
         or turn.asked_topic_item()
         or turn.follow.closest(turn.text, topic, turn.shown)
-        or Choice("unknown", topic)
+        or (Choice("unknown", topic) if turn.follow.is_question(turn.text) else None)
     )
-    events = turn.answer_choice(choice)
+    # a remark ("thật ra em không phải mẹ, em là Na") asks nothing: the check-in alone
+    events = turn.answer_choice(choice) if choice is not None else turn.events
     turn.keep("pending", "thoughts")  # "có" starts the protocol (actions/yes_no.py)
     return events
 

@@ -9,16 +9,23 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import MISSES_BEFORE_PERSON, topic_reply, two_misses
-from actions.common import send
+from actions.common import send, yes_no
 from actions.handoff import pass_to_person
 from actions.turn import Turn
 from actions.urgent import offer_once
 from bot.content import Content
+from bot.nlu.textnorm import fold
 from bot.runtime import services
 
+ACK_ONLY = frozenset({"ok", "oke", "okay", "okie", "uk", "ukm", "k", "kk", "oki"})
 ANSWER_WORDS = 4  # a yes or a no is short; a longer question is a question of its own
 Handler = Callable[[CollectingDispatcher, Tracker, Content, "str | None"], list[EventType]]
 TurnHandler = Callable[[Turn], list[EventType]]
+
+
+def is_ack_only(text: str) -> bool:
+    """Whether the message is only "ok" or "uk": it takes a message in, answers no question."""
+    return fold(text).strip(" .!") in ACK_ONLY
 
 
 def counsellor_yes(turn: Turn) -> list[EventType]:
@@ -59,6 +66,16 @@ def thoughts_yes(turn: Turn) -> list[EventType]:
     turn.keep("protocol", "self_harm")
     turn.keep("protocol_step", max(1.0, float(turn.slot("protocol_step") or 0.0)))
     return reply_then_offer(turn, "thoughts_yes")
+
+
+def thoughts_unclear(turn: Turn) -> list[EventType]:
+    """An "ok" to "are you thinking of suicide?": not a yes; asked again once, 111 in it."""
+    if turn.said_before(turn.content.protocol("self_harm", "thoughts_unclear", turn.role)):
+        return thoughts_no(turn)  # asked twice, taken in twice: listening, 111 there
+    turn.send(turn.content.protocol("self_harm", "thoughts_unclear", turn.role),
+              yes_no(turn.content, "yes", "no"))  # fmt: skip
+    turn.keep("pending", "thoughts")
+    return turn.events
 
 
 def thoughts_no(turn: Turn) -> list[EventType]:
@@ -156,6 +173,8 @@ class ActionYesNo(Action):
         if not turn.payload and long and turn.follow.is_question(turn.text):
             # "em có nên chạy sang nhà nó không": a question of its own, not a "không"
             return turn.answer()
+        if pending == "thoughts" and intent == "affirm" and is_ack_only(turn.text):
+            return thoughts_unclear(turn)
         if (pending, intent) in TURN_HANDLERS:
             return TURN_HANDLERS[(pending, intent)](turn)
         if pending is None and not turn.payload:

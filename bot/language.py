@@ -17,6 +17,14 @@ from bot.nlu.textnorm import has_diacritics
 MIN_WORDS = 3
 SHARE = 0.6
 MAX_ACCENTED = 0.1  # a few Vietnamese words ("10 triệu", "cảm ơn") in an English message
+SHORT = 5  # words: in a message this short, one Vietnamese-only word makes it Vietnamese
+# Unaccented Vietnamese words that are no English word: "the thoi a" ("thế thôi à") is three words,
+# two of them English ("the", "a"), and Vietnamese.
+VIETNAMESE_ONLY = frozenset({
+    "thoi", "roi", "khong", "ko", "hok", "nhe", "nha", "nhi", "vay", "vs", "duoc", "dc", "oi", "ak",
+    "ah", "ha", "ua", "uk", "ukm", "toi", "chi", "minh", "giup", "sao", "gi", "j", "ma", "cung",
+    "nua", "luon",
+})  # fmt: skip
 _WORD = re.compile(r"[a-z']+")
 ENGLISH_WORDS = frozenset(
     [
@@ -249,4 +257,6 @@ def is_english(text: str) -> bool:
     words = _WORD.findall(text.lower())
     if len(words) < MIN_WORDS or accented > len(words) * MAX_ACCENTED:
         return False  # "10 triệu" in an English message is still English
+    if len(words) <= SHORT and any(w in VIETNAMESE_ONLY for w in words):
+        return False
     return sum(w in ENGLISH_WORDS for w in words) / len(words) >= SHARE

@@ -22,6 +22,8 @@ def test_english_messages(text: str) -> None:
     "an toan tren mang cho tre em",
     "me oi con so qua",
     "Ok thanks. Con tôi cũng hay xem YouTube với ông bà ngoại",  # mostly Vietnamese
+    "the thoi a",  # "thế thôi à": two of three words are English ones
+    "ok a, the thi sao",
 ])  # fmt: skip
 def test_vietnamese_messages(text: str) -> None:
     assert not is_english(text)

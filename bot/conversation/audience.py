@@ -31,6 +31,8 @@ DECIDES = 1.0
 _GRANDPARENT_ACCENTED = (
     r"^(tôi|tui|tao|mình|đây) là (bà|ông)\b", r"^(bà|ông) (nội|ngoại) (của|cháu) \w+ đây\b",
     r"^(bà|ông) (nội|ngoại) (của|cháu)\b", r"\bcháu (nội|ngoại) (của )?(tôi|tui|mình)\b",
+    r"^(bà|ông) (nội|ngoại)( của \w+)? (đây|nè|đây nè)\b", r"^(bà|ông) đây\b",
+    r"\b(con nhỏ|thằng nhỏ|đứa|thằng|con) cháu (bà|ông)\b",
     r"^(tôi|tui|mình) (là )?(bà|ông) già\b",
     # "bà hỏi chút, thằng cu nhà bà…", "Con ơi tui hỏi cái ni": an elder speaking of themself as
     # bà/ông, or calling the bot "con"
@@ -68,6 +70,7 @@ _CHILD = (
     r"^(chau|con) (nam nay |moi |da )?(1[0-7]|[6-9]) tuoi\b",
     r"^(em|minh) (khong phai|ko phai) (la )?(phu huynh|nguoi lon)\b",
 )  # fmt: skip
+TUI_PLURAL = re.compile(r"\b[Tt]ụi\b")
 QUOTED = re.compile(r"'[^']{2,200}'|\"[^\"]{2,200}\"|“[^”]{2,200}”|‘[^’]{2,200}’")
 _CLAUSE_END = re.compile(r"[.,!?;:\n]")
 _OPENING = re.compile(
@@ -87,6 +90,8 @@ _EVIDENCE = (
     (2.0, r"\b(con gai|con trai|dua con|dua nho) (toi|tui|minh|em|nha)\b"),
     (2.0, r"\b(con|chau) (nha|minh) (hoc|nghien|bi|dang|lop)\b"),
     (2.0, r"\bcon (em|minh)\b"),
+    (2.0, r"\b(vo|chong) (toi|tui|minh|em|anh|chi)\b"),  # "Vợ tôi bảo nguy hiểm"
+    (2.0, r"\b(hai|ba|may) (dua nho|dua con|dua tre) (nha|cua) (toi|tui|minh|em)\b"),
     (
         2.0,
         r"\b(chau|be|con|thang nho|con nho|dua nho|thang cu|con be|thang be|nhoc) nha"
@@ -189,6 +194,8 @@ def read_message(text: str) -> Reading:
     Quoted words are someone else's ("nó nhắn 'bố em không cho đi'"): left out.
     """
     text = QUOTED.sub(" ", text)
+    # "tụi" (plural: "ảnh tụi nhỏ", "tụi nó") folds to "tui" (I): "ảnh tụi" would read "anh tui"
+    text = TUI_PLURAL.sub(lambda m: "Bọn" if m.group(0)[0] == "T" else "bọn", text)
     if is_english(text):
         return Reading(None, False, 0.0)  # English words say nothing here ("can't" is no "t")
     accented = _clauses(normalize_text(text).lower())

@@ -54,11 +54,13 @@ def _first_cue(folded: str, cues: Iterable[str]) -> int | None:
 
 
 MIN_SHARED = 2
+ACK_WORDS = 6  # an acknowledgement is short; a longer message says something
 # "có mất tiền không", "họ có gọi cho bố mẹ em không, em sợ lắm"
 ENDS_ASKING = re.compile(
     r"\b(khong|chua|nhi|ha|hong)( (a|ah|vay|nhe|nha|ta))? *[.!…]* *$"
     r"|\bco\b[^,.!?]*\b(khong|chua) *[,.!?…]"
 )
+ENDS_WHAT_TO_DO = re.compile(r"\blam (sao|gi)( (day|bay gio|gio|ha|a|nhi|bay h))? *[?.!…]* *$")
 US_OR_111 = ("bot", "ad", "admin", "đồng hành", "bên mình", "tư vấn viên", "các anh chị",
              "anh chị có", "mấy anh chị", "app này", "họ có", "111", "tổng đài")  # fmt: skip
 NOT_KIDDING = ("khong phai dua", "khong dua", "chang dua", "dau co dua")
@@ -95,6 +97,7 @@ class Followups:
         self.later: list[str] = dialogue.get("later_cues") or []
         self.kidding: list[str] = dialogue.get("kidding_cues") or []
         self.tell_adult: list[str] = dialogue.get("tell_adult_cues") or []
+        self.acks: list[str] = dialogue.get("ack_cues") or []
         self.platforms: dict[str, Any] = platforms.get("platforms") or {}
 
     def items(self, topic: str) -> dict[str, Any]:
@@ -173,6 +176,18 @@ class Followups:
             and (_has(folded, self.tell_adult) or _has(folded, ["gọi cho bố mẹ", "gọi cho ba mẹ"]))
             and _has(folded, US_OR_111)
         )
+
+    def asks_what_to_do(self, text: str) -> bool:
+        """Whether the message asks what to do now ("giờ làm sao", "… thì bà làm sao?")."""
+        folded = _folded(text)
+        return _has(folded, self.generic.get("steps") or []) or bool(ENDS_WHAT_TO_DO.search(folded))
+
+    def is_ack(self, text: str) -> bool:
+        """Whether a short message only takes the answer in ("Ừ để chị thử", "ok", "uk")."""
+        words = text.split()
+        if not words or len(words) > ACK_WORDS or self.is_question(text):
+            return False
+        return _has(_folded(text), self.acks)
 
     def comes_back_later(self, text: str) -> bool:
         """Whether the person will come back later ("mai em nhắn lại ở đây được không?")."""

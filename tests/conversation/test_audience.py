@@ -37,6 +37,10 @@ from bot.conversation.audience import Audience, read_message
         ("chị em 16 tuổi, đêm nay có người quen trên mạng về đón chị em", "child", False),
         ("bạn lớp tớ bảo cả lớp chơi thử thách", "child", False),
         ("nó nhắn cho người kia 'bố em không cho đi'. Giờ tôi phải làm gì?", None, False),
+        # session 10: "bà nội đây"; "vợ tôi"; "ảnh tụi nhỏ" is no "anh tui" (my brother)
+        ("bà nội đây. con nhỏ cháu bà 16 tuổi, có người rủ qua Campuchia", "grandparent", True),
+        ("Tôi hay đăng ảnh hai đứa nhỏ lên Facebook. Vợ tôi bảo nguy hiểm.", "parent", False),
+        ("Ảnh tụi nhỏ mặc đồng phục có tên trường thì có nên xóa không?", None, False),
     ],
 )
 def test_one_message(text: str, role: str, declared: bool) -> None:

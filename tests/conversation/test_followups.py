@@ -116,3 +116,32 @@ def test_asking_whether_we_tell_the_parents_is_not_asking_to_tell_them() -> None
     assert not follow.asks_to_tell_an_adult("bot có báo bố mẹ em không ạ")
     assert follow.asks_to_tell_an_adult("bố mẹ em ngủ rồi, em vào đánh thức mẹ luôn hả")
     assert not follow.asks_if_we_tell("bố mẹ em ngủ rồi, em vào đánh thức mẹ luôn hả")
+
+
+@pytest.mark.parametrize(
+    ("text", "ack"),
+    [("Ừ để chị thử", True), ("uk", True), ("ok", True), ("dạ được rồi", True),
+     ("ok vậy chặn ở đâu?", False), ("ừ nhưng nó vẫn nhắn tiếp cho con tôi hằng ngày suốt", False),
+     ("thế thôi à", False)],
+)  # fmt: skip
+def test_an_acknowledgement_is_short_and_asks_nothing(text: str, ack: bool) -> None:
+    assert real_cues().is_ack(text) is ack
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [("mà nếu sáng mai xe tới thiệt thì bà làm sao?", True), ("giờ phải làm gì", True),
+     ("con tôi làm sao mà bị lừa được", False), ("căn cước đưa họ giữ rồi có sao không", False)],
+)  # fmt: skip
+def test_asking_what_to_do_now(text: str, asks: bool) -> None:
+    assert real_cues().asks_what_to_do(text) is asks
+
+
+def real_cues() -> Followups:
+    """The cues of content/dialogue.yml."""
+    import yaml
+
+    from bot.settings import ROOT
+
+    dialogue = yaml.safe_load((ROOT / "content" / "dialogue.yml").read_text(encoding="utf-8"))
+    return Followups(TOPICS, dialogue, PLATFORMS)

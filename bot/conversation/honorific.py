@@ -1,0 +1,68 @@
+"""How to address an adult: "chị", "anh", "bà", "ông", "cô", "thầy", not "anh/chị".
+
+The parent's content says "anh/chị" (and, for a grandparent or a teacher, "ông/bà", "thầy/cô":
+`bot.content.ADDRESS`). Once a person says who they are ("tôi là bố nó", "bà nội đây", "mình là
+cô giáo") or speaks of themself as chị or anh ("thằng cu nhà chị", "cho anh hỏi"), they are
+addressed that way for the rest of the conversation: a mother who reads "anh/chị" in every reply
+hears a form, not a person. Pure: no Rasa, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+
+TERMS = ("chị", "anh", "bà", "ông", "cô", "thầy")
+_SELF = r"(?:tôi|toi|mình|minh|tui|em|tớ)"
+_VERBS = (
+    r"(?:cần|muốn|hỏi|có|đang|sợ|thử|lo|không|chưa|đã|vừa|mới|bị|thấy|nghĩ|biết|tính|định|cài|"
+    r"xem|đọc|vào|tải|gọi|nói|nhờ|phải|nên|làm|check|kiểm tra|mua|cho|bảo|hiểu|cảm ơn|cám ơn)"
+)
+_NOT_SELF = r"(?! (?:ơi|ấy|ta|kia|đó|họ|nó|trai|gái|em|chị|anh|lớp|hàng xóm)\b)"
+# (pattern, term), first match wins within a message; searched on the lowercased text.
+_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), term)
+    for pattern, term in (
+        # who they say they are
+        (
+            rf"\b{_SELF} là (?:bà nội|bà ngoại|bà)\b|\bbà (?:nội|ngoại) (?:đây|nè|của)\b"
+            r"|^bà đây\b",
+            "bà",
+        ),
+        (rf"\b{_SELF} là (?:ông nội|ông ngoại|ông)\b|\bông (?:nội|ngoại) (?:đây|nè|của)\b", "ông"),
+        (rf"\b{_SELF} là (?:mẹ|má|mạ|u)\b|\b(?:toi|minh|em) la (?:me|ma)\b", "chị"),
+        (rf"\b{_SELF} là (?:bố|ba|cha|tía)\b|\b(?:toi|minh|tui) la (?:bo|ba|cha)\b", "anh"),
+        (rf"\b{_SELF} là (?:cô giáo|cô chủ nhiệm|cô)\b|\bcô là giáo viên\b", "cô"),
+        (rf"\b{_SELF} là (?:thầy giáo|thầy chủ nhiệm|thầy)\b|\bthầy là giáo viên\b", "thầy"),
+        (rf"\b{_SELF} là (?:dì|cô ruột|chị gái|mợ|thím)\b", "chị"),
+        (rf"\b{_SELF} là (?:chú|cậu|bác trai|anh trai|dượng)\b", "anh"),
+        # speaking of themself as chị or anh
+        (
+            rf"(?:^|[.,!?;]\s*)chị {_VERBS}\b"
+            rf"|\b(?:nhà|của|cho|giúp|với|để|con|cháu) chị\b{_NOT_SELF}",
+            "chị",
+        ),
+        (rf"(?:^|[.,!?;]\s*)anh {_VERBS}\b|\b(?:nhà|của|cho|giúp|để|con) anh\b{_NOT_SELF}", "anh"),
+    )
+)
+# The slash forms of the parent's content, as `bot.content.ADDRESS` leaves them.
+_SLASH = re.compile(r"\b(anh/chị|Anh/chị|ông/bà|Ông/bà|thầy/cô|Thầy/cô)\b")
+
+
+def honorific(text: str) -> str | None:
+    """How the writer of `text` is to be addressed, if the message says it."""
+    lowered = text.lower().strip()
+    for pattern, term in _RULES:
+        if pattern.search(lowered):
+            return term
+    return None
+
+
+def personal(text: str, term: str | None) -> str:
+    """`text` with its slash forms ("anh/chị") replaced by `term` ("chị"), capitalised alike."""
+    if not term or term not in TERMS:
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        return term.capitalize() if match.group(1)[0].isupper() else term
+
+    return _SLASH.sub(one, text)

@@ -1,0 +1,48 @@
+"""How an adult is addressed once they say it (bot/conversation/honorific.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation.honorific import honorific, personal
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("Chào em, chị cần hỏi chút. Thằng cu nhà chị 9 tuổi", "chị"),
+        ("toi la bo, con gai toi 11 tuoi", "anh"),
+        ("tôi là bố nó mà, sao gọi tôi là em", "anh"),
+        ("Chào cháu, bà nội đây. Bà nhờ cháu xem giúp cái tin này", "bà"),
+        ("Tui là ông nội hắn", "ông"),
+        ("Em là mẹ của bé Bông, 2 tuổi", "chị"),
+        ("tôi là giáo viên chủ nhiệm, cô là giáo viên nên cần biết", "cô"),
+        ("Mình là dì của cháu, bố mẹ cháu đi Nhật", "chị"),
+        ("cho anh hỏi cách chặn tin nhắn người lạ", "anh"),
+    ],
+)
+def test_what_a_person_says_of_themself(text: str, term: str) -> None:
+    assert honorific(text) == term
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "chị ơi cho em hỏi",  # the person calls the bot chị
+        "con tôi bị anh họ nhắn tin",  # a third person
+        "anh ấy bảo em gửi ảnh",
+        "con tôi 13 tuổi nghiện điện thoại",  # says nothing of how to be addressed
+        "mẹ em bảo mai cài cái đó cho em",
+    ],
+)
+def test_nothing_said_of_how_to_address(text: str) -> None:
+    assert honorific(text) is None
+
+
+def test_slash_forms_become_the_term_capitalised_alike() -> None:
+    text = "Anh/chị nên cài cùng con. Nếu anh/chị lo, gọi 111. Ông/bà, thầy/cô."
+    assert personal(text, "chị") == "Chị nên cài cùng con. Nếu chị lo, gọi 111. Chị, chị."
+
+
+def test_no_term_leaves_the_text_as_it_is() -> None:
+    assert personal("Anh/chị gọi 111.", None) == "Anh/chị gọi 111."
