@@ -36,6 +36,7 @@ from bot.content import Content, address
 from bot.conversation.audience import Audience, read_message
 from bot.conversation.followups import Choice, Followups
 from bot.conversation.honorific import honorific, personal
+from bot.conversation.retrieval import Retriever
 from bot.language import is_english
 from bot.local_help import local_help, render_local_help
 from bot.nlu.clauses import sentences
@@ -62,6 +63,8 @@ PROTOCOLS = ("urgent_danger", "self_harm")
 OPENINGS = ("greet", "thank", "goodbye")  # a long message read as one of these says more
 LONG_OPENING = 10  # words
 MIN_NEXT_GUESS = 0.05
+RETRIEVED_MIN = 0.15  # the second pass's least score (bot/conversation/retrieval.py)
+RETRIEVED_LEAD = 1.15  # and how far ahead of the next one it must be
 # Deleting one's data, not a photo or an account: "/xoa", "xóa dữ liệu", "xóa hết cuộc trò chuyện".
 DELETE_PHRASES = ("xoa du lieu", "xoa het du lieu", "xoa thong tin cua toi", "xoa thong tin cua em",
                   "xoa thong tin cua minh", "xoa cuoc tro chuyen", "xoa het tin nhan o day",
@@ -75,6 +78,16 @@ BO_ME = re.compile(r"\b[Bb]ố mẹ\b")
 
 
 _MATCHERS: dict[int, tuple[Content, Followups]] = {}
+_RETRIEVERS: dict[int, tuple[Content, Retriever]] = {}
+
+
+def retriever_of(content: Content) -> Retriever:
+    """The follow-up retriever of a content (built once per content object)."""
+    found = _RETRIEVERS.get(id(content))
+    if found is None or found[0] is not content:
+        found = (content, Retriever(content.topics))
+        _RETRIEVERS[id(content)] = found
+    return found[1]
 
 
 def followups_of(content: Content) -> Followups:
@@ -288,6 +301,39 @@ class Turn:
             return None  # a clear question about another topic
         return choice
 
+    def situation(self) -> str:
+        """The urgent situation this message names, by its cues or the safety rules that fired."""
+        safety = self.tracker.latest_message.get("safety") or {}
+        return self.content.urgent_situation(self.text, [str(r) for r in safety.get("rules") or []])
+
+    def danger_at_the_door(self) -> list[EventType] | None:
+        """Inside a danger, "ông ta đang gõ cửa": 113 first, whatever else the message says."""
+        if self.protocol != "urgent_danger" or not self.content.urgent_danger_now(self.text):
+            return None
+        self.send(self.content.protocol("urgent_danger", "danger_now", self.role))
+        return self.events
+
+    def retrieved(self) -> Choice | None:
+        """A follow-up of any topic whose words the question shares, clearly more than any other.
+
+        The second pass (`bot.conversation.retrieval`) for a question the cues do not name and the
+        intent model reads as another topic or nothing; the conversation's topic weighs more.
+        """
+        if not self.follow.is_question(self.text):
+            return None
+        found = retriever_of(self.content).rank(
+            self.text, self.topic, self.ranked_topics()[:RANKED_TOPICS], self.shown
+        )
+        if not found or found[0].score < RETRIEVED_MIN:
+            return None
+        if len(found) > 1 and found[0].score < found[1].score * RETRIEVED_LEAD:
+            return None  # no clear lead: an honest "I don't know" is better than a guess
+        best = found[0]
+        text = self.content.followup(best.topic, best.item, self.role)
+        if text is None or self.said_before(text):
+            return None
+        return Choice("item", best.topic, best.item, strength=1)
+
     def current(self) -> list[str]:
         """The current topic, if any, as a list (to put first among guesses)."""
         return [self.topic] if self.topic else []
@@ -314,11 +360,13 @@ class Turn:
 
     def about_111(self) -> list[EventType] | None:
         """A question naming 111 ("gọi 111 có mất tiền không") is about 111, whatever else says."""
-        if not self.asks_about_111() or self.intent == "ask_hotline":
+        if not self.asks_about_111():
             return None
         own = self.follow.choose(self.text, "ask_hotline")
-        if own is not None and own.strength == 2:
+        if own is not None and own.strength == 2:  # "gọi 111 thì họ có báo ba mẹ em không?"
             return self.answer_choice(own)
+        if self.intent == "ask_hotline":
+            return None
         return self.topic_answer("ask_hotline") if self.topic != "ask_hotline" else None
 
     def said_something_before(self) -> bool:
@@ -353,6 +401,7 @@ class Turn:
         if intent in META_TOPICS and self.topic and not self.about_us():
             near = self.follow.closest(self.text, self.topic, self.shown)
             if near is not None or self.follow.is_question(self.text):
+                near = near or self.retrieved()
                 return self.answer_choice(near or Choice("unknown", self.topic))
         if intent in ("out_of_scope", *META_TOPICS) and not self.about_us():
             named = self.follow.any_item(self.text, self.ranked_topics())
@@ -375,7 +424,7 @@ class Turn:
                 return self.answer_choice(own)  # a follow-up, or where to tap on a named platform
             if intent == self.topic and "answer" in self.shown:
                 # the same topic asked again: what the first answer did not cover
-                near = self.follow.closest(self.text, intent, self.shown)
+                near = self.follow.closest(self.text, intent, self.shown) or self.retrieved()
                 return self.answer_choice(near or Choice("unknown", intent))
             if intent != self.topic and self.confidence < CONFIDENT:
                 # not sure of a new topic: a follow-up whose own words the message uses, of the
@@ -387,6 +436,10 @@ class Turn:
                     near = self.follow.closest(self.text, self.topic, self.shown)
                     if near is not None:  # the current topic's follow-up it shares words with
                         return self.answer_choice(near)
+                if self.topic and (found := self.retrieved()) is not None:
+                    # "Nếu Google chịu hoàn thì bao lâu tiền mới về?" after the refund answer,
+                    # read by the model as hacked accounts: the words say refund
+                    return self.answer_choice(found)
             # a new topic: its first answer (one screen, the steps that matter), and the follow-up
             # the message asks about as the first button
             return self.topic_answer(intent, first=own.item if own and own.kind == "item" else None)
@@ -405,13 +458,13 @@ class Turn:
             and self.follow.is_question(self.text)
             and (small or self.confidence < CLARIFY_BELOW)
         ):
-            near = self.follow.closest(self.text, topic, self.shown)
+            near = self.follow.closest(self.text, topic, self.shown) or self.retrieved()
             return self.answer_choice(near or Choice("unknown", topic))
         if self.confidence < CLARIFY_BELOW:
             near = self.follow.closest(self.text, topic, self.shown) if topic else None
             if near is not None:
                 return self.answer_choice(near)
-            named = self.follow.any_item(self.text, self.ranked_topics())
+            named = self.follow.any_item(self.text, self.ranked_topics()) or self.retrieved()
             if named is not None:  # "chơi game bao lâu một ngày thì được?": a follow-up's own words
                 return self.answer_choice(named)
             return self.events + clarify(self.dispatcher, self.content, self.tracker, self.role)
@@ -434,6 +487,8 @@ class Turn:
     def while_waiting(self) -> list[EventType]:
         """A message while waiting for a counsellor: into the case, acknowledged honestly."""
         self.record("message while waiting")
+        if (now := self.danger_at_the_door()) is not None:
+            return now  # "ông ta đang gõ cửa 😭": never a holding line
         on_duty = counsellors_on_duty()
         minutes = str(claim_timeout_minutes())
         if self.follow.comes_back_later(self.text):
@@ -524,8 +579,10 @@ class Turn:
         """
         from actions.urgent import continue_protocol, urgent_first
 
-        situation = self.content.urgent_situation(self.text)
+        situation = self.situation()
         known = ("general", self.slot("situation"))
+        if (now := self.danger_at_the_door()) is not None:
+            return now
         if (kidding := self.in_protocol_kidding()) is not None:
             return kidding
         if self.protocol == "urgent_danger" and situation not in known:

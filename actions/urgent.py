@@ -109,16 +109,25 @@ def urgent_now(turn: Turn) -> bool:
 WEAK = 0.8  # a self-harm reading below this (model and detector) is weak
 
 
-def weak_self_harm(turn: Turn) -> bool:
-    """A weak self-harm reading: no rule, no attempt, model and detector unsure, a question."""
+def model_reads_despair_in_a_danger(turn: Turn) -> bool:
+    """Inside a danger, a message only the model reads as despair: a question, or a weak reading.
+
+    A parent's "tôi gọi 111 trước hay đưa cháu ra công an?", a child's "e goi roi, ho noi dang cho
+    nguoi toi. gio e lam gi": the danger goes on. Words of suicide or an attempt start the
+    self-harm protocol; so does a statement the model is sure of.
+    """
     latest = turn.tracker.latest_message
     safety = latest.get("safety") or {}
-    return (
-        not said_self_harm(turn)
-        and not turn.content.self_harm_attempt(turn.text)
-        and float((latest.get("intent") or {}).get("confidence") or 0.0) < WEAK
+    weak = (
+        float((latest.get("intent") or {}).get("confidence") or 0.0) < WEAK
         and float(safety.get("score") or 0.0) < WEAK
-        and turn.follow.is_question(turn.text)
+    )
+    return (
+        turn.protocol == "urgent_danger"
+        and not turn.payload
+        and not said_self_harm(turn)
+        and not turn.content.self_harm_attempt(turn.text)
+        and (weak or turn.follow.is_question(turn.text))
     )
 
 
@@ -312,6 +321,8 @@ def urgent_next(turn: Turn) -> list[EventType]:
     if turn.waiting and not urgent_now(turn):  # "bao lâu thì có người trả lời?": to the case
         return turn.while_waiting()
     open_urgent_case(turn, situation)  # an urgent message while waiting goes to the case here
+    if (now := turn.danger_at_the_door()) is not None:
+        return now
     if (done := turn.protocol_answer(strong=True)) is not None:
         return done  # wake a parent now, 111, a follow-up its words name ("có nên chuyển tiền?")
     more = turn.content.urgent_more(situation, turn.role)
@@ -354,7 +365,7 @@ class ActionUrgent(Action):
         turn = Turn(dispatcher, tracker, services().content)
         if turn.asks_deletion() and not urgent_now(turn):
             return deletion(turn)  # "xóa hết dữ liệu của em đi", read by the model as a danger
-        situation = turn.content.urgent_situation(turn.text)
+        situation = turn.situation()
         if (
             situation == "general"
             and not said_self_harm(turn)
@@ -392,13 +403,11 @@ class ActionSelfHarm(Action):
         turn = Turn(dispatcher, tracker, services().content)
         if turn.asks_deletion() and not urgent_now(turn):
             return deletion(turn)
-        situation = turn.content.urgent_situation(turn.text)
+        situation = turn.situation()
         if situation in NOT_SELF_HARM and not turn.content.self_harm_attempt(turn.text):
             return urgent_first(turn, situation)  # "con bỏ nhà đi theo người lạ": 113 first
-        if turn.protocol == "urgent_danger" and not turn.payload and weak_self_harm(turn):
-            # inside a danger, a question the model only weakly reads as despair continues the
-            # danger: a parent's "tôi gọi 111 trước hay đưa cháu ra công an?"
-            return urgent_next(turn)
+        if model_reads_despair_in_a_danger(turn):
+            return urgent_next(turn)  # the danger goes on
         if turn.protocol == "self_harm" and not turn.payload:
             return self_harm_next(turn)
         if only_the_model_worries(turn):

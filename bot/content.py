@@ -9,7 +9,7 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import yaml
 
@@ -153,13 +153,26 @@ class Content:
         return _pick(entry, audience) if entry else None
 
     # Protocols --------------------------------------------------------------------------------
-    def urgent_situation(self, text: str) -> str:
-        """The key of the first urgent situation whose cue is in `text` ("general" if none)."""
+    def urgent_situation(self, text: str, rules: Iterable[str] = ()) -> str:
+        """The first urgent situation whose cue is in `text` or whose safety rule fired.
+
+        In the order of content/urgent_danger.yml ("general" if none). A situation lists the rules
+        that name it (`rules:`): "e co gui hinh khong mac ao… ko thi gui hinh cho lop e" has no
+        cue, and the rule `sextortion_threat` names it.
+        """
         folded = f" {fold(text)} "
+        fired = set(rules)
         for situation in self.urgent_danger["situations"]:
-            if any(_cue_match(folded, cue) for cue in situation.get("cues") or []):
+            if fired & set(situation.get("rules") or []) or any(
+                _cue_match(folded, cue) for cue in situation.get("cues") or []
+            ):
                 return str(situation["key"])
         return "general"
+
+    def urgent_danger_now(self, text: str) -> bool:
+        """Whether `text` says the danger is at the door now ("ông ta đang gõ cửa")."""
+        folded = f" {fold(text)} "
+        return any(_cue_match(folded, cue) for cue in self.urgent_danger["danger_now"]["cues"])
 
     def situation_topic(self, situation: str) -> str | None:
         """The topic whose follow-ups continue an urgent situation (sextortion → ask_sextortion)."""

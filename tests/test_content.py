@@ -394,3 +394,19 @@ def test_parent_texts_survive_the_grandparent_substitution() -> None:
             if SELF_AS_PARENT.search(quoted):
                 problems.append(f"{path.name}{where}: “{quoted}”")
     assert not problems, "\n".join(problems)
+
+
+def test_a_safety_rule_names_the_situation_a_cue_misses(content: Content) -> None:
+    text = "e co gui hinh cho anh ta, gio anh ta doi tien ko thi gui cho lop e"
+    assert content.urgent_situation(text) == "general"
+    assert content.urgent_situation(text, ["sextortion_threat"]) == "sextortion"
+    # the first situation in the file's order wins, by a cue or a rule
+    assert content.urgent_situation("bố dượng say rượu đánh em", ["violence_near_victim"]) == (
+        "violence_home"
+    )
+
+
+def test_danger_at_the_door_is_read_in_any_spelling(content: Content) -> None:
+    assert content.urgent_danger_now("ong ta dang go cua 😭")
+    assert content.urgent_danger_now("Hắn tới rồi")
+    assert not content.urgent_danger_now("mẹ em đi làm ca đêm chưa về")
