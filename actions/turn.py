@@ -52,6 +52,9 @@ ASKS_111 = re.compile(r"(?<!\d)111(?!\d)")
 OUT_OF_SCOPE_SURE = 0.7  # below, "out of scope" asks which topic was meant instead of refusing
 LEAVES_PROTOCOL = 0.95  # a topic this sure ends a protocol (not small talk or a question about us)
 META_TOPICS = ("ask_anonymity", "ask_capabilities")
+# Topics no question inside a named danger is about (the model's guesses there are noise).
+EVERYDAY_TOPICS = ("ask_screen_time", "ask_parental_controls", "ask_digital_skills",
+                   "ask_fake_news")  # fmt: skip
 ROLE_ITEMS = {"teacher": "teacher"}  # a follow-up written for a role, offered to it first
 RANKED_TOPICS = 3  # inside a protocol, a follow-up of one of the NLU's top guesses is answered
 MIN_GUESS = 0.05
@@ -595,7 +598,16 @@ class Turn:
             return self_harm_first(self)  # "2 vỉ thuốc trống không" inside a danger: 115 first
         if (done := self.protocol_answer()) is not None:
             return done
-        if self.protocol == "urgent_danger" and self.slot("situation") in (None, "general"):
+        unsure_everyday = (
+            self.intent in (*EVERYDAY_TOPICS, *META_TOPICS)
+            and self.confidence < CONFIDENT
+            and not self.about_us()
+        )  # "tôi có nên chụp màn hình mấy tin nhắn đó?" read as screen time or anonymity
+        if (
+            self.protocol == "urgent_danger"
+            and self.slot("situation") in (None, "general")
+            and not unsure_everyday
+        ):
             # the danger was not named and this message is not urgent: answer it as it is (111 and
             # the counsellor were in the first reply; the triage still reads every message)
             return None
@@ -684,6 +696,10 @@ class Turn:
         for guess in (self.tracker.latest_message.get("intent_ranking") or [])[:RANKED_TOPICS]:
             name = guess.get("name")
             if name in META_TOPICS or not self.content.has_topic(name):
+                continue
+            if name in EVERYDAY_TOPICS and float(guess.get("confidence") or 0.0) < CONFIDENT:
+                # "tôi có nên chụp màn hình mấy tin nhắn đó không?" in a grooming case is no
+                # question about screen time, whatever the model says
                 continue
             if float(guess.get("confidence") or 0.0) >= needed:
                 return str(name)

@@ -34,6 +34,9 @@ BYSTANDER = re.compile(
     r"|ban cung lop(?: (?:cua )?(?:em|minh|tui|t|tao))?"
     r"|(?:ban|nho|con ban|thang ban|ban nu|ban nam) (?:ay|do|nay|kia))"
     r"(?: \w+)? (?:bi|dang bi|ke|noi|nhan|bao|tam su|muon|doi|dang|post|viet|vua)\b"
+    # "mình hỏi hộ bạn mình", "em hỏi giùm nhỏ bạn"
+    r"|\bhoi (?:ho|gium|dum|giup|thay) (?:cho )?"
+    r"(?:ban|nho ban|dua ban|ban than|con ban|thang ban)\b"
 )
 
 
