@@ -233,6 +233,17 @@ def self_harm_first(turn: Turn) -> list[EventType]:
     return turn.events
 
 
+def self_harm_question(turn: Turn) -> str | None:
+    """The protocol's answer to a question it knows, unless the person just read it."""
+    if turn.payload or not turn.follow.is_question(turn.text):
+        return None
+    key = turn.content.self_harm_question(turn.text)
+    if key is None:
+        return None
+    text = turn.content.self_harm_answer(key, turn.role)
+    return None if turn.said_before(text) else text
+
+
 def self_harm_next(turn: Turn) -> list[EventType]:
     """A later message in the self-harm protocol.
 
@@ -271,6 +282,9 @@ def self_harm_next(turn: Turn) -> list[EventType]:
         # "t dang o tren san thuong": leave that place, people, 111/113/115, before anything else
         turn.send(danger, safety_buttons(turn))
         turn.keep("pending", "safety_check")
+    elif (asked := self_harm_question(turn)) is not None:
+        # "Tôi có nên đánh thức nó dậy hỏi luôn không?", "Sáng mai tôi nói gì với nó?": answered
+        turn.send(asked)
     elif urgent_now(turn) and not turn.said_before(unsafe):
         # the danger grows mid-conversation ("em đang đứng trên sân thượng"): 111 now, not listening
         turn.send(unsafe, safety_buttons(turn))

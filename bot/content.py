@@ -169,6 +169,18 @@ class Content:
                 return str(situation["key"])
         return "general"
 
+    def self_harm_question(self, text: str) -> str | None:
+        """The key of the self-harm protocol's question that `text` asks (its cues), if any."""
+        folded = f" {fold(text)} "
+        for key, item in (self.self_harm.get("questions") or {}).items():
+            if any(_cue_match(folded, cue) for cue in item.get("cues") or []):
+                return str(key)
+        return None
+
+    def self_harm_answer(self, key: str, audience: str | None) -> str:
+        """The answer of one of the self-harm protocol's questions."""
+        return _pick(self.self_harm["questions"][key], audience)
+
     def urgent_danger_now(self, text: str) -> bool:
         """Whether `text` says the danger is at the door now ("ông ta đang gõ cửa")."""
         folded = f" {fold(text)} "

@@ -17,6 +17,7 @@ _VERBS = (
     r"(?:cần|muốn|hỏi|có|đang|sợ|thử|lo|không|chưa|đã|vừa|mới|bị|thấy|nghĩ|biết|tính|định|cài|"
     r"xem|đọc|vào|tải|gọi|nói|nhờ|phải|nên|làm|check|kiểm tra|mua|cho|bảo|hiểu|cảm ơn|cám ơn)"
 )
+_START = r"^(?:(?:chào|xin chào|dạ|vâng|à|ờ|ừ|hi|alo)[^.,!?]{0,20}[.,!?]\s*)?"
 _NOT_SELF = r"(?! (?:ơi|ấy|ta|kia|đó|họ|nó|trai|gái|em|chị|anh|lớp|hàng xóm)\b)"
 # (pattern, term), first match wins within a message; searched on the lowercased text.
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -35,15 +36,15 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"\b{_SELF} là (?:thầy giáo|thầy chủ nhiệm|thầy)\b|\bthầy là giáo viên\b", "thầy"),
         (rf"\b{_SELF} là (?:dì|cô ruột|chị gái|mợ|thím)\b", "chị"),
         (rf"\b{_SELF} là (?:chú|cậu|bác trai|anh trai|dượng)\b", "anh"),
-        # speaking of themself as chị or anh
-        (
-            rf"(?:^|[.,!?;]\s*)chị {_VERBS}\b"
-            rf"|\b(?:nhà|của|cho|giúp|với|để|con|cháu) chị\b{_NOT_SELF}",
-            "chị",
-        ),
-        (rf"(?:^|[.,!?;]\s*)anh {_VERBS}\b|\b(?:nhà|của|cho|giúp|để|con) anh\b{_NOT_SELF}", "anh"),
+        # speaking of themself as chị or anh, at the start ("Chào em, chị cần hỏi chút") or as an
+        # owner ("thằng cu nhà chị"); not after a comma, where it is often someone quoted ("người
+        # đó bảo vào Sài Gòn ở với anh, anh lo việc làm")
+        (rf"{_START}chị {_VERBS}\b|\b(?:nhà|của|cho|giúp|để|con|cháu) chị\b{_NOT_SELF}", "chị"),
+        (rf"{_START}anh {_VERBS}\b|\b(?:nhà|của|cho|giúp|để|con) anh\b{_NOT_SELF}", "anh"),
     )
 )
+_DECLARED = 8  # the first rules: who they say they are
+_WRITES_TOI = re.compile(r"\btôi\b")
 # The slash forms of the parent's content, as `bot.content.ADDRESS` leaves them.
 _SLASH = re.compile(r"\b(anh/chị|Anh/chị|ông/bà|Ông/bà|thầy/cô|Thầy/cô)\b")
 
@@ -51,6 +52,10 @@ _SLASH = re.compile(r"\b(anh/chị|Anh/chị|ông/bà|Ông/bà|thầy/cô|Thầy
 def honorific(text: str) -> str | None:
     """How the writer of `text` is to be addressed, if the message says it."""
     lowered = text.lower().strip()
+    if _WRITES_TOI.search(lowered):
+        # "tôi" is the writer: a chị or anh in the message is someone else (who they are is then
+        # only what they declare: "tôi là bố nó")
+        return next((term for pattern, term in _RULES[:_DECLARED] if pattern.search(lowered)), None)
     for pattern, term in _RULES:
         if pattern.search(lowered):
             return term

@@ -33,6 +33,8 @@ def test_what_a_person_says_of_themself(text: str, term: str) -> None:
         "anh ấy bảo em gửi ảnh",
         "con tôi 13 tuổi nghiện điện thoại",  # says nothing of how to be addressed
         "mẹ em bảo mai cài cái đó cho em",
+        # someone quoted, in a message whose writer says "tôi"
+        "Con trai tôi bỏ nhà đi. Người đó bảo vào Sài Gòn ở với anh, anh lo việc làm.",
     ],
 )
 def test_nothing_said_of_how_to_address(text: str) -> None:
