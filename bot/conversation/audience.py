@@ -69,6 +69,9 @@ _CHILD = (
     # "cháu 13 tuổi", "con 12 tuổi": the writer, unless the message is about one's child
     r"^(chau|con) (nam nay |moi |da )?(1[0-7]|[6-9]) tuoi\b",
     r"^(em|minh) (khong phai|ko phai) (la )?(phu huynh|nguoi lon)\b",
+    # "thật ra e ko phải mẹ đâu, e là Na, e mượn đt mẹ hỏi"
+    r"^(em|minh|t|tui|con|chau) (khong phai|ko phai|chang phai) (la )?(me|bo|ba|ma)"
+    r" (dau|nha|a|ma)\b",
 )  # fmt: skip
 TUI_PLURAL = re.compile(r"\b[Tt]ụi\b")
 QUOTED = re.compile(r"'[^']{2,200}'|\"[^\"]{2,200}\"|“[^”]{2,200}”|‘[^’]{2,200}’")
@@ -119,6 +122,7 @@ _EVIDENCE = (
         r" (cua )?(con|be|chau|thang nho|con nho) (em|toi|tui|minh|nha)\b",
     ),
     (1.0, r"\b(lay|muon|xai|dung) (dt|dien thoai|may) (cua )?(em|toi|tui|minh|chi|anh)\b"),
+    (-2.0, r"\b(muon|lay|xai|dung) (dt|dien thoai|may) (cua )?(me|bo|ba|ma)\b"),  # "mượn đt mẹ"
     (-1.0, r"(?<!con )(?<!chau )(?<!chao )\b(em|e)\b(?! oi\b)"),
 )
 TO = -1.5

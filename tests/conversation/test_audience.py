@@ -41,6 +41,7 @@ from bot.conversation.audience import Audience, read_message
         ("bà nội đây. con nhỏ cháu bà 16 tuổi, có người rủ qua Campuchia", "grandparent", True),
         ("Tôi hay đăng ảnh hai đứa nhỏ lên Facebook. Vợ tôi bảo nguy hiểm.", "parent", False),
         ("Ảnh tụi nhỏ mặc đồng phục có tên trường thì có nên xóa không?", None, False),
+        ("thật ra e ko phải mẹ đâu, e là Na, e mượn đt mẹ hỏi", "child", True),
     ],
 )
 def test_one_message(text: str, role: str, declared: bool) -> None:
