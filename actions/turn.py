@@ -423,8 +423,13 @@ class Turn:
                 return self.events + clarify(self.dispatcher, self.content, self.tracker, self.role)
         if self.content.has_topic(intent) and self.confidence >= CLARIFY_BELOW:
             own = self.follow.choose(self.text, intent, self.shown if intent == self.topic else [])
-            if own is not None and own.strength == 2 and (intent == self.topic or own.platform):
-                return self.answer_choice(own)  # a follow-up, or where to tap on a named platform
+            if own is not None and own.strength == 2 and (
+                intent == self.topic or own.platform or self.topic is not None
+            ):
+                # a follow-up its own words name, or where to tap on a named platform; mid-way
+                # through a conversation also of another topic ("Family Link thì nó có biết
+                # không?" after the screen-time answer): the answer asked, not a first answer
+                return self.answer_choice(own)
             if intent == self.topic and "answer" in self.shown:
                 # the same topic asked again: what the first answer did not cover
                 near = self.follow.closest(self.text, intent, self.shown) or self.retrieved()
