@@ -650,9 +650,14 @@ class Turn:
             return None
         answer: Any = None
         tell = self.content.protocol("urgent_danger", "tell_adult_now", self.role)
+        named = self.protocol_choice()
         if self.follow.asks_if_we_tell(self.text):
             # "bot có báo bố mẹ em không?": what we do and do not tell, honestly
             answer = ("choice", Choice("item", "ask_anonymity", "tell_parents", strength=2))
+        elif named is not None and named.strength == 2 and named.kind == "item":
+            # a follow-up its own words name comes before "tell an adult now": "báo bố mẹ bé
+            # trước hay báo giám đốc trước?" asks whom first
+            answer = ("choice", named)
         elif (
             self.protocol == "urgent_danger"
             and self.follow.asks_to_tell_an_adult(self.text)
@@ -661,9 +666,7 @@ class Turn:
             answer = ("tell", tell)  # "có nên báo bố mẹ nó ngay trong đêm?": yes, now
         elif self.asks_about_111():
             answer = ("111", None)
-        elif (choice := self.protocol_choice()) is not None and (
-            choice.strength == 2 or not strong
-        ):
+        elif (choice := named) is not None and (choice.strength == 2 or not strong):
             answer = ("choice", choice)
         elif (
             not strong

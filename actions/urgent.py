@@ -316,7 +316,9 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
     turn.keep("situation", situation)
     turn.keep("protocol_step", 0.0)
     topic = content.situation_topic(situation)
-    turn.keep("last_topic", topic or "urgent_danger")
+    # an unnamed danger keeps the topic the conversation was in, so that its follow-ups still
+    # answer ("nói thẳng với anh ta được không?" after a coach's grooming disclosure)
+    turn.keep("last_topic", topic or turn.topic or "urgent_danger")
     turn.keep("shown", [])
     if not saved:
         turn.send(content.protocol("urgent_danger", "not_recorded", turn.role))
