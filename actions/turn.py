@@ -66,7 +66,7 @@ PROTOCOLS = ("urgent_danger", "self_harm")
 OPENINGS = ("greet", "thank", "goodbye")  # a long message read as one of these says more
 LONG_OPENING = 10  # words
 MIN_NEXT_GUESS = 0.05
-RETRIEVED_MIN = 0.15  # the second pass's least score (bot/conversation/retrieval.py)
+RETRIEVED_MIN = 0.22  # the second pass's least score (bot/conversation/retrieval.py)
 RETRIEVED_LEAD = 1.15  # and how far ahead of the next one it must be
 # Deleting one's data, not a photo or an account: "/xoa", "xóa dữ liệu", "xóa hết cuộc trò chuyện".
 DELETE_PHRASES = ("xoa du lieu", "xoa het du lieu", "xoa thong tin cua toi", "xoa thong tin cua em",
@@ -674,6 +674,16 @@ class Turn:
             and (topic := self.general_topic()) is not None
         ):
             answer = ("topic", topic)
+        elif (
+            note
+            and self.protocol == "urgent_danger"
+            and self.follow.asks_what_to_do(self.text)
+            and (more := self.content.urgent_more(str(self.slot("situation")), self.role))
+            and not self.said_ever(more)
+        ):
+            answer = ("tell", more)  # while waiting: "nếu sáng mai xe tới thật thì bà làm sao?"
+        elif not strong and (found := self.retrieved()) is not None:
+            answer = ("choice", found)  # "nếu tìm được nó thì tôi nên nói gì đầu tiên?"
         if answer is None:
             return None
         if note:
