@@ -423,8 +423,10 @@ class Turn:
                 return self.events + clarify(self.dispatcher, self.content, self.tracker, self.role)
         if self.content.has_topic(intent) and self.confidence >= CLARIFY_BELOW:
             own = self.follow.choose(self.text, intent, self.shown if intent == self.topic else [])
-            if own is not None and own.strength == 2 and (
-                intent == self.topic or own.platform or self.topic is not None
+            if (
+                own is not None
+                and own.strength == 2
+                and (intent == self.topic or own.platform or self.topic is not None)
             ):
                 # a follow-up its own words name, or where to tap on a named platform; mid-way
                 # through a conversation also of another topic ("Family Link thì nó có biết
