@@ -29,6 +29,10 @@ MAY_NAME_SHARED = {
     "tests/nlu/blind5.yml",
     "tests/conversations/blind3/README.md",
     "tests/conversations/blind3/scenarios.yml",
+    "tests/conversations/blind4/README.md",
+    "tests/conversations/blind4/scenarios.yml",
+    "tests/conversations/blind5/README.md",
+    "tests/conversations/blind5/scenarios.yml",
 }
 
 
