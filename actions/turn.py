@@ -76,6 +76,8 @@ DELETE_PHRASES = ("xoa du lieu", "xoa het du lieu", "xoa thong tin cua toi", "xo
 ABOUT_US = ("du lieu", "luu", "an danh", "bi mat", "ai doc", "ai biet", "dong hanh", "bot",
             "tu van vien", "ten that", "so dien thoai")  # fmt: skip
 # Children in the Centre and the South say "ba mẹ" (or "ba má"): answered in their words.
+FIRST_PERSON = re.compile(r" (?:minh|to|em|e|tui|tao|t) ")
+ABOUT_ONES_CHILD = re.compile(r" (?:con|chau|be) (?:gai |trai )?(?:toi|tui|minh|em|nha|cua) ")
 BA_ME = re.compile(r"\bba (mẹ|má|me|ma)\b|\btía\b")
 BO_ME = re.compile(r"\b[Bb]ố mẹ\b")
 
@@ -205,6 +207,20 @@ class Turn:
         if self.payload:
             return before
         return before.after(read_message(self.text))
+
+    def in_crisis_as_a_child(self) -> None:
+        """An unknown writer in a crisis who speaks of themself is answered as "em", not a parent.
+
+        "tiktok cứ đề xuất cho mình mấy video cắt tay…" from a writer nobody knows yet: the one it
+        happens to, not a parent asked about "con".
+        """
+        if self.role is not None or self.payload:
+            return
+        folded = f" {fold(self.text)} "
+        if FIRST_PERSON.search(folded) and not ABOUT_ONES_CHILD.search(folded):
+            self.audience = Audience("child", False, min(self.audience.score, -1.0))
+            self.events += [SlotSet("audience", "child"),
+                            SlotSet("audience_score", self.audience.score)]  # fmt: skip
 
     # Sending --------------------------------------------------------------------------------------
     def personal(self, text: str) -> str:
@@ -591,6 +607,8 @@ class Turn:
 
         situation = self.situation()
         known = ("general", self.slot("situation"))
+        if self.slot("situation") == "bystander":
+            known = ("general", situation)  # a friend's danger, told in more words
         if (now := self.danger_at_the_door()) is not None:
             return now
         if (kidding := self.in_protocol_kidding()) is not None:

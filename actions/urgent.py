@@ -41,6 +41,10 @@ BYSTANDER = re.compile(
 
 
 # A friend named, and "nó" (he/she) doing the worrying thing: "thằng bạn thân… nó cho em hết đồ".
+ASKS_FOR_A_FRIEND = re.compile(
+    r"\bhoi (?:giup|ho|gium|dum|thay|cho) (?:cho )?"
+    r"(?:ban|nho ban|dua ban|ban than|thang ban|con ban)\b"
+)
 FRIEND = re.compile(
     r"\b(?:ban than|thang ban|con ban|nho ban|dua ban|ban cung lop|ban em|ban minh|ban tui|ban tao"
     r"|ban cua em|ban ay|ban do)\b"
@@ -306,14 +310,21 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
     content = turn.content
     text = content.urgent_first(situation, turn.role)
     told = content.say("teacher_disclosure", turn.role)
+    bystander = turn.role in (None, "child") and (
+        about_a_friend(turn.text)
+        or turn.slot("situation") == "bystander"
+        or asked_for_a_friend(turn)
+    )
     if turn.role == "teacher" and not turn.said_ever(told):
         text = told
-    elif BYSTANDER.search(f" {fold(turn.text)} ") and turn.role in (None, "child"):
+    elif bystander:
         text = content.say("bystander", "child")
     turn.send(text)
     saved = open_urgent_case(turn, situation)
     turn.keep("protocol", "urgent_danger")
-    turn.keep("situation", situation)
+    # a friend's danger: later replies are about the friend ("em là bạn của nó thôi, em làm gì
+    # được đâu"), never the victim's "stay in a locked room"
+    turn.keep("situation", "bystander" if bystander else situation)
     turn.keep("protocol_step", 0.0)
     topic = content.situation_topic(situation)
     # an unnamed danger keeps the topic the conversation was in, so that its follow-ups still
@@ -333,6 +344,12 @@ def open_urgent_case(turn: Turn, situation: str) -> bool:
     return open_case(turn.tracker, "urgent_danger", situation, "urgent_danger", turn.role)
 
 
+def asked_for_a_friend(turn: Turn) -> bool:
+    """Whether the person said earlier that they ask for a friend ("em muốn hỏi giúp bạn em")."""
+    said = [str(e.get("text") or "") for e in turn.tracker.events if e.get("event") == "user"]
+    return any(ASKS_FOR_A_FRIEND.search(f" {fold(text)} ") for text in said)
+
+
 def urgent_next(turn: Turn) -> list[EventType]:
     """A later message in the danger protocol: listening with 111/113, not the first reply again."""
     step = int(turn.slot("protocol_step") or 0)
@@ -344,6 +361,11 @@ def urgent_next(turn: Turn) -> list[EventType]:
         return now
     if (done := turn.protocol_answer(strong=True)) is not None:
         return done  # wake a parent now, 111, a follow-up its words name ("có nên chuyển tiền?")
+    if situation == "bystander":
+        if not offer_once(turn, "urgent_danger"):
+            turn.send(variant(turn, "urgent_danger", "bystander_next", step))
+        turn.keep("protocol_step", float(step + 1))
+        return turn.events
     more = turn.content.urgent_more(situation, turn.role)
     if more and not turn.said_ever(more):
         turn.send(more)  # the next steps for this danger, before any general follow-up
@@ -382,6 +404,7 @@ class ActionUrgent(Action):
     ) -> list[EventType]:
         """Run the protocol for the latest message (a new situation starts it again)."""
         turn = Turn(dispatcher, tracker, services().content)
+        turn.in_crisis_as_a_child()
         if turn.asks_deletion() and not urgent_now(turn):
             return deletion(turn)  # "xóa hết dữ liệu của em đi", read by the model as a danger
         situation = turn.situation()
@@ -400,7 +423,10 @@ class ActionUrgent(Action):
             # the self-harm protocol goes on (115 while needed); a danger a rule reads ("11h đêm
             # nay anh kia về đón ở đầu ngõ") starts the danger protocol instead
             return self_harm_next(turn)
-        same = turn.protocol == "urgent_danger" and situation in (turn.slot("situation"), "general")
+        told = turn.slot("situation")
+        same = turn.protocol == "urgent_danger" and (
+            situation in (told, "general") or told == "bystander"
+        )
         events = urgent_next(turn) if same and not turn.payload else urgent_first(turn, situation)
         place = local_help(turn.text, turn.content.contacts)
         if place:
@@ -420,6 +446,7 @@ class ActionSelfHarm(Action):
     ) -> list[EventType]:
         """Start the protocol, or continue it when it is under way."""
         turn = Turn(dispatcher, tracker, services().content)
+        turn.in_crisis_as_a_child()
         if turn.asks_deletion() and not urgent_now(turn):
             return deletion(turn)
         situation = turn.situation()
