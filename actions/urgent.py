@@ -335,8 +335,36 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
         turn.send(content.protocol("urgent_danger", "not_recorded", turn.role))
         turn.keep("pending", None)
         return turn.events
+    asked = asked_topic(turn) if situation == "general" and not bystander else None
+    if asked is not None:
+        # only the model reads a danger the words do not name ("cái zalo của nó bị lấy mất, nó
+        # nhắn cho cả họ hàng vay tiền"): 111 first, then the question, in case nobody is in danger
+        turn.send(content.say("answer_too", turn.role))
+        choice = turn.follow.choose(turn.text, asked) or Choice("item", asked, "answer")
+        text = (
+            content.followup(asked, str(choice.item), turn.role)
+            if choice.kind == "item" and choice.item != "answer"
+            else None
+        ) or content.answer(asked, turn.role)
+        turn.send(text)
+        turn.keep("last_topic", asked)
     offer_once(turn, "urgent_danger")
     return turn.events
+
+
+ASKED_TOPIC = 0.3  # the model's best topic guess, this sure, behind a danger no words name
+
+
+def asked_topic(turn: Turn) -> str | None:
+    """The topic a message asks about, when only the model or the detector reads a danger in it."""
+    safety = turn.tracker.latest_message.get("safety") or {}
+    if safety.get("reason") not in ("model", "detector") or turn.payload:
+        return None
+    for guess in turn.tracker.latest_message.get("intent_ranking") or []:
+        name = str(guess.get("name") or "")
+        if turn.content.has_topic(name) and name not in ("ask_capabilities", "ask_anonymity"):
+            return name if float(guess.get("confidence") or 0.0) >= ASKED_TOPIC else None
+    return None
 
 
 def open_urgent_case(turn: Turn, situation: str) -> bool:

@@ -32,6 +32,7 @@ _GRANDPARENT_ACCENTED = (
     r"^(tôi|tui|tao|mình|đây) là (bà|ông)\b", r"^(bà|ông) (nội|ngoại) (của|cháu) \w+ đây\b",
     r"^(bà|ông) (nội|ngoại) (của|cháu)\b", r"\bcháu (nội|ngoại) (của )?(tôi|tui|mình)\b",
     r"^(bà|ông) (nội|ngoại)( của \w+)? (đây|nè|đây nè)\b", r"^(bà|ông) đây\b",
+    r"\b(bà|ông) (nội|ngoại) (đây|nè)\b",  # dictated: "alo alo có ai đấy không bà ngoại đây"
     r"\b(con nhỏ|thằng nhỏ|đứa|thằng|con) cháu (bà|ông)\b",
     r"^(tôi|tui|mình) (là )?(bà|ông) già\b",
     # "bà hỏi chút, thằng cu nhà bà…", "Con ơi tui hỏi cái ni": an elder speaking of themself as

@@ -42,6 +42,7 @@ from bot.conversation.audience import Audience, read_message
         ("Tôi hay đăng ảnh hai đứa nhỏ lên Facebook. Vợ tôi bảo nguy hiểm.", "parent", False),
         ("Ảnh tụi nhỏ mặc đồng phục có tên trường thì có nên xóa không?", None, False),
         ("thật ra e ko phải mẹ đâu, e là Na, e mượn đt mẹ hỏi", "child", True),
+        ("alo alo có ai đấy không bà ngoại đây bà nhờ thằng cháu nó cài cho", "grandparent", True),
     ],
 )
 def test_one_message(text: str, role: str, declared: bool) -> None:
