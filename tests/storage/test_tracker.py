@@ -341,3 +341,40 @@ async def test_a_tracker_that_started_a_new_session_is_read_again(database_url: 
     with turn(sender):
         latest = await store.retrieve(sender)
     assert [e.type_name for e in latest.events].count("session_started") == 1
+
+
+async def test_the_rows_are_those_rasas_own_store_writes(tmp_path: Path) -> None:
+    """Both saves, now in a worker thread (the counted one outside a turn, the turn's insert),
+    write exactly the rows of Rasa's `SQLTrackerStore` given the same events."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import BotUttered
+    from sqlalchemy import text
+
+    ours = tracker_store_for(f"sqlite:///{tmp_path / 'ours.db'}")
+    rasas = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "rasa.db"))
+    ours.domain = Domain.empty()
+    sender = f"test-{uuid.uuid4().hex}"
+    first = _tracker(sender, "chào", "cảm ơn")
+    await ours.save(first)
+    await rasas.save(first)
+    reply, later = BotUttered("Chào bạn", metadata={"k": 1}), _tracker(sender, "tạm biệt").events
+    with turn(sender):
+        tracker = await ours.retrieve(sender)
+        for event in (reply, *later):
+            tracker.update(event)
+        await ours.save(tracker)
+    mirror = await rasas.retrieve(sender)
+    for event in (reply, *later):
+        mirror.update(event)
+    await rasas.save(mirror)
+
+    def rows(store: Any) -> list[tuple[Any, ...]]:
+        query = "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data " \
+                "FROM events ORDER BY id"  # fmt: skip
+        with store.engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(query))]
+
+    assert len(rows(ours)) == 7
+    assert rows(ours) == rows(rasas)
+    rasas.engine.dispose()
