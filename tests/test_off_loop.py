@@ -7,7 +7,7 @@ and only releases it once they have answered. With the store called on the event
 waiting message held the whole process: nothing else ran until it gave up.
 
 The same with the trained agent, where the wait is inside Rasa's turn: the tracker store's save
-of the turn's events.
+of the turn's events, and a custom action that opens a case (`actions/common.py`).
 """
 
 from __future__ import annotations
@@ -218,3 +218,17 @@ async def test_rasas_turn_waiting_for_the_database_stalls_no_other_request(
          "page": lambda: real_world.client.get("/")},
     )  # fmt: skip
     assert order == [("health", 200), ("page", 200), ("waiting", 200)]
+
+
+async def test_an_action_opening_a_case_while_the_database_waits_stalls_no_request(
+    real_world: World,
+) -> None:
+    """`open_case` (actions/common.py) writes the case from inside Rasa's turn: the turn's first
+    write to the store's engine (the core's own bookkeeping comes after the turn)."""
+    order = await answered_while_locked(
+        real_world, real_world.store.engine,
+        await say(real_world, "cứu em với, có người đang đánh em"),
+        {"health": lambda: real_world.client.get("/health")},
+    )  # fmt: skip
+    assert order == [("health", 200), ("waiting", 200)]
+    assert [case.priority for case in real_world.store.queue()] == ["urgent_danger"]
