@@ -232,3 +232,22 @@ async def test_an_action_opening_a_case_while_the_database_waits_stalls_no_reque
     )  # fmt: skip
     assert order == [("health", 200), ("waiting", 200)]
     assert [case.priority for case in real_world.store.queue()] == ["urgent_danger"]
+
+
+async def test_deleting_a_conversation_while_the_database_waits_stalls_no_request(
+    real_world: World, trackers: Any
+) -> None:
+    """`/xoa`'s deletion of the tracker store's events (`Engine.forget`)."""
+    client = real_world.client
+    sender = (await client.post("/webhooks/rest/session")).json()["sender"]
+    said = await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "chào"})
+    assert said.status_code == 200
+    person = real_world.core.person_id("web", sender)
+
+    async def forget() -> httpx.Response:
+        return httpx.Response(200 if await real_world.core.engine.forget(person) > 0 else 500)
+
+    order = await answered_while_locked(
+        real_world, trackers.engine, forget, {"health": lambda: client.get("/health")}
+    )
+    assert order == [("health", 200), ("waiting", 200)]
