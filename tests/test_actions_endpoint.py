@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 
 import pytest
@@ -10,6 +11,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import ClientResponseError
 
 from bot.engine.actions_endpoint import InProcessActionEndpoint, validate_once_compiled
+from bot.settings import ROOT
 
 
 def test_the_compiled_check_accepts_what_rasa_accepts_and_rejects_what_it_rejects() -> None:
@@ -69,3 +71,41 @@ def test_the_copy_is_jsons_copy() -> None:
     assert json.dumps(json_copy(odd)) == json.dumps(json.loads(json.dumps(odd)))
     with pytest.raises(TypeError):  # json's error for what JSON cannot carry
         json_copy({"set": {1, 2}})
+
+
+def test_no_action_awaits_anything() -> None:
+    """The endpoint runs each action's coroutine to its end in a worker thread, with no event loop
+    (`bot.engine.actions_endpoint`): an action that awaits real I/O would fail there."""
+    awaits = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in sorted((ROOT / "actions").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith))
+    ]
+    assert awaits == []
+
+
+async def test_an_action_runs_in_a_worker_thread_with_the_turns_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Off the event loop, with the context variables of the turn (`CASE_ORIGIN`)."""
+    import threading
+
+    from bot.limits import CASE_ORIGIN
+
+    endpoint = InProcessActionEndpoint("actions")
+    seen: list[tuple[str, object]] = []
+
+    async def run(payload: dict[str, object]) -> dict[str, object]:
+        seen.append((threading.current_thread().name, CASE_ORIGIN.get()))
+        return {"events": [], "responses": []}
+
+    monkeypatch.setattr(endpoint.executor, "run", run)
+    origin = object()
+    token = CASE_ORIGIN.set(origin)  # type: ignore[arg-type]
+    try:
+        result = await endpoint.request(json={"next_action": "action_answer"})
+    finally:
+        CASE_ORIGIN.reset(token)
+    assert result == {"events": [], "responses": []}
+    assert seen == [(seen[0][0], origin)] and seen[0][0] != threading.current_thread().name

@@ -7,6 +7,18 @@ in-process (docs/tech-notes.md §1.4). The payload round-trips through JSON, as 
 The domain is sent only to actions that ask for it (Rasa's `enable_selective_domain`, set
 per action with `send_domain: true` in domain.yml); ours never read it, and it was most of the
 JSON copied at every call.
+
+Each call runs in a worker thread (`bot.storage.threads`): the actions call the store
+(`open_case`, `counsellors_on_duty`, `/xoa`'s `forget_person`), and a call waiting for the
+database's lock must not stall `/health` and everyone else (issue #17). One hop per call: the JSON
+copy and the action run together in the thread. rasa_sdk's `ActionExecutor.run` and our actions'
+`run` are coroutines with synchronous bodies, so the thread runs the coroutine to its end with no
+event loop of its own (`run_to_end`; `asyncio.run` there would add ~0.25 ms a call).
+Nothing in them needs the main loop: they read `bot.runtime.services()` (the store's engines take
+connections from any thread; content and settings are read-only) and context variables, which
+are copied into the thread (`bot.limits.CASE_ORIGIN`). An action that awaits real I/O would make
+the call fail (`NeedsEventLoop`); `tests/test_actions_endpoint.py` fails the day an action under
+`actions/` contains an `await`.
 """
 
 from __future__ import annotations
@@ -19,6 +31,8 @@ import ujson
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
+
+from bot.storage.threads import off_loop, run_to_end
 
 VALID_EVENTS_KEPT = 1024
 
@@ -134,12 +148,15 @@ class InProcessActionEndpoint(EndpointConfig):
         **kwargs: Any,
     ) -> Any:
         """Run the action named in the JSON body; errors mirror rasa_sdk's HTTP server."""
-        payload = json_copy(kwargs.get("json") or {})
         try:
-            return await self.executor.run(payload)
+            return await off_loop(self._run, kwargs.get("json") or {})
         except ActionExecutionRejection as exc:
             body = json.dumps({"error": exc.message, "action_name": exc.action_name})
             raise ClientResponseError(400, "Bad Request", body) from exc
         except ActionNotFoundException as exc:
             body = json.dumps({"error": exc.message, "action_name": exc.action_name})
             raise ClientResponseError(404, "Not Found", body) from exc
+
+    def _run(self, payload: Any) -> Any:
+        """The action's result for a JSON copy of `payload` (in a worker thread)."""
+        return run_to_end(self.executor.run, json_copy(payload))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 from bot.engine.tracker_store import forget_tracker
 from bot.engine.turns import turn
+from bot.storage.threads import off_loop
 
 if TYPE_CHECKING:
     from rasa.core.agent import Agent
@@ -214,9 +215,12 @@ class Engine:
             await self.agent.tracker_store.save(tracker)
 
     async def forget(self, person: str) -> int:
-        """Delete the person's whole conversation; returns how many events were deleted."""
+        """Delete the person's whole conversation; returns how many events were deleted.
+
+        The DELETE runs in a worker thread, like the tracker store's reads and saves.
+        """
         async with self.lock(person):
-            return forget_tracker(self.agent.tracker_store, person)
+            return await off_loop(forget_tracker, self.agent.tracker_store, person)
 
 
 def unavailable_errors() -> tuple[type[Exception], ...]:

@@ -341,3 +341,86 @@ async def test_a_tracker_that_started_a_new_session_is_read_again(database_url: 
     with turn(sender):
         latest = await store.retrieve(sender)
     assert [e.type_name for e in latest.events].count("session_started") == 1
+
+
+async def test_the_rows_are_those_rasas_own_store_writes(tmp_path: Path) -> None:
+    """Both saves, now in a worker thread (the counted one outside a turn, the turn's insert),
+    write exactly the rows of Rasa's `SQLTrackerStore` given the same events."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import BotUttered
+    from sqlalchemy import text
+
+    ours = tracker_store_for(f"sqlite:///{tmp_path / 'ours.db'}")
+    rasas = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "rasa.db"))
+    ours.domain = Domain.empty()
+    sender = f"test-{uuid.uuid4().hex}"
+    first = _tracker(sender, "chào", "cảm ơn")
+    await ours.save(first)
+    await rasas.save(first)
+    reply, later = BotUttered("Chào bạn", metadata={"k": 1}), _tracker(sender, "tạm biệt").events
+    with turn(sender):
+        tracker = await ours.retrieve(sender)
+        for event in (reply, *later):
+            tracker.update(event)
+        await ours.save(tracker)
+    mirror = await rasas.retrieve(sender)
+    for event in (reply, *later):
+        mirror.update(event)
+    await rasas.save(mirror)
+
+    def rows(store: Any) -> list[tuple[Any, ...]]:
+        query = "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data " \
+                "FROM events ORDER BY id"  # fmt: skip
+        with store.engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(query))]
+
+    assert len(rows(ours)) == 7
+    assert rows(ours) == rows(rasas)
+    rasas.engine.dispose()
+
+
+async def test_on_sqlite_the_saves_of_one_process_take_turns(tmp_path: Path) -> None:
+    """Saves run in worker threads; on SQLite they write one at a time, as they did on the event
+    loop, instead of meeting SQLite's lock and sleeping in its busy handler."""
+    import threading
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import BotUttered
+    from sqlalchemy import event
+
+    store = tracker_store_for(f"sqlite:///{tmp_path / 'donghanh.db'}")
+    store.domain = Domain.empty()
+    guard, writing, most = threading.Lock(), [0], [0]
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("INSERT"):
+            with guard:
+                writing[0] += 1
+                most[0] = max(most[0], writing[0])
+
+    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("INSERT"):
+            with guard:
+                writing[0] -= 1
+
+    event.listen(store.engine, "before_cursor_execute", before)
+    event.listen(store.engine, "after_cursor_execute", after)
+
+    async def one(sender: str, in_turn: bool) -> None:
+        tracker = _tracker(sender, "chào")
+        tracker.update(BotUttered("Chào bạn"))
+        if not in_turn:
+            await store.save(tracker)  # Rasa's counted save
+            return
+        with turn(sender):
+            assert await store.retrieve(sender) is None
+            created = await store.get_or_create_tracker(sender)
+            for event_ in tracker.events:
+                created.update(event_)
+            await store.save(created)  # the turn's insert
+
+    people = [f"p{i}-{uuid.uuid4().hex}" for i in range(20)]
+    await asyncio.gather(*(one(person, i % 2 == 0) for i, person in enumerate(people)))
+    assert most == [1]  # without the lock: 14 INSERTs at once, all but one waiting for SQLite
+    assert all(_stored_events(store, person)[-1]["event"] == "bot" for person in people)
