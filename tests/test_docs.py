@@ -33,6 +33,8 @@ MAY_NAME_SHARED = {
     "tests/conversations/blind4/scenarios.yml",
     "tests/conversations/blind5/README.md",
     "tests/conversations/blind5/scenarios.yml",
+    "tests/conversations/blind6/README.md",
+    "tests/conversations/blind6/scenarios.yml",
 }
 
 
