@@ -173,12 +173,15 @@ class ActionYesNo(Action):
         if not turn.payload and long and turn.follow.is_question(turn.text):
             # "em có nên chạy sang nhà nó không": a question of its own, not a "không"
             return turn.answer()
+        if pending is None and not turn.payload:
+            # nothing was asked: "có ai ở đó không?", "lấy lại facebook ở đâu?" read in context
+            return turn.answer()
+        if turn.waiting and not turn.payload:
+            # "vẫn ở đây", "dạ" while waiting for a person: the counsellor reads it too
+            turn.record("message while waiting")
         if pending == "thoughts" and intent == "affirm" and is_ack_only(turn.text):
             return thoughts_unclear(turn)
         if (pending, intent) in TURN_HANDLERS:
             return TURN_HANDLERS[(pending, intent)](turn)
-        if pending is None and not turn.payload:
-            # nothing was asked: "có ai ở đó không?", "lấy lại facebook ở đâu?" read in context
-            return turn.answer()
         handler = HANDLERS.get((pending, intent)) or HANDLERS[(None, intent)]
         return turn.events + handler(dispatcher, tracker, turn.content, turn.role)

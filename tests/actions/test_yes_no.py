@@ -92,3 +92,18 @@ async def test_a_person_asked_for_after_two_misses_is_queued_as_a_fallback(
     assert dispatcher.messages[0]["text"] == content.say(
         "request_human_on_duty", "parent", minutes="10"
     )
+
+
+async def test_a_short_answer_while_waiting_for_a_person_reaches_the_case(
+    dispatcher, store: MemoryStore
+) -> None:
+    """ "vẫn ở đây" to "are you safe?" while a counsellor is awaited (blind6 e19 lost it)."""
+    tracker = make_tracker(
+        "vẫn ở đây",
+        "affirm",
+        slots={"pending": "safety_check", "waiting": True, "protocol": "self_harm",
+               "offered": True, "audience": "child", "last_topic": "self_harm"},
+    )  # fmt: skip
+    await ActionYesNo().run(dispatcher, tracker, {})
+    assert store.escalations, "the message went to no case"
+    assert store.escalations[0]["reason"] == "message while waiting"
