@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, cast
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -82,26 +82,30 @@ BA_ME = re.compile(r"\bba (mẹ|má|me|ma)\b|\btía\b")
 BO_ME = re.compile(r"\b[Bb]ố mẹ\b")
 
 
-_MATCHERS: dict[int, tuple[Content, Followups]] = {}
-_RETRIEVERS: dict[int, tuple[Content, Retriever]] = {}
+_BUILT: dict[tuple[str, int], tuple[Content, Any]] = {}
+
+
+def _once(kind: str, content: Content, build: Callable[[Content], Any]) -> Any:
+    """What `build` makes of a content, built once per content object."""
+    found = _BUILT.get((kind, id(content)))
+    if found is None or found[0] is not content:
+        found = (content, build(content))
+        _BUILT[(kind, id(content))] = found
+    return found[1]
 
 
 def retriever_of(content: Content) -> Retriever:
     """The follow-up retriever of a content (built once per content object)."""
-    found = _RETRIEVERS.get(id(content))
-    if found is None or found[0] is not content:
-        found = (content, Retriever(content.topics))
-        _RETRIEVERS[id(content)] = found
-    return found[1]
+    return cast(Retriever, _once("retriever", content, lambda c: Retriever(c.topics)))
 
 
 def followups_of(content: Content) -> Followups:
     """The follow-up matcher of a content (built once per content object)."""
-    found = _MATCHERS.get(id(content))
-    if found is None or found[0] is not content:
-        found = (content, Followups(content.topics, content.dialogue, content.platforms))
-        _MATCHERS[id(content)] = found
-    return found[1]
+
+    def build(c: Content) -> Followups:
+        return Followups(c.topics, c.dialogue, c.platforms)
+
+    return cast(Followups, _once("followups", content, build))
 
 
 def previous_replies(tracker: Tracker) -> list[str]:

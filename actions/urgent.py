@@ -29,22 +29,20 @@ from bot.nlu.textnorm import fold
 from bot.runtime import services
 
 # A child telling what happens to a friend ("bạn em bị…", "bạn em kể…"): a bystander.
+_FOR_FRIEND = r"(?:cho )?(?:ban|nho ban|dua ban|ban than|con ban|thang ban)\b"  # "(cho) bạn em"
 BYSTANDER = re.compile(
     r"\b(?:(?:ban|nho ban|dua ban|ban than|con ban|thang ban) (?:cua )?(?:em|minh|tui|t|tao)"
     r"|ban cung lop(?: (?:cua )?(?:em|minh|tui|t|tao))?"
     r"|(?:ban|nho|con ban|thang ban|ban nu|ban nam) (?:ay|do|nay|kia))"
     r"(?: \w+)? (?:bi|dang bi|ke|noi|nhan|bao|tam su|muon|doi|dang|post|viet|vua)\b"
     # "mình hỏi hộ bạn mình", "em hỏi giùm nhỏ bạn"
-    r"|\bhoi (?:ho|gium|dum|giup|thay) (?:cho )?"
-    r"(?:ban|nho ban|dua ban|ban than|con ban|thang ban)\b"
+    rf"|\bhoi (?:ho|gium|dum|giup|thay) {_FOR_FRIEND}"
 )
+# Said earlier in the conversation ("em muốn hỏi giúp bạn em"), "hỏi cho bạn" too.
+ASKS_FOR_A_FRIEND = re.compile(rf"\bhoi (?:giup|ho|gium|dum|thay|cho) {_FOR_FRIEND}")
 
 
 # A friend named, and "nó" (he/she) doing the worrying thing: "thằng bạn thân… nó cho em hết đồ".
-ASKS_FOR_A_FRIEND = re.compile(
-    r"\bhoi (?:giup|ho|gium|dum|thay|cho) (?:cho )?"
-    r"(?:ban|nho ban|dua ban|ban than|thang ban|con ban)\b"
-)
 FRIEND = re.compile(
     r"\b(?:ban than|thang ban|con ban|nho ban|dua ban|ban cung lop|ban em|ban minh|ban tui|ban tao"
     r"|ban cua em|ban ay|ban do)\b"
@@ -340,13 +338,10 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
         # only the model reads a danger the words do not name ("cái zalo của nó bị lấy mất, nó
         # nhắn cho cả họ hàng vay tiền"): 111 first, then the question, in case nobody is in danger
         turn.send(content.say("answer_too", turn.role))
-        choice = turn.follow.choose(turn.text, asked) or Choice("item", asked, "answer")
-        text = (
-            content.followup(asked, str(choice.item), turn.role)
-            if choice.kind == "item" and choice.item != "answer"
-            else None
-        ) or content.answer(asked, turn.role)
-        turn.send(text)
+        choice = turn.follow.choose(turn.text, asked)
+        item = choice.item if choice is not None and choice.kind == "item" else None
+        answer = content.followup(asked, item, turn.role) if item else None
+        turn.send(answer or content.answer(asked, turn.role))
         turn.keep("last_topic", asked)
     offer_once(turn, "urgent_danger")
     return turn.events

@@ -13,6 +13,7 @@ of the turn's events, and a custom action that opens a case (`actions/common.py`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import threading
@@ -80,6 +81,15 @@ async def world(settings: Settings, tmp_path: Path) -> AsyncIterator[World]:
     store = Store.open(f"sqlite:///{path}")
     content = load_content()
     core = Core(Engine(EchoAgent()), store, Pseudonymizer(b"k" * 32), content, max_chars=4000)
+    async with served(settings, tmp_path, store, core, path) as world:
+        yield world
+
+
+@contextlib.asynccontextmanager
+async def served(
+    settings: Settings, tmp_path: Path, store: Store, core: Core, path: Path
+) -> AsyncIterator[World]:
+    """The app around `core`, a client for it, and the store's engines disposed at the end."""
     configured = replace(settings, data_dir=tmp_path, secret_key="off-loop-key-0123456789")
     transport = httpx.ASGITransport(app=create_app(configured, core))
     async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=120) as client:
@@ -192,12 +202,8 @@ async def real_world(
     content = load_content()
     monkeypatch.setattr(runtime, "_current", runtime.Services(settings, content, store))
     core = Core(Engine(real_agent), store, Pseudonymizer(os.urandom(32)), content, max_chars=4000)
-    configured = replace(settings, data_dir=tmp_path, secret_key="off-loop-key-0123456789")
-    transport = httpx.ASGITransport(app=create_app(configured, core))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=120) as client:
-        yield World(store, core, client, path)
-    store.engine.dispose()
-    store.turn_engine.dispose()
+    async with served(settings, tmp_path, store, core, path) as world:
+        yield world
 
 
 async def say(world: World, text: str) -> Callable[[], Any]:

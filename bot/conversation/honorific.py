@@ -20,10 +20,10 @@ _VERBS = (
 _START = r"^(?:(?:chào|xin chào|dạ|vâng|à|ờ|ừ|hi|alo)[^.,!?]{0,20}[.,!?]\s*)?"
 _NOT_SELF = r"(?! (?:ơi|ấy|ta|kia|đó|họ|nó|trai|gái|em|chị|anh|lớp|hàng xóm)\b)"
 # (pattern, term), first match wins within a message; searched on the lowercased text.
-_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+# Who they say they are:
+_DECLARED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), term)
     for pattern, term in (
-        # who they say they are
         (
             rf"\b{_SELF} là (?:bà nội|bà ngoại|bà)\b|\bbà (?:nội|ngoại) (?:đây|nè|của)\b"
             r"|^bà đây\b",
@@ -36,14 +36,18 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"\b{_SELF} là (?:thầy giáo|thầy chủ nhiệm|thầy)\b|\bthầy là giáo viên\b", "thầy"),
         (rf"\b{_SELF} là (?:dì|cô ruột|chị gái|mợ|thím)\b", "chị"),
         (rf"\b{_SELF} là (?:chú|cậu|bác trai|anh trai|dượng)\b", "anh"),
-        # speaking of themself as chị or anh, at the start ("Chào em, chị cần hỏi chút") or as an
-        # owner ("thằng cu nhà chị"); not after a comma, where it is often someone quoted ("người
-        # đó bảo vào Sài Gòn ở với anh, anh lo việc làm")
+    )
+)
+# Speaking of themself as chị or anh, at the start ("Chào em, chị cần hỏi chút") or as an owner
+# ("thằng cu nhà chị"); not after a comma, where it is often someone quoted ("người đó bảo vào Sài
+# Gòn ở với anh, anh lo việc làm").
+_RULES = _DECLARED + tuple(
+    (re.compile(pattern), term)
+    for pattern, term in (
         (rf"{_START}chị {_VERBS}\b|\b(?:nhà|của|cho|giúp|để|con|cháu) chị\b{_NOT_SELF}", "chị"),
         (rf"{_START}anh {_VERBS}\b|\b(?:nhà|của|cho|giúp|để|con) anh\b{_NOT_SELF}", "anh"),
     )
 )
-_DECLARED = 8  # the first rules: who they say they are
 _WRITES_TOI = re.compile(r"\btôi\b")
 # The slash forms of the parent's content, as `bot.content.ADDRESS` leaves them.
 _SLASH = re.compile(r"\b(anh/chị|Anh/chị|ông/bà|Ông/bà|thầy/cô|Thầy/cô)\b")
@@ -55,7 +59,7 @@ def honorific(text: str) -> str | None:
     if _WRITES_TOI.search(lowered):
         # "tôi" is the writer: a chị or anh in the message is someone else (who they are is then
         # only what they declare: "tôi là bố nó")
-        return next((term for pattern, term in _RULES[:_DECLARED] if pattern.search(lowered)), None)
+        return next((term for pattern, term in _DECLARED if pattern.search(lowered)), None)
     for pattern, term in _RULES:
         if pattern.search(lowered):
             return term
