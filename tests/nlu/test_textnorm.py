@@ -81,3 +81,35 @@ def test_teencode_table_keys_are_normalised() -> None:
 def test_a_horned_vowel_before_its_plain_letter_is_not_a_stretched_letter(word: str) -> None:
     assert textnorm.squash_repeats(word) == word
     assert textnorm.normalize_text(f"{word} với") == f"{word} với"
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("em muoons cheets", "em muốn chết"),  # Telex with the input method off
+        ("lafm sao baatj", "làm sao bật"),  # a tone key inside the word ("lafm")
+        ("dduwowcj chuwa", "được chưa"),
+        (
+            "co1 ngu7o72i theo em tu72 tru7o72ng ve62 nha2",
+            "có người theo em từ trường về nhà",
+        ),  # VNI
+        ("emmuốnbiếnmấtkhỏithếgiớinày", "em muốn biến mất khỏi thế giới này"),  # no spaces
+    ],
+)
+def test_keystrokes_and_glued_syllables_are_read_as_meant(typed: str, meant: str) -> None:
+    assert textnorm.normalize_text(typed) == meant
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xe bus nó tới rồi",  # "bus" would read "bú"
+        "tuổi teen",  # doubled vowels alone: "tên"?
+        "I must turn now, how was the last text",  # English words of a Telex shape
+        "lop7 a1 10h 5tr 2k",  # class names, times and sums are no VNI
+        "cats and dogs of the car",
+        "nhà mình ở gần trường",  # already Vietnamese
+    ],
+)
+def test_ordinary_words_are_not_read_as_keystrokes(text: str) -> None:
+    assert [textnorm.retyped(w) for w in text.lower().split()] == [None] * len(text.split())
