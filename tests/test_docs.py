@@ -27,6 +27,7 @@ MAY_NAME_SHARED = {
     "tests/conversations/blind2/README.md",
     "tests/nlu/blind4.yml",
     "tests/nlu/blind5.yml",
+    "tests/nlu/blind6.yml",
     "tests/conversations/blind3/README.md",
     "tests/conversations/blind3/scenarios.yml",
     "tests/conversations/blind4/README.md",

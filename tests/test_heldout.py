@@ -31,6 +31,7 @@ async def heldout_predictions(parser, root):  # noqa: ANN001, ANN201
         "letters.yml",
         "blind4.yml",
         "blind5.yml",
+        "blind6.yml",
     ],
 )
 async def test_no_urgent_message_is_missed(parser, root, name: str) -> None:  # noqa: ANN001
