@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from bot.nlu.textnorm import has_diacritics
+from bot.nlu.textnorm import has_diacritics, is_teencode
 
 MIN_WORDS = 3
 SHARE = 0.6
@@ -26,6 +26,15 @@ VIETNAMESE_ONLY = frozenset({
     "nua", "luon",
 })  # fmt: skip
 _WORD = re.compile(r"[a-z']+")
+# An unaccented Vietnamese syllable: an onset, one to three vowels, a final. Most English words are
+# none ("chatting", "with", "friend", "he's"); short ones often are ("my", "son", "the", "been").
+SYLLABLE = re.compile(
+    r"(?:ngh|ng|gh|gi|kh|nh|ph|qu|th|tr|ch|b|c|d|g|h|k|l|m|n|p|r|s|t|v|x)?[aeiouy]{1,3}"
+    r"(?:ch|nh|ng|c|m|n|p|t)?"
+)
+LONG = 6  # words: a message this long may be English by its shape, not only by the common words
+SHAPE_SHARE = 0.75  # ... when this share of its words are common English words or no Vietnamese
+COMMON_WITH_SHAPE = 0.25  # ... and at least this share are common English words
 ENGLISH_WORDS = frozenset(
     [
         "a",
@@ -259,4 +268,12 @@ def is_english(text: str) -> bool:
         return False  # "10 triệu" in an English message is still English
     if len(words) <= SHORT and any(w in VIETNAMESE_ONLY for w in words):
         return False
-    return sum(w in ENGLISH_WORDS for w in words) / len(words) >= SHARE
+    common = sum(w in ENGLISH_WORDS for w in words) / len(words)
+    if common >= SHARE:
+        return True
+    # "He's been chatting with one of those AI companion apps every night": few listed words, but
+    # most of the rest cannot be Vietnamese syllables, typed plainly or in teencode
+    foreign = sum(
+        w in ENGLISH_WORDS or not (SYLLABLE.fullmatch(w) or is_teencode(w)) for w in words
+    ) / len(words)
+    return len(words) >= LONG and common >= COMMON_WITH_SHAPE and foreign >= SHAPE_SHARE
