@@ -555,13 +555,27 @@ class Turn:
 
     # Entry points ---------------------------------------------------------------------------------
     def answer(self) -> list[EventType]:
-        """`action_answer`: a topic, a follow-up or small talk, in the conversation's state."""
-        from actions.answer import ask_deletion, payload_answer, safety_check
+        """`action_answer`: a topic, a follow-up or small talk, in the conversation's state.
 
-        if is_grey(self.tracker) and self.protocol is None and not self.waiting:
-            safety_check(
-                self.dispatcher, self.content, self.role
-            )  # inside those, 111 is in every reply
+        A grey message (`is_grey`) outside a protocol or a wait (inside those, 111 is in every
+        reply) gets the safety check first; inside an ordinary topic already under way, after the
+        answer, as one line with the same buttons: "Trước khi trả lời… cháu có đang gặp nguy
+        hiểm không?" to a grandfather asking how scratch cards top up a game was, in every
+        session-10 blind conversation, a false alarm before the answer.
+        """
+        from actions.answer import safety_check, safety_check_buttons
+
+        grey = is_grey(self.tracker) and self.protocol is None and not self.waiting
+        if grey and self.topic is None:
+            safety_check(self.dispatcher, self.content, self.role)
+        events = self._answer()
+        if grey and self.topic is not None and not self.said_before(self.say("safety_after")):
+            self.send(self.say("safety_after"), safety_check_buttons(self.content))
+        return events
+
+    def _answer(self) -> list[EventType]:
+        from actions.answer import ask_deletion, payload_answer
+
         if not self.payload and self.is_link():
             self.send(self.say("link_shared"), self.person_buttons())
             return self.events

@@ -182,16 +182,27 @@ def check_in(turn: Turn) -> list[EventType]:
     """The direct question with 111 and Có/Không first, the case recorded, then the answer.
 
     When the urgency detector reads nothing at all (below `LOW_SCORE`: "bà nhập năm sinh của bà
-    hay của cu Bin?"), only the model does: the gentler safety check with 111 instead.
+    hay của cu Bin?"), only the model does: the gentler safety check with 111 instead. When an
+    adult writes, or no words of one's own distress are there ("chị sợ lắm" about an ex-husband's
+    posts, "nó đăng story xin tiền bạn em"), 111 comes first without the question about suicide
+    (`check_in_gentle`): in the session-10 blind conversations every such direct question was a
+    false alarm.
     """
     safety = turn.tracker.latest_message.get("safety") or {}
+    asked = False
     if float(safety.get("score") or 0.0) < LOW_SCORE:
         turn.send(turn.say("safety_check"), safety_check_buttons(turn.content))
+    elif is_adult(turn.role) or not turn.content.self_harm_distress(turn.text):
+        # "chị sợ lắm" about an ex-husband's posts, "nó đăng story xin tiền bạn em": no words of
+        # one's own despair, or an adult about a child: 111 first, without asking about suicide
+        turn.send(turn.content.protocol("self_harm", "check_in_gentle", turn.role),
+                  safety_check_buttons(turn.content))  # fmt: skip
     else:
         turn.send(
             turn.content.protocol("self_harm", "check_in", turn.role),
             yes_no(turn.content, "yes", "no"),
         )
+        asked = True
     open_case(turn.tracker, "self_harm", "self_harm (check-in)", "self_harm", turn.role)
     topic = str(turn.topic)
     choice = (
@@ -202,7 +213,8 @@ def check_in(turn: Turn) -> list[EventType]:
     )
     # a remark ("thật ra em không phải mẹ, em là Na") asks nothing: the check-in alone
     events = turn.answer_choice(choice) if choice is not None else turn.events
-    turn.keep("pending", "thoughts")  # "có" starts the protocol (actions/yes_no.py)
+    if asked:
+        turn.keep("pending", "thoughts")  # "có" starts the protocol (actions/yes_no.py)
     return events
 
 

@@ -211,6 +211,11 @@ class Content:
         folded = f" {fold(text)} "
         return any(_cue_match(folded, cue) for cue in self.self_harm["danger_now"]["cues"])
 
+    def self_harm_distress(self, text: str) -> bool:
+        """Whether `text` has words of one's own distress ("buồn", "mệt mỏi", "không ai hiểu")."""
+        folded = f" {fold(text)} "
+        return any(_cue_match(folded, cue) for cue in self.self_harm["distress"]["cues"])
+
     def self_harm_in_care(self, text: str) -> bool:
         """Whether `text` says the person is now in medical care ("đang trên xe cấp cứu")."""
         folded = f" {fold(text)} "

@@ -94,6 +94,7 @@ class Followups:
         self.waiting_phrases = [c for c in self.waiting if " " in str(c).strip()]
         self.waiting_words = [c for c in self.waiting if " " not in str(c).strip()]
         self.waiting_questions: list[str] = dialogue.get("waiting_question_cues") or []
+        self.asking_while_waiting: list[str] = dialogue.get("asking_while_waiting_cues") or []
         self.later: list[str] = dialogue.get("later_cues") or []
         self.kidding: list[str] = dialogue.get("kidding_cues") or []
         self.tell_adult: list[str] = dialogue.get("tell_adult_cues") or []
@@ -141,6 +142,8 @@ class Followups:
 
         "Trong lúc chờ thì cho em hỏi…" asks a question while waiting: not about the wait.
         """
+        if _has(_folded(text), self.asking_while_waiting):
+            return False  # "chị vẫn đang chờ đây, trong lúc chờ thì cho chị hỏi luôn là…"
         folded = _blanked(_folded(text), self.waiting_questions, fold)
         if _has(folded, self.waiting_phrases):
             return True
