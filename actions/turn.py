@@ -532,7 +532,7 @@ class Turn:
         )
         if not about_wait and (question or self.follow.is_question(self.text)):
             if self.protocol is None:
-                self.send(self.say("waiting_note"))
+                self.send(self.fresh("waiting_note", "waiting_note_again"))
                 return self.typed()
             # inside a danger ("nó lại nhắn 'còn 10 tiếng', em rep sao?"): its answers, else the ack
             if (done := self.protocol_answer(note=True)) is not None:
@@ -725,7 +725,7 @@ class Turn:
         if answer is None:
             return None
         if note:
-            self.send(self.say("waiting_note"))
+            self.send(self.fresh("waiting_note", "waiting_note_again"))
         kind, value = answer
         if kind == "tell":
             self.send(value)
