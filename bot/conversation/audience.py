@@ -58,7 +58,9 @@ _TEACHER = (
 )  # fmt: skip
 _PARENT = (
     r"^(toi|tui|minh|em|tao) la (bo|me|ba|ma|cha|phu huynh|mama|papa)\b",
-    r"^(toi |tui |minh |em )?(la )?phu huynh (cua|hs|hoc sinh|be|chau|em)\b", r"\bla phu huynh\b",
+    # "tôi là phụ huynh của bé…", "phụ huynh bé Na đây"; not a teacher's "Phụ huynh em ấy chưa biết"
+    r"^(toi |tui |minh |em )(la )?phu huynh (cua|hs|hoc sinh|be|chau|em)\b(?! ay\b)",
+    r"^phu huynh (cua |hs |hoc sinh )?(be |chau )?\w+( \w+)? (day|nay)\b", r"\bla phu huynh\b",
     r"^(toi|tui) (khong phai|ko phai|chang phai) (la )?(hoc sinh|tre con|con nit|em)\b",
     r"\bgoi (toi|tui) la em\b", r"^(toi|tui) la nguoi lon\b",
     # an aunt or an uncle caring for the child: "À mình là dì của bé chứ không phải mẹ"
