@@ -322,6 +322,14 @@ class Turn:
         other = self.content.has_topic(self.intent) and self.intent != topic
         if other and self.confidence >= CONFIDENT and choice.strength < 2:
             return None  # a clear question about another topic
+        if choice.strength < 2:
+            # only a generic cue here ("tôi không hiểu", "cách khác"), while a topic the NLU
+            # guesses has a follow-up its own words name: mid screen time, "nó lấy tiền lì xì ra
+            # tiệm mua thẻ cào nạp vô game" is the scratch-card answer, not screen time's next item
+            guesses = [t for t in self.ranked_topics()[:RANKED_TOPICS] if t != topic]
+            named = self.follow.any_item(self.text, guesses) if guesses else None
+            if named is not None and named.topic in guesses:
+                return named
         return choice
 
     def situation(self) -> str:
