@@ -78,12 +78,14 @@ async def test_an_attempt_under_way_gets_115_first_in_both_voices(
     assert store.escalations[-1]["priority"] == "self_harm"
 
 
-def worried_question(score: float) -> object:
+WORRIED = "có nên nói với cô chủ nhiệm không hay nói xong tụi nó càng ghét em?"
+DISTRESSED = "em mệt mỏi lắm, có nên nói với cô chủ nhiệm không hay nói xong tụi nó càng ghét em?"
+
+
+def worried_question(score: float, text: str = DISTRESSED) -> object:
     """A question after the bullying answer that only the model reads as self-harm."""
     tracker = make_tracker(
-        "có nên nói với cô chủ nhiệm không hay nói xong tụi nó càng ghét em?",
-        "self_harm",
-        slots={"last_topic": "ask_cyberbullying", "audience": "child"},
+        text, "self_harm", slots={"last_topic": "ask_cyberbullying", "audience": "child"}
     )
     tracker.latest_message["safety"].update({"reason": "model", "score": score, "urgent": True})
     return tracker
@@ -103,6 +105,33 @@ async def test_a_question_only_the_model_reads_as_despair_gets_the_check_in_then
     ]
     assert store.escalations[0]["priority"] == "self_harm"
     assert slot_events(events)["pending"] == "thoughts"
+
+
+async def test_without_words_of_distress_the_check_in_gives_111_without_asking_about_suicide(
+    dispatcher, content: Content, store: MemoryStore
+) -> None:
+    events = await ActionSelfHarm().run(dispatcher, worried_question(0.6, WORRIED), {})
+    first = dispatcher.messages[0]
+    assert first["text"] == content.protocol("self_harm", "check_in_gentle", "child")
+    assert "111" in first["text"] and "tự tử" not in first["text"]
+    assert len(dispatcher.messages) >= 2  # the question's answer follows in the same turn
+    assert store.escalations[0]["priority"] == "self_harm"  # a counsellor still sees it
+    assert slot_events(events).get("pending") is None  # nothing was asked: "có" is no answer
+
+
+async def test_an_adult_gets_the_gentle_check_in_whatever_the_words(
+    dispatcher, content: Content
+) -> None:
+    tracker = make_tracker(
+        "con bé mới 9 tuổi mà hắn đăng ảnh kèm tên trường, chị mệt mỏi lắm, chị sợ lắm",
+        "self_harm",
+        slots={"last_topic": "ask_privacy", "audience": "parent"},
+    )
+    tracker.latest_message["safety"].update({"reason": "model", "score": 0.6, "urgent": True})
+    await ActionSelfHarm().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"] == content.protocol(
+        "self_harm", "check_in_gentle", "parent"
+    )
 
 
 async def test_when_the_detector_reads_nothing_the_check_is_the_gentler_safety_check(
