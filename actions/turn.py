@@ -647,6 +647,13 @@ class Turn:
             from actions.urgent import self_harm_first
 
             return self_harm_first(self)  # "2 vỉ thuốc trống không" inside a danger: 115 first
+        if (
+            self.protocol == "self_harm"
+            and not self.follow.is_question(self.text)
+            and self.content.self_harm_question(self.text, asked=False) is not None
+        ):
+            # "Tôi đang gọi mà em ấy không bắt máy", whatever the model reads (a bot challenge)
+            return continue_protocol(self)
         if (done := self.protocol_answer()) is not None:
             return done
         unsure_everyday = (

@@ -249,9 +249,9 @@ def self_harm_first(turn: Turn) -> list[EventType]:
 
 def self_harm_question(turn: Turn) -> str | None:
     """The protocol's answer to a question it knows, unless the person just read it."""
-    if turn.payload or not turn.follow.is_question(turn.text):
+    if turn.payload:
         return None
-    key = turn.content.self_harm_question(turn.text)
+    key = turn.content.self_harm_question(turn.text, asked=turn.follow.is_question(turn.text))
     if key is None:
         return None
     text = turn.content.self_harm_answer(key, turn.role)
