@@ -542,9 +542,14 @@ class Turn:
             if self.protocol is None:
                 self.send(self.fresh("waiting_note", "waiting_note_again"))
                 return self.typed()
-            # inside a danger ("nó lại nhắn 'còn 10 tiếng', em rep sao?"): its answers, else the ack
+            # inside a danger ("nó lại nhắn 'còn 10 tiếng', em rep sao?"): its answers, else an
+            # honest "I can't say" with the next step (111 answers it now), never a holding line
             if (done := self.protocol_answer(note=True)) is not None:
                 return done
+            if self.follow.is_question(self.text):
+                self.send(self.fresh("waiting_protocol_unknown", "waiting_protocol_unknown_again"),
+                          self.person_buttons()[1:])  # fmt: skip
+                return self.events
         if on_duty:
             text = self.fresh("waiting_ack", "waiting_ack_again", minutes=minutes)
         else:
@@ -737,6 +742,10 @@ class Turn:
             answer = ("tell", more)  # while waiting: "nếu sáng mai xe tới thật thì bà làm sao?"
         elif not strong and (found := self.retrieved()) is not None:
             answer = ("choice", found)  # "nếu tìm được nó thì tôi nên nói gì đầu tiên?"
+        elif self.follow.is_question(self.text) and (found := self.follow.longest_item(self.text)):
+            # a follow-up of any topic its longest cue names: mid-sextortion, "nó đòi em trả lại
+            # tiền quà đã tặng, em có phải trả ko" is grooming's gifts answer
+            answer = ("choice", found)
         if answer is None:
             return None
         if note:

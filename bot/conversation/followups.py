@@ -59,8 +59,12 @@ ACK_WORDS = 6  # an acknowledgement is short; a longer message says something
 ENDS_ASKING = re.compile(
     r"\b(khong|chua|nhi|ha|hong)( (a|ah|vay|nhe|nha|ta))? *[.!…]* *$"
     r"|\bco\b[^,.!?]*\b(khong|chua) *[,.!?…]"
+    r"|\bco\b[^,.!?]*\bkhong hay\b"  # "họ có đến ngay không hay phải gọi 113"
 )
-ENDS_WHAT_TO_DO = re.compile(r"\blam (sao|gi)( (day|bay gio|gio|ha|a|nhi|bay h))? *[?.!…]* *$")
+LONGEST_MIN = 10  # letters of the cue (accents off) that name a follow-up across topics
+ENDS_WHAT_TO_DO = re.compile(
+    r"\blam (sao|gi)( (tiep|tiep theo|nua|day|bay gio|gio|ha|a|nhi|bay h))? *[?.!…]* *$"
+)
 US_OR_111 = ("bot", "ad", "admin", "đồng hành", "bên mình", "tư vấn viên", "các anh chị",
              "anh chị có", "mấy anh chị", "app này", "họ có", "111", "tổng đài")  # fmt: skip
 NOT_KIDDING = ("khong phai dua", "khong dua", "chang dua", "dau co dua")
@@ -123,6 +127,25 @@ class Followups:
             if key is not None:
                 return Choice("item", topic, key, strength=2)
         return None
+
+    def longest_item(self, text: str) -> Choice | None:
+        """The follow-up of any topic whose longest own cue the message uses (the most specific).
+
+        For a question inside a protocol that neither its topic nor the NLU's guesses answer:
+        "đòi em trả lại tiền quà đã tặng" names grooming's gifts answer more closely than "bố mẹ"
+        names anything.
+        """
+        folded = _folded(text)
+        best: tuple[int, str, str] | None = None
+        for topic in self.topics:
+            for key, item in self.items(topic).items():
+                for cue in item.get("cues") or []:
+                    form = fold(str(cue))
+                    if f" {form} " in folded and (best is None or len(form) > best[0]):
+                        best = (len(form), topic, key)
+        if best is None or best[0] < LONGEST_MIN:
+            return None
+        return Choice("item", best[1], best[2], strength=2)
 
     def platform(self, text: str) -> str | None:
         """The platform the message names, if any."""
