@@ -5,9 +5,9 @@
 Each scenario (`id`, `voice`, `night`, `turns`) is one person writing on the web chat; a day-time
 scenario has a counsellor active in the console (on duty), a night-time one nobody. Writes
 OUT_DIR/transcripts.md (for a human or a judge) and OUT_DIR/checks.json with what is checked by
-code: no reply repeated from the previous turn, the voice kept (no adult address to a child, no
-child address to an adult), every message written while waiting in the case, 111 in the first
-reply to a message the triage calls urgent.
+code: no reply repeated from the previous turn (nor an answer from any earlier one), the voice
+kept (no adult address to a child, no child address to an adult), every message written while
+waiting in the case, 111 in the first reply to a message the triage calls urgent.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+LONG_REPLY = 120  # characters: a reply this long is an answer, not a note that may recur
 ADULT = {"parent": "anh/chị", "grandparent": "ông/bà", "teacher": "thầy/cô"}
 CHILD_ADDRESS = re.compile(r"(^|\n|\. )Em |\bem (có|hãy|gọi|cứ|đang|muốn|nhé|ơi)\b")
 
@@ -76,8 +77,9 @@ async def run(path: Path, out: Path) -> dict[str, Any]:
         lines += [f"## {scenario['id']} ({scenario['voice']}, {'night' if scenario.get('night') else 'day'})",
                   f"_{scenario['persona']}_", ""]  # fmt: skip
         previous: list[str] = []
-        result = {"repeats": 0, "voice_lost": 0, "waiting_lost": 0, "urgent_without_111": 0,
-                  "turns": len(scenario["turns"])}  # fmt: skip
+        earlier: set[str] = set()
+        result = {"repeats": 0, "sent_before": 0, "voice_lost": 0, "waiting_lost": 0,
+                  "urgent_without_111": 0, "turns": len(scenario["turns"])}  # fmt: skip
         for text in scenario["turns"]:
             before = await agent.tracker_store.retrieve(pseudonym)
             waiting = bool(before and before.get_slot("waiting"))
@@ -85,6 +87,9 @@ async def run(path: Path, out: Path) -> dict[str, Any]:
             parse = await agent.parse_message(str(text))
             urgent = (parse.get("intent") or {}).get("name") in ("urgent_danger", "self_harm")
             result["repeats"] += bool(set(replies) & set(previous))
+            # an answer (not a short note) already sent at any earlier turn of the conversation
+            result["sent_before"] += any(r in earlier for r in replies if len(r) >= LONG_REPLY)
+            earlier |= set(replies)
             result["voice_lost"] += not voice_kept(scenario["voice"], replies)
             if urgent and not (replies and "111" in replies[0] or "115" in (replies or [""])[0]):
                 result["urgent_without_111"] += 1
