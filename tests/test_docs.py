@@ -36,6 +36,8 @@ MAY_NAME_SHARED = {
     "tests/conversations/blind5/scenarios.yml",
     "tests/conversations/blind6/README.md",
     "tests/conversations/blind6/scenarios.yml",
+    "tests/conversations/blind7/README.md",
+    "tests/conversations/blind7/scenarios.yml",
 }
 
 
