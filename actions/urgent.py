@@ -57,6 +57,20 @@ def about_a_friend(text: str) -> bool:
     return bool(BYSTANDER.search(folded)) or (bool(FRIEND.search(folded)) and " no " in folded)
 
 
+# "ko phai e dau, e ko phai nan nhan, la ban e": said once, it holds for the conversation.
+NOT_ME = re.compile(
+    r"\b(?:khong|chang) phai (?:la )?(?:em|minh|tui|tao|t|to)(?: dau)?\b.{0,40}?\bla (?:ban|nho ban"
+    r"|thang ban|con ban|ban than|ban cung lop|em gai|em trai|anh trai|chi gai)\b"
+    r"|\b(?:em|minh|tui|tao|t|to) (?:khong|chang) phai (?:la )?nan nhan\b"
+)
+
+
+def told_it_is_a_friend(turn: Turn) -> bool:
+    """Whether the person said, in this message or an earlier one, that it is not about them."""
+    texts = [str(e.get("text") or "") for e in turn.tracker.events if e.get("event") == "user"]
+    return any(NOT_ME.search(f" {fold(t)} ") for t in [*texts, turn.text])
+
+
 # The writer's own despair in the same message ("bạn em… còn em cũng muốn chết"): not a bystander.
 SELF = re.compile(
     r"\b(?:em|minh|tui|tao|t) (?:cung |con |dang |)(?:muon chet|muon tu tu|khong muon song)"
@@ -192,7 +206,11 @@ def check_in(turn: Turn) -> list[EventType]:
     asked = False
     if float(safety.get("score") or 0.0) < LOW_SCORE:
         turn.send(turn.say("safety_check"), safety_check_buttons(turn.content))
-    elif is_adult(turn.role) or not turn.content.self_harm_distress(turn.text):
+    elif (
+        is_adult(turn.role)
+        or not turn.content.self_harm_distress(turn.text)
+        or told_it_is_a_friend(turn)
+    ):
         # "chị sợ lắm" about an ex-husband's posts, "nó đăng story xin tiền bạn em": no words of
         # one's own despair, or an adult about a child: 111 first, without asking about suicide
         turn.send(turn.content.protocol("self_harm", "check_in_gentle", turn.role),
@@ -225,7 +243,10 @@ def self_harm_first(turn: Turn) -> list[EventType]:
     bystander does now: wake an adult, call 111 about the friend, what to say.
     """
     in_english(turn)
-    if turn.role in (None, "child") and about_a_friend(turn.text):
+    friend = about_a_friend(turn.text) or (
+        told_it_is_a_friend(turn) and not SELF.search(f" {fold(turn.text)} ")
+    )
+    if turn.role in (None, "child") and friend:
         turn.send(turn.content.say("bystander_self_harm", "child"))
         open_case(turn.tracker, "self_harm", "self_harm (a friend)", "self_harm", turn.role)
         turn.keep("protocol", "self_harm")
