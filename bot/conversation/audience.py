@@ -64,7 +64,7 @@ _PARENT = (
     r"^(toi|tui) (khong phai|ko phai|chang phai) (la )?(hoc sinh|tre con|con nit|em)\b",
     r"\bgoi (toi|tui) la em\b", r"^(toi|tui) la nguoi lon\b",
     # an aunt or an uncle caring for the child: "À mình là dì của bé chứ không phải mẹ"
-    r"^(toi|tui|minh|em|chi|anh|tao) la (di|co|chu|bac|cau|mo|thim|duong)( ruot| ho)? (cua|chau)"
+    r"^(toi|tui|minh|em|chi|anh|tao) la (di|co|chu|bac|cau|mo|thim|duong)( ruot| ho)?( cua| chau)?"
     r" (be|chau|no|con|em|thang|con be|thang be)\b",
     r"^(toi|tui|minh|em) (nam nay |da )?[2-5]\d tuoi\b", r"\bme bim\b",
 )  # fmt: skip
@@ -99,6 +99,7 @@ _EVIDENCE = (
     (2.0, r"\b(con gai|con trai|dua con|dua nho|chau gai|chau trai) (toi|tui|minh|em|nha)\b"),
     (2.0, r"\b(con|chau) (nha|minh) (hoc|nghien|bi|dang|lop)\b"),
     (2.0, r"\bcon (em|minh)\b"),
+    (2.0, r"\bchau minh (\d{1,2} tuoi|lop|choi|hoc|bi|dang|nam nay)\b"),  # "cháu mình 10 tuổi"
     (2.0, r"\b(vo|chong) (toi|tui|minh|em|anh|chi)\b"),  # "Vợ tôi bảo nguy hiểm"
     (2.0, r"\b(hai|ba|may) (dua nho|dua con|dua tre) (nha|cua) (toi|tui|minh|em)\b"),
     (

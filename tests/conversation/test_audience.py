@@ -14,6 +14,8 @@ from bot.conversation.audience import Audience, read_message
         ("À mình là dì của bé chứ không phải mẹ, mẹ bé làm ca đêm", "parent", True),  # an aunt
         ("tôi là chú ruột của cháu, bố mẹ cháu đi làm xa", "parent", True),
         ("Cháu gái mình 12 tuổi chơi Roblox suốt", "parent", False),
+        ("Cho mình hỏi, cháu mình 10 tuổi chơi Roblox trên iPad", "parent", False),
+        ("Mình là dì nó chứ ko phải mẹ, bố mẹ nó đi làm bên Nhật", "parent", True),
         ("phụ huynh bé Na đây ạ", "parent", True),
         ("Phụ huynh em ấy chưa biết. Tôi có nên gọi ngay không?", None, False),  # a teacher's pupil
         ("tui là bà ngoại của thằng bé", "grandparent", True),
