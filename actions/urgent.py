@@ -167,6 +167,8 @@ def in_english(turn: Turn) -> None:
         turn.send(turn.say("english_urgent"))
 
 
+# The check-in's promise of an answer below, left out when nothing follows it.
+ANSWER_BELOW = re.compile(r"\s*Câu trả lời cho [^.\n]*ở ngay dưới(?: đây)?\.")
 LOW_SCORE = 0.1  # below, the detector reads nothing urgent (no self-harm message of the eval sets)
 
 
@@ -203,25 +205,6 @@ def check_in(turn: Turn) -> list[EventType]:
     false alarm.
     """
     safety = turn.tracker.latest_message.get("safety") or {}
-    asked = False
-    if float(safety.get("score") or 0.0) < LOW_SCORE:
-        turn.send(turn.say("safety_check"), safety_check_buttons(turn.content))
-    elif (
-        is_adult(turn.role)
-        or not turn.content.self_harm_distress(turn.text)
-        or told_it_is_a_friend(turn)
-    ):
-        # "chị sợ lắm" about an ex-husband's posts, "nó đăng story xin tiền bạn em": no words of
-        # one's own despair, or an adult about a child: 111 first, without asking about suicide
-        turn.send(turn.content.protocol("self_harm", "check_in_gentle", turn.role),
-                  safety_check_buttons(turn.content))  # fmt: skip
-    else:
-        turn.send(
-            turn.content.protocol("self_harm", "check_in", turn.role),
-            yes_no(turn.content, "yes", "no"),
-        )
-        asked = True
-    open_case(turn.tracker, "self_harm", "self_harm (check-in)", "self_harm", turn.role)
     topic = str(turn.topic)
     choice = (
         turn.in_topic()
@@ -229,6 +212,29 @@ def check_in(turn: Turn) -> list[EventType]:
         or turn.follow.closest(turn.text, topic, turn.shown)
         or (Choice("unknown", topic) if turn.follow.is_question(turn.text) else None)
     )
+
+    def said(text: str) -> str:  # no "the answer is below" when no answer follows
+        return text if choice is not None else ANSWER_BELOW.sub("", text).strip()
+
+    asked = False
+    if float(safety.get("score") or 0.0) < LOW_SCORE:
+        turn.send(said(turn.say("safety_check")), safety_check_buttons(turn.content))
+    elif (
+        is_adult(turn.role)
+        or not turn.content.self_harm_distress(turn.text)
+        or told_it_is_a_friend(turn)
+    ):
+        # "chị sợ lắm" about an ex-husband's posts, "nó đăng story xin tiền bạn em": no words of
+        # one's own despair, or an adult about a child: 111 first, without asking about suicide
+        turn.send(said(turn.content.protocol("self_harm", "check_in_gentle", turn.role)),
+                  safety_check_buttons(turn.content))  # fmt: skip
+    else:
+        turn.send(
+            said(turn.content.protocol("self_harm", "check_in", turn.role)),
+            yes_no(turn.content, "yes", "no"),
+        )
+        asked = True
+    open_case(turn.tracker, "self_harm", "self_harm (check-in)", "self_harm", turn.role)
     # a remark ("thật ra em không phải mẹ, em là Na") asks nothing: the check-in alone
     events = turn.answer_choice(choice) if choice is not None else turn.events
     if asked:

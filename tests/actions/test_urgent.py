@@ -149,3 +149,17 @@ async def test_words_of_self_harm_still_start_the_protocol_inside_a_topic(
     tracker.latest_message["safety"].update({"reason": "rule", "rules": ["suicide_words"]})
     await ActionSelfHarm().run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["text"] == content.protocol("self_harm", "first", "child")
+
+
+async def test_a_check_in_with_no_answer_after_it_does_not_promise_one(dispatcher) -> None:
+    tracker = make_tracker(
+        "thật ra tôi là bà ngoại của cháu",
+        "self_harm",
+        slots={"last_topic": "ask_harmful_content", "audience": "parent"},
+    )
+    tracker.latest_message["safety"].update({"reason": "model", "score": 0.6, "urgent": True})
+    await ActionSelfHarm().run(dispatcher, tracker, {})
+    texts = [m["text"] for m in dispatcher.messages]
+    assert "111" in texts[0]
+    assert texts[1:] == []  # a remark: nothing to answer
+    assert "ở ngay dưới" not in texts[0]
