@@ -534,7 +534,11 @@ class Turn:
             return self.events
         # "Mình đang chờ đây. Nếu báo mà hóa ra hiểu lầm thì có bị kiện không?": the last sentence
         # asks something else, and that is what gets answered
-        about_wait = self.follow.about_waiting(last_sentence(self.text))
+        last = last_sentence(self.text)
+        about_wait = self.follow.about_waiting(last) or (
+            # "Bao lâu nữa thì có người ạ? 15 phút nữa tôi vào tiết rồi.": the wait, then a remark
+            self.follow.about_waiting(self.text) and not self.follow.is_question(last)
+        )
         question = self.in_topic() is not None or (
             self.content.has_topic(self.intent) and self.confidence >= CLARIFY_BELOW
         )
