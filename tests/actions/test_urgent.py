@@ -119,15 +119,20 @@ async def test_without_words_of_distress_the_check_in_gives_111_without_asking_a
     assert slot_events(events).get("pending") is None  # nothing was asked: "có" is no answer
 
 
+def model_reads_despair(text: str, topic: str) -> object:
+    """An adult's message inside `topic` that only the model reads as self-harm."""
+    tracker = make_tracker(text, "self_harm", slots={"last_topic": topic, "audience": "parent"})
+    tracker.latest_message["safety"].update({"reason": "model", "score": 0.6, "urgent": True})
+    return tracker
+
+
 async def test_an_adult_gets_the_gentle_check_in_whatever_the_words(
     dispatcher, content: Content
 ) -> None:
-    tracker = make_tracker(
+    tracker = model_reads_despair(
         "con bé mới 9 tuổi mà hắn đăng ảnh kèm tên trường, chị mệt mỏi lắm, chị sợ lắm",
-        "self_harm",
-        slots={"last_topic": "ask_privacy", "audience": "parent"},
+        "ask_privacy",
     )
-    tracker.latest_message["safety"].update({"reason": "model", "score": 0.6, "urgent": True})
     await ActionSelfHarm().run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["text"] == content.protocol(
         "self_harm", "check_in_gentle", "parent"
@@ -152,12 +157,7 @@ async def test_words_of_self_harm_still_start_the_protocol_inside_a_topic(
 
 
 async def test_a_check_in_with_no_answer_after_it_does_not_promise_one(dispatcher) -> None:
-    tracker = make_tracker(
-        "thật ra tôi là bà ngoại của cháu",
-        "self_harm",
-        slots={"last_topic": "ask_harmful_content", "audience": "parent"},
-    )
-    tracker.latest_message["safety"].update({"reason": "model", "score": 0.6, "urgent": True})
+    tracker = model_reads_despair("thật ra tôi là bà ngoại của cháu", "ask_harmful_content")
     await ActionSelfHarm().run(dispatcher, tracker, {})
     texts = [m["text"] for m in dispatcher.messages]
     assert "111" in texts[0]
