@@ -56,6 +56,7 @@ META_TOPICS = ("ask_anonymity", "ask_capabilities")
 EVERYDAY_TOPICS = ("ask_screen_time", "ask_parental_controls", "ask_digital_skills",
                    "ask_fake_news")  # fmt: skip
 ROLE_ITEMS = {"teacher": "teacher"}  # a follow-up written for a role, offered to it first
+ROLE_NOTE_WORDS = 20  # a declaration of who is writing this short is only that
 RANKED_TOPICS = 3  # inside a protocol, a follow-up of one of the NLU's top guesses is answered
 MIN_GUESS = 0.05
 GUESS_IN_GENERAL = 0.3  # a question in a danger the bot could not name: its topic, this sure
@@ -419,6 +420,17 @@ class Turn:
 
         if (about_111 := self.about_111()) is not None:
             return about_111
+        if (
+            self.said_something_before()
+            and read_message(self.text).declared
+            and "?" not in self.text  # "chứ không phải mẹ" reads as a question to the cues
+            and len(self.text.split()) <= ROLE_NOTE_WORDS
+        ):
+            # "À mình là dì của bé chứ không phải mẹ": who is writing, taken in; not a follow-up
+            # whose cue the sentence happens to contain ("không phải mẹ" → a birth-year step)
+            buttons = self.item_buttons(self.topic, set(self.shown)) if self.topic else []
+            self.send(self.fresh("role_noted", "role_noted_again"), buttons + self.person_buttons())
+            return self.events
         if self.topic and self.intent in SMALL_TALK and self.follow.is_ack(self.text):
             # "Ừ để chị thử", "uk": taken in; short, the topic's next steps as buttons
             buttons = self.item_buttons(self.topic, set(self.shown))[:3]
