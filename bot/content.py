@@ -72,6 +72,12 @@ def _cue_match(folded_text: str, cue: str) -> bool:
     return f" {fold(cue)} " in folded_text
 
 
+def _says(text: str, entry: dict[str, Any]) -> bool:
+    """Whether `text` uses one of a content entry's `cues` (accents and teencode folded)."""
+    folded = f" {fold(text)} "
+    return any(_cue_match(folded, cue) for cue in entry["cues"])
+
+
 @dataclass(frozen=True)
 class Content:
     """All of content/, loaded once."""
@@ -189,8 +195,7 @@ class Content:
 
     def urgent_danger_now(self, text: str) -> bool:
         """Whether `text` says the danger is at the door now ("ông ta đang gõ cửa")."""
-        folded = f" {fold(text)} "
-        return any(_cue_match(folded, cue) for cue in self.urgent_danger["danger_now"]["cues"])
+        return _says(text, self.urgent_danger["danger_now"])
 
     def situation_topic(self, situation: str) -> str | None:
         """The topic whose follow-ups continue an urgent situation (sextortion → ask_sextortion)."""
@@ -202,8 +207,7 @@ class Content:
 
     def self_harm_attempt(self, text: str) -> bool:
         """Whether `text` says an attempt is under way or has just happened (pills, bleeding…)."""
-        folded = f" {fold(text)} "
-        return any(_cue_match(folded, cue) for cue in self.self_harm["attempt"]["cues"])
+        return _says(text, self.self_harm["attempt"])
 
     def urgent_more(self, situation: str, audience: str | None) -> str | None:
         """The next steps of an urgent situation, for the message after its first reply."""
@@ -214,23 +218,19 @@ class Content:
 
     def self_harm_danger_now(self, text: str) -> bool:
         """Whether `text` says the person is at a dangerous place now (a rooftop, a bridge…)."""
-        folded = f" {fold(text)} "
-        return any(_cue_match(folded, cue) for cue in self.self_harm["danger_now"]["cues"])
+        return _says(text, self.self_harm["danger_now"])
 
     def self_harm_distress(self, text: str) -> bool:
         """Whether `text` has words of one's own distress ("buồn", "mệt mỏi", "không ai hiểu")."""
-        folded = f" {fold(text)} "
-        return any(_cue_match(folded, cue) for cue in self.self_harm["distress"]["cues"])
+        return _says(text, self.self_harm["distress"])
 
     def self_harm_in_care(self, text: str) -> bool:
         """Whether `text` says the person is now in medical care ("đang trên xe cấp cứu")."""
-        folded = f" {fold(text)} "
-        return any(_cue_match(folded, cue) for cue in self.self_harm["in_care"]["cues"])
+        return _says(text, self.self_harm["in_care"])
 
     def self_harm_ok(self, text: str) -> bool:
         """Whether `text` says they feel fine now ("em ổn rồi"): after an attempt, still 115."""
-        folded = f" {fold(text)} "
-        return any(_cue_match(folded, cue) for cue in self.self_harm["attempt_ok"]["cues"])
+        return _says(text, self.self_harm["attempt_ok"])
 
     def urgent_first(self, situation: str, audience: str | None) -> str:
         """The first reply of the urgent protocol for one situation."""
