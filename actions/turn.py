@@ -327,10 +327,10 @@ class Turn:
             # only a generic cue here ("tôi không hiểu", "cách khác"), while a topic the NLU
             # guesses has a follow-up its own words name: mid screen time, "nó lấy tiền lì xì ra
             # tiệm mua thẻ cào nạp vô game" is the scratch-card answer, not screen time's next item
-            guesses = [t for t in self.ranked_topics()[:RANKED_TOPICS] if t != topic]
-            named = self.follow.any_item(self.text, guesses) if guesses else None
-            if named is not None and named.topic in guesses:
-                return named
+            for guess in self.ranked_topics()[:RANKED_TOPICS]:
+                key = self.follow.own_item(self.text, guess) if guess != topic else None
+                if key is not None:
+                    return Choice("item", guess, key, strength=2)
         return choice
 
     def situation(self) -> str:
