@@ -2,7 +2,7 @@
 
 Both pipelines see the same conversations (same seed) at the same concurrency levels, one after
 the other on the same machine. Progress goes to stderr; the table to stdout; every figure also to
-bench-results/latest.json.
+bench-results/latest.json, and each pipeline's figures to partial.json once measured.
 """
 
 from __future__ import annotations
@@ -196,19 +196,24 @@ def run(root: Path, plan: Plan) -> str:
     pool = load.load_pool(root)
     results: dict[str, Figures] = {}
     notes: list[str] = []
+    out = root / "bench-results"
+    out.mkdir(exist_ok=True)
+    saved_plan = {**asdict(plan), "models_dir": str(plan.models_dir),
+                  "before": str(plan.before or "")}  # fmt: skip
     for pipeline in pipelines.pipelines(root, plan.before):
         if plan.only and pipeline.name not in (plan.only, "before"):
             continue
         results[pipeline.name], found = measure(root, pipeline, plan, pool)
         notes += found
+        # Each pipeline's figures are kept as soon as they are measured: a run stopped later
+        # (Rasa's default can train for hours) does not lose the ones before it.
+        (out / "partial.json").write_text(json.dumps({"plan": saved_plan, **results}, indent=2),
+                                          encoding="utf-8")  # fmt: skip
     rows = build_rows(results.get("ours", {}), results.get("default", {}), plan.levels)
     if "before" in results:
         earlier = build_rows(results["before"], results.get("default", {}), plan.levels)
         rows = with_before(rows, earlier)
     report = "\n".join([render(rows), "", *footer(plan, results, load_average), *notes])
-    out = root / "bench-results"
-    out.mkdir(exist_ok=True)
-    saved = {"plan": {**asdict(plan), "models_dir": str(plan.models_dir),
-                      "before": str(plan.before or "")}, **results}  # fmt: skip
+    saved = {"plan": saved_plan, **results}
     (out / "latest.json").write_text(json.dumps(saved, indent=2), encoding="utf-8")
     return report
