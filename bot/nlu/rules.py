@@ -195,6 +195,12 @@ class RuleSet:
         """Marks of a deadline ("mai là hạn rồi"): the whole message is a situation now."""
         return _alternation(self.deadline)
 
+    def is_resolved(self, prepared: str) -> bool:
+        """True when a prepared message tells a story that is over and safe, with no deadline."""
+        over = self.resolved_pattern is not None and self.resolved_pattern.search(prepared)
+        due = self.deadline_pattern is not None and self.deadline_pattern.search(prepared)
+        return bool(over) and not due
+
     def is_generic(self, prepared: str) -> bool:
         """True when a prepared message reads as a general question, not as a situation now."""
         generic, present = self.generic_pattern, self.present_pattern

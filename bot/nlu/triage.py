@@ -55,9 +55,11 @@ def _detector_doubtful(text: str, evidence: str, rules: RuleSet) -> bool:
     When the sentence the detector found reads as a general question ("nếu bị dọa tung ảnh thì…",
     "… là gì") or holds a figure of speech ("nóng muốn chết luôn"), one urgent-sounding clause is
     weaker evidence than a model that read the whole message as a topic: the person gets the safety
-    check with 111 first, not the urgent protocol.
+    check with 111 first, not the urgent protocol. So is a story the message itself says is over.
     """
     sentence = _sentence_of(text, evidence)
+    if rules.is_resolved(rules.prepare(text)):  # "…gọi lại trường thì con vẫn đi học bình thường"
+        return True
     return rules.has_figure_of_speech(sentence) or rules.is_generic(rules.prepare(sentence))
 
 

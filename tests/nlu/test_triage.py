@@ -171,3 +171,14 @@ def test_a_very_short_message_the_model_is_sure_of_is_only_grey_for_the_detector
     longer = decide("anh ấy hẹn gặp em tối nay ở công viên", "goodbye", 0.98, sure, RULES,
                     urgency=_urgency(0.86))  # fmt: skip
     assert longer.urgent
+
+
+def test_the_detector_alone_on_a_story_the_message_says_is_over_is_only_grey() -> None:
+    text = ("có người gọi xưng là cô giáo bảo con tôi bị tai nạn, đòi chuyển tiền viện phí, "
+            "tôi gọi lại thì con vẫn đi học bình thường. có phải lừa không")  # fmt: skip
+    ranking = _ranking(("ask_scam", 0.8))
+    found = _urgency(0.8, "danger", "bảo con tôi bị tai nạn")
+    d = decide(text, "ask_scam", 0.8, ranking, RULES, urgency=found)
+    assert (d.intent, d.urgent, d.grey) == ("ask_scam", False, True)
+    due = decide(text + ". mai là hạn rồi", "ask_scam", 0.8, ranking, RULES, urgency=found)
+    assert due.urgent  # a deadline makes it the writer's situation now
