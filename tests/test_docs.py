@@ -28,6 +28,7 @@ MAY_NAME_SHARED = {
     "tests/nlu/blind4.yml",
     "tests/nlu/blind5.yml",
     "tests/nlu/blind6.yml",
+    "tests/nlu/blind8.yml",
     "tests/conversations/blind3/README.md",
     "tests/conversations/blind3/scenarios.yml",
     "tests/conversations/blind4/README.md",
@@ -38,6 +39,8 @@ MAY_NAME_SHARED = {
     "tests/conversations/blind6/scenarios.yml",
     "tests/conversations/blind7/README.md",
     "tests/conversations/blind7/scenarios.yml",
+    "tests/conversations/blind8/README.md",
+    "tests/conversations/blind8/scenarios.yml",
 }
 
 
