@@ -32,7 +32,8 @@ def pass_to_person(turn: Turn) -> list[EventType]:
     on_duty = counsellors_on_duty()
     if topic in PROTOCOLS:
         key = "handed_over" if on_duty else "handed_over_closed"
-        turn.send(turn.content.protocol(topic, key, turn.role))
+        minutes = str(claim_timeout_minutes())
+        turn.send(turn.content.protocol(topic, key, turn.role, minutes=minutes))
     elif on_duty:
         turn.send(turn.say("request_human_on_duty", minutes=str(claim_timeout_minutes())))
     else:

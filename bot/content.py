@@ -197,6 +197,18 @@ class Content:
         """Whether `text` says the danger is at the door now ("ông ta đang gõ cửa")."""
         return _says(text, self.urgent_danger["danger_now"])
 
+    def urgent_confront(self, text: str) -> bool:
+        """Whether `text` asks about facing the person ("có nên ra ngõ xem mặt nó không?")."""
+        return _says(text, self.urgent_danger["confront"])
+
+    def urgent_pickup(self, text: str) -> bool:
+        """Whether `text` asks about fetching the child ("có nên chạy xe qua đón cháu không?")."""
+        return _says(text, self.urgent_danger["pickup"])
+
+    def urgent_safe_now(self, text: str) -> bool:
+        """Whether `text` says the child is with the police or family now ("công an đến rồi")."""
+        return _says(text, self.urgent_danger["safe_now"])
+
     def situation_topic(self, situation: str) -> str | None:
         """The topic whose follow-ups continue an urgent situation (sextortion → ask_sextortion)."""
         for item in self.urgent_danger["situations"]:
@@ -239,10 +251,14 @@ class Content:
                 return _pick(item, audience)
         raise KeyError(situation)
 
-    def protocol(self, intent: str, key: str, audience: str | None) -> str:
-        """A turn of the urgent_danger or self_harm protocol (offer, handed_over, …)."""
+    def protocol(self, intent: str, key: str, audience: str | None, **values: str) -> str:
+        """A turn of the urgent_danger or self_harm protocol (offer, handed_over, …).
+
+        `values` fill its placeholders ("{minutes}" in handed_over).
+        """
         source = self.urgent_danger if intent == "urgent_danger" else self.self_harm
-        return _pick(source[key], audience)
+        text = _pick(source[key], audience)
+        return text.format(**values) if values else text
 
 
 @functools.lru_cache(maxsize=4)

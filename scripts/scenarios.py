@@ -7,7 +7,8 @@ scenario has a counsellor active in the console (on duty), a night-time one nobo
 OUT_DIR/transcripts.md (for a human or a judge) and OUT_DIR/checks.json with what is checked by
 code: no reply repeated from the previous turn (nor an answer from any earlier one), the voice
 kept (no adult address to a child, no child address to an adult), every message written while
-waiting in the case, 111 in the first reply to a message the triage calls urgent.
+waiting in the case, 111 in the first reply to a message the triage calls urgent, and no question
+before it.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ async def run(path: Path, out: Path) -> dict[str, Any]:
         previous: list[str] = []
         earlier: set[str] = set()
         result = {"repeats": 0, "sent_before": 0, "voice_lost": 0, "waiting_lost": 0,
-                  "urgent_without_111": 0, "turns": len(scenario["turns"])}  # fmt: skip
+                  "urgent_without_111": 0, "question_before_111": 0,
+                  "turns": len(scenario["turns"])}  # fmt: skip
         for text in scenario["turns"]:
             before = await agent.tracker_store.retrieve(pseudonym)
             waiting = bool(before and before.get_slot("waiting"))
@@ -91,8 +93,12 @@ async def run(path: Path, out: Path) -> dict[str, Any]:
             result["sent_before"] += any(r in earlier for r in replies if len(r) >= LONG_REPLY)
             earlier |= set(replies)
             result["voice_lost"] += not voice_kept(scenario["voice"], replies)
-            if urgent and not (replies and "111" in replies[0] or "115" in (replies or [""])[0]):
+            first = replies[0] if replies else ""
+            hotline = [first.index(n) for n in ("111", "115") if n in first]
+            if urgent and not hotline:
                 result["urgent_without_111"] += 1
+            elif urgent and "?" in first[: min(hotline)]:  # never a question before the hotline
+                result["question_before_111"] += 1
             if waiting:
                 case_lines = [m["text"] for c in store.escalations if c["person_id"] == pseudonym
                               for m in c["context"].get("last_messages", [])]  # fmt: skip

@@ -139,6 +139,16 @@ def test_every_urgent_and_self_harm_reply_names_111(content: Content) -> None:
         assert "111" in content.help_card(voice)
 
 
+def test_no_first_urgent_reply_asks_anything_before_111(content: Content) -> None:
+    firsts = {f"situation {s['key']}": s for s in content.urgent_danger["situations"]}
+    firsts |= {f"self_harm {k}": content.self_harm[k] for k in ("first", "attempt")}
+    for where, entry in firsts.items():
+        for voice in VOICES:
+            text = entry[voice]
+            question = text.find("?")
+            assert question == -1 or text.index("111") < question, (where, voice)
+
+
 def test_no_url_outside_the_sources_and_contacts() -> None:
     allowed = source_urls()
     for path in all_files():

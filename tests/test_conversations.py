@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from actions.common import claim_timeout_minutes
 from bot import runtime
 from bot.content import Content, load_content
 from bot.core import Core
@@ -123,7 +124,9 @@ async def test_urgent_gets_111_first_and_a_counsellor_after_the_case_is_saved(
     assert [b.payload for b in replies[1].buttons] == ["/affirm", "/deny"]
     assert len(store.escalations) == 1
     yes = await say(core, "có", person)
-    assert yes[0].text == core.content.protocol("urgent_danger", "handed_over", who)
+    assert yes[0].text == core.content.protocol(
+        "urgent_danger", "handed_over", who, minutes=str(claim_timeout_minutes())
+    )
     store.seen.clear()
 
 

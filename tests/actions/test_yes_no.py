@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from actions.common import claim_timeout_minutes
 from actions.yes_no import HANDLERS, TURN_HANDLERS, ActionYesNo
 from bot.content import Content
 from tests.actions.conftest import make_tracker, slot_events
@@ -24,9 +25,11 @@ async def test_yes_to_a_counsellor_records_the_case_before_saying_it_was_passed_
         dispatcher, "affirm", pending="counsellor", last_topic="urgent_danger", audience="child"
     )
     assert store.escalations and store.escalations[0]["priority"] == "urgent_danger"
+    minutes = str(claim_timeout_minutes())
     assert dispatcher.messages[0]["text"] == content.protocol(
-        "urgent_danger", "handed_over", "child"
+        "urgent_danger", "handed_over", "child", minutes=minutes
     )
+    assert f"sau {minutes} phút" in dispatcher.messages[0]["text"]  # an honest wait, not "ngay"
 
 
 async def test_no_to_a_counsellor_stays(dispatcher, content: Content, store: MemoryStore) -> None:
