@@ -140,6 +140,7 @@ class Turn:
         self.intent = str(intent.get("name") or "out_of_scope")
         self.confidence = float(intent.get("confidence") or 0.0)
         self.text = text_of(self.tracker)
+        self.follow = followups_of(self.content)
         if self.intent in OPENINGS and len(self.text.split()) > LONG_OPENING:
             # "Em chào anh chị. Em 20 tuổi… Em muốn gặp người tư vấn": more than a greeting
             for guess in (latest.get("intent_ranking") or [])[1 : RANKED_TOPICS + 1]:
@@ -148,8 +149,9 @@ class Turn:
                     if float(guess.get("confidence") or 0.0) >= MIN_NEXT_GUESS:
                         self.intent, self.confidence = name, float(guess["confidence"])
                     break
+            if self.follow.asks_for_a_person(self.text):
+                self.intent = "request_human"
         self.payload = self.text.startswith("/")
-        self.follow = followups_of(self.content)
         self.previous = previous_replies(self.tracker)
         self.sent: list[str] = []
         self.audience = self._audience()
@@ -660,6 +662,12 @@ class Turn:
             return now
         if (kidding := self.in_protocol_kidding()) is not None:
             return kidding
+        if (
+            self.protocol == "urgent_danger"
+            and (self.content.urgent_pickup(self.text) or self.content.urgent_confront(self.text))
+            and (done := self.protocol_answer(strong=True)) is not None
+        ):  # "tôi có nên chạy xe qua đón cháu?" names no new danger, whatever "đón" suggests
+            return done
         if self.protocol == "urgent_danger" and situation not in known:
             return urgent_first(self, situation)  # a new danger in the same conversation
         if self.slot("attempt"):
@@ -670,11 +678,15 @@ class Turn:
             return self_harm_first(self)  # "2 vỉ thuốc trống không" inside a danger: 115 first
         if (
             self.protocol == "self_harm"
-            and not self.follow.is_question(self.text)
-            and self.content.self_harm_question(self.text, asked=False) is not None
+            and self.content.self_harm_question(self.text, asked=self.follow.is_question(self.text))
+            is not None
+            and not self.asks_about_111()  # "e ko bt nói j khi gọi 111": how to call 111
         ):
-            # "Tôi đang gọi mà em ấy không bắt máy", whatever the model reads (a bot challenge)
+            # "Tôi đang gọi mà em ấy không bắt máy", "Sáng mai tôi nói gì với nó cho đúng?":
+            # the protocol's own answer, whatever the model reads (a bot challenge, a topic)
             return continue_protocol(self)
+        if self.intent == "bot_challenge" or self.follow.asks_if_human(self.text):
+            return self.honest_about_us()  # "có người thật ở đó không", before any follow-up
         if (done := self.protocol_answer()) is not None:
             return done
         unsure_everyday = (
@@ -690,9 +702,6 @@ class Turn:
             # the danger was not named and this message is not urgent: answer it as it is (111 and
             # the counsellor were in the first reply; the triage still reads every message)
             return None
-        if self.intent == "bot_challenge":  # "người thật hay máy?": always answered honestly
-            self.send(self.say("bot_challenge"), self.person_buttons())
-            return self.events
         leaves = self.content.has_topic(self.intent) and self.confidence >= LEAVES_PROTOCOL
         if self.slot("attempt"):
             leaves = False  # while an attempt may be under way, every reply carries 115
@@ -700,6 +709,14 @@ class Turn:
             self.keep("protocol", None)
             return None
         return continue_protocol(self)
+
+    def honest_about_us(self) -> list[EventType]:
+        """Inside a protocol, "người thật hay máy?": always answered honestly, with who is there."""
+        if counsellors_on_duty():
+            self.send(self.say("bot_challenge"), self.person_buttons())
+        else:  # "co ai that o do k" at 1 a.m.: nobody is, and who is (111)
+            self.send(self.say("bot_challenge_closed"))
+        return self.events
 
     def in_protocol_kidding(self) -> list[EventType] | None:
         """After "sos cứu em", "đùa thôi, test bot": relief, and the danger protocol ends."""
@@ -732,6 +749,21 @@ class Turn:
             # a follow-up its own words name comes before "tell an adult now": "báo bố mẹ bé
             # trước hay báo giám đốc trước?" asks whom first
             answer = ("choice", named)
+        elif (
+            self.protocol == "urgent_danger"
+            and self.content.urgent_confront(self.text)
+            and not self.said_before(confront := self.content.protocol(
+                "urgent_danger", "confront", self.role))
+        ):  # fmt: skip
+            answer = ("tell", confront)  # "có nên ra ngõ xem mặt nó không?": no, stay in, 113
+        elif (
+            self.protocol == "urgent_danger"
+            and self.content.urgent_pickup(self.text)
+            and not self.said_before(pickup := self.content.protocol(
+                "urgent_danger", "pickup", self.role))
+        ):  # fmt: skip
+            answer = ("tell", pickup)  # "có nên chạy xe qua đón cháu về nhà tôi?": 113, stay with
+
         elif (
             self.protocol == "urgent_danger"
             and self.follow.asks_to_tell_an_adult(self.text)
@@ -814,6 +846,16 @@ class Turn:
             choice = self.follow.closest(self.text, self.topic, self.shown)
         if choice is None:
             return None
+        longest = self.follow.longest_item(self.text)
+        if (
+            longest is not None
+            and choice.kind == "item"
+            and self.follow.own_item(self.text, choice.topic) != choice.item
+            and longest.item not in self.shown
+        ):
+            # no cue of its own names the topic's item, while another topic's follow-up names this
+            # message closely: mid-sextortion, "a ấy còn đòi em trả lại tiền quà đã tặng" is gifts
+            choice = longest
         items = self.follow.items(choice.topic)
         role_item = ROLE_ITEMS.get(self.role or "")
         if choice.strength < 2 and role_item in items and role_item not in self.shown:

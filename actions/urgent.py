@@ -373,6 +373,14 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
         turn.keep("pending", None)
         return turn.events
     asked = asked_topic(turn) if situation == "general" and not bystander else None
+    named = followup_named(turn) if situation == "general" and not bystander else None
+    if asked is None and named is not None:
+        # only the model reads a danger in a follow-up of the topic under way ("Phụ huynh mấy em
+        # đó có phải được báo không?" from a teacher): 111 first, then the follow-up it names
+        turn.send(content.say("answer_too", turn.role))
+        turn.answer_choice(named)
+        offer_once(turn, "urgent_danger")
+        return turn.events
     if asked is not None:
         # only the model reads a danger the words do not name ("cái zalo của nó bị lấy mất, nó
         # nhắn cho cả họ hàng vay tiền"): 111 first, then the question, in case nobody is in danger
@@ -387,6 +395,17 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
 
 
 ASKED_TOPIC = 0.3  # the model's best topic guess, this sure, behind a danger no words name
+
+
+def followup_named(turn: Turn) -> Choice | None:
+    """A follow-up of the topic under way the message names, when only the model reads danger."""
+    safety = turn.tracker.latest_message.get("safety") or {}
+    if safety.get("reason") not in ("model", "detector") or turn.payload:
+        return None
+    if turn.topic is None or turn.topic in ("urgent_danger", "self_harm"):
+        return None
+    choice = turn.in_topic()
+    return choice if choice is not None and choice.kind == "item" and choice.strength == 2 else None
 
 
 def asked_topic(turn: Turn) -> str | None:
@@ -421,6 +440,15 @@ def urgent_next(turn: Turn) -> list[EventType]:
     open_urgent_case(turn, situation)  # an urgent message while waiting goes to the case here
     if (now := turn.danger_at_the_door()) is not None:
         return now
+    safe = turn.content.protocol("urgent_danger", "safe_now", turn.role)
+    if (
+        turn.content.urgent_safe_now(turn.text)
+        and not turn.follow.is_question(turn.text)
+        and not turn.said_ever(safe)
+    ):  # "công an đến rồi, mẹ cháu cũng tới. Cảm ơn bạn": relief and what comes next
+        turn.send(safe)
+        turn.keep("protocol_step", float(step + 1))
+        return turn.events
     if (done := turn.protocol_answer(strong=True)) is not None:
         return done  # wake a parent now, 111, a follow-up its words name ("có nên chuyển tiền?")
     if situation == "bystander":

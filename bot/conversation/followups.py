@@ -103,6 +103,8 @@ class Followups:
         self.kidding: list[str] = dialogue.get("kidding_cues") or []
         self.tell_adult: list[str] = dialogue.get("tell_adult_cues") or []
         self.acks: list[str] = dialogue.get("ack_cues") or []
+        self.person: list[str] = dialogue.get("person_cues") or []
+        self.human: list[str] = dialogue.get("human_cues") or []
         self.platforms: dict[str, Any] = platforms.get("platforms") or {}
 
     def items(self, topic: str) -> dict[str, Any]:
@@ -182,6 +184,14 @@ class Followups:
         if any(f" {n} " in folded for n in NOT_KIDDING):
             return False  # "em không đùa đâu", "không phải đùa thôi"
         return _has(folded, self.kidding)
+
+    def asks_if_human(self, text: str) -> bool:
+        """Whether the person asks if a real person is there ("có người thật ở đó không")."""
+        return self.is_question(text) and _has(_folded(text), self.human)
+
+    def asks_for_a_person(self, text: str) -> bool:
+        """Whether the message asks for a counsellor in words ("muốn gặp người tư vấn")."""
+        return _has(_folded(text), self.person)
 
     def asks_to_tell_an_adult(self, text: str) -> bool:
         """Whether the person asks if they should tell or wake a parent ("đánh thức mẹ luôn hả").
