@@ -58,6 +58,8 @@ class ActionRequestHuman(Action):
         if not turn.payload:
             choice = turn.in_topic()
             if choice is not None and choice.strength == 2 and turn.confidence < CONFIDENT + 0.15:
+                if turn.waiting:  # a message while waiting reaches the case, whatever answers it
+                    turn.record("message while waiting")
                 return turn.answer_choice(choice)  # "hay là chuyển tiền cho nó cho xong?"
             if turn.waiting:
                 return turn.while_waiting()
