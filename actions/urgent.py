@@ -313,7 +313,13 @@ def self_harm_next(turn: Turn) -> list[EventType]:
         turn.keep("pending", "safety_check")
         return turn.events
     if turn.slot("situation") == "bystander":
-        if not offer_once(turn, "self_harm"):
+        question = turn.follow.is_question(turn.text)
+        found = turn.content.self_harm_question(turn.text, asked=question, bystander=True)
+        answer = turn.content.self_harm_answer(found, turn.role) if found else None
+        if answer is not None and not turn.said_before(answer):
+            # "nó rep 'ko sao đâu, ngủ đi'… ổn r hả?": not the same as safe; tell an adult tonight
+            turn.send(answer)
+        elif not offer_once(turn, "self_harm"):
             turn.send(variant(turn, "self_harm", "bystander_next", step))
         turn.keep("protocol_step", float(step + 1))
         return turn.events

@@ -175,15 +175,22 @@ class Content:
                 return str(situation["key"])
         return "general"
 
-    def self_harm_question(self, text: str, asked: bool = True) -> str | None:
+    def self_harm_question(
+        self, text: str, asked: bool = True, bystander: bool = False
+    ) -> str | None:
         """The key of the self-harm protocol's question that `text` asks (its cues), if any.
 
         `asked`: the text is a question; if not, only the items marked `statement` count ("Tôi
         đang gọi mà em ấy không bắt máy" needs the answer as much as a question would).
+        `bystander`: only the items whose answers fit a child worried about a friend.
         """
         folded = f" {fold(text)} "
         for key, item in (self.self_harm.get("questions") or {}).items():
             if not asked and not item.get("statement"):
+                continue
+            if item.get("only_bystander") and not bystander:
+                continue  # "không sao đâu" from the child herself is answered by the protocol
+            if bystander and not item.get("bystander"):
                 continue
             if any(_cue_match(folded, cue) for cue in item.get("cues") or []):
                 return str(key)
