@@ -664,7 +664,7 @@ class Turn:
             return kidding
         if (
             self.protocol == "urgent_danger"
-            and (self.content.urgent_pickup(self.text) or self.content.urgent_confront(self.text))
+            and self.content.urgent_step(self.text) is not None
             and (done := self.protocol_answer(strong=True)) is not None
         ):  # "tôi có nên chạy xe qua đón cháu?" names no new danger, whatever "đón" suggests
             return done
@@ -751,18 +751,12 @@ class Turn:
             answer = ("choice", named)
         elif (
             self.protocol == "urgent_danger"
-            and self.content.urgent_confront(self.text)
-            and not self.said_before(confront := self.content.protocol(
-                "urgent_danger", "confront", self.role))
-        ):  # fmt: skip
-            answer = ("tell", confront)  # "có nên ra ngõ xem mặt nó không?": no, stay in, 113
-        elif (
-            self.protocol == "urgent_danger"
-            and self.content.urgent_pickup(self.text)
-            and not self.said_before(pickup := self.content.protocol(
-                "urgent_danger", "pickup", self.role))
-        ):  # fmt: skip
-            answer = ("tell", pickup)  # "có nên chạy xe qua đón cháu về nhà tôi?": 113, stay with
+            and (step := self.content.urgent_step(self.text)) is not None
+            and not self.said_before(own := self.content.protocol("urgent_danger", step, self.role))
+        ):
+            # "có nên ra ngõ xem mặt nó không?" (no: stay in, 113), "có nên chạy xe qua đón cháu
+            # về nhà tôi?" (113, stay with him where it is lit)
+            answer = ("tell", own)
 
         elif (
             self.protocol == "urgent_danger"

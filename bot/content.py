@@ -78,6 +78,9 @@ def _says(text: str, entry: dict[str, Any]) -> bool:
     return any(_cue_match(folded, cue) for cue in entry["cues"])
 
 
+URGENT_STEPS = ("confront", "pickup")  # questions inside a danger that have an answer of their own
+
+
 @dataclass(frozen=True)
 class Content:
     """All of content/, loaded once."""
@@ -204,13 +207,13 @@ class Content:
         """Whether `text` says the danger is at the door now ("ông ta đang gõ cửa")."""
         return _says(text, self.urgent_danger["danger_now"])
 
-    def urgent_confront(self, text: str) -> bool:
-        """Whether `text` asks about facing the person ("có nên ra ngõ xem mặt nó không?")."""
-        return _says(text, self.urgent_danger["confront"])
+    def urgent_step(self, text: str) -> str | None:
+        """The danger's own answer whose cues `text` uses, if any.
 
-    def urgent_pickup(self, text: str) -> bool:
-        """Whether `text` asks about fetching the child ("có nên chạy xe qua đón cháu không?")."""
-        return _says(text, self.urgent_danger["pickup"])
+        Facing the person ("có nên ra ngõ xem mặt nó không?": `confront`) or fetching the child
+        ("có nên chạy xe qua đón cháu không?": `pickup`).
+        """
+        return next((k for k in URGENT_STEPS if _says(text, self.urgent_danger[k])), None)
 
     def urgent_safe_now(self, text: str) -> bool:
         """Whether `text` says the child is with the police or family now ("công an đến rồi")."""
