@@ -757,7 +757,6 @@ class Turn:
             # "có nên ra ngõ xem mặt nó không?" (no: stay in, 113), "có nên chạy xe qua đón cháu
             # về nhà tôi?" (113, stay with him where it is lit)
             answer = ("tell", own)
-
         elif (
             self.protocol == "urgent_danger"
             and self.follow.asks_to_tell_an_adult(self.text)
