@@ -379,5 +379,9 @@ def normalize_text(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Normalise and strip accents: the form that safety rules and accent-free features compare."""
-    return strip_accents(normalize_text(text))
+    """Normalise and strip accents: the form that safety rules and accent-free features compare.
+
+    A word made only of marks ("0\ufe00": a digit and a variation selector) leaves nothing once its
+    marks are stripped; the spaces around it are closed up.
+    """
+    return " ".join(strip_accents(normalize_text(text)).split())
