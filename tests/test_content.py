@@ -149,6 +149,19 @@ def test_no_first_urgent_reply_asks_anything_before_111(content: Content) -> Non
             assert question == -1 or text.index("111") < question, (where, voice)
 
 
+# Danger rules whose situation is the general one: a cry with no context, a child married off.
+GENERAL_RULES = {"cry_for_help", "distress_cry", "english_danger", "tells_crying", "child_marriage"}
+
+
+def test_every_danger_rule_names_a_situation_or_is_listed_as_general(content: Content) -> None:
+    # a rule no situation lists reads as "general": after a bare "cứu em với", a disclosure it
+    # catches would get a listening line instead of the first reply for that danger
+    rules = yaml.safe_load((ROOT / "bot" / "nlu" / "data" / "safety_rules.yml").read_text("utf-8"))
+    mapped = {r for s in content.urgent_danger["situations"] for r in s.get("rules") or []}
+    danger = {r["id"] for r in rules["rules"] if r["category"] == "urgent_danger"}
+    assert danger - mapped == GENERAL_RULES
+
+
 def test_no_url_outside_the_sources_and_contacts() -> None:
     allowed = source_urls()
     for path in all_files():
