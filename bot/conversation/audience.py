@@ -45,6 +45,9 @@ _GRANDPARENT = (
     r"^(toi|tui|minh) la (ba|ong) (noi|ngoai)\b", r"\bchau (noi|ngoai) (cua )?(toi|tui|minh)\b",
     r"^(toi|tui|minh) (gia roi|lon tuoi roi)\b",
     r"^(toi|tui|minh|ba|ong) (nam nay |da )?[6-9]\d tuoi\b",
+    # typed without accents, an elder asking the bot ("con") to show them: "con chi tung buoc giup
+    # ba"; not a child's "cháu chỉ cho bà cách dùng zalo" (the clause ends elsewhere)
+    r"^(con|chau) (chi|chi giup|chi cho|chi dum)( \w+){0,4} (ba|ong)$",
 )  # fmt: skip
 _TEACHER = (
     r"^(toi|tui|minh|em|co|thay) la (giao vien|co giao|thay giao|gv|gvcn|can bo|hieu truong"

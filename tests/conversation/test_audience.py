@@ -50,11 +50,18 @@ from bot.conversation.audience import Audience, read_message
         ("Ảnh tụi nhỏ mặc đồng phục có tên trường thì có nên xóa không?", None, False),
         ("thật ra e ko phải mẹ đâu, e là Na, e mượn đt mẹ hỏi", "child", True),
         ("alo alo có ai đấy không bà ngoại đây bà nhờ thằng cháu nó cài cho", "grandparent", True),
+        # no accents, the bot called "con": "ba" is "bà" here, not a Southern father
+        ("ba khong biet bam cho nao, con chi tung buoc giup ba", "grandparent", True),
     ],
 )
 def test_one_message(text: str, role: str, declared: bool) -> None:
     reading = read_message(text)
     assert (reading.role, reading.declared) == (role, declared)
+
+
+def test_a_grandchild_showing_grandma_is_not_read_as_a_grandparent() -> None:
+    reading = read_message("chau chi cho ba cach dung zalo roi ma ba van bam nham")
+    assert reading.role != "grandparent"
 
 
 @pytest.mark.parametrize(
