@@ -30,12 +30,12 @@ def pass_to_person(turn: Turn) -> list[EventType]:
         turn.send(turn.say("request_human_failed"))
         return turn.events
     on_duty = counsellors_on_duty()
+    minutes = str(claim_timeout_minutes())
     if topic in PROTOCOLS:
         key = "handed_over" if on_duty else "handed_over_closed"
-        minutes = str(claim_timeout_minutes())
         turn.send(turn.content.protocol(topic, key, turn.role, minutes=minutes))
     elif on_duty:
-        turn.send(turn.say("request_human_on_duty", minutes=str(claim_timeout_minutes())))
+        turn.send(turn.say("request_human_on_duty", minutes=minutes))
     else:
         turn.send(turn.say("request_human_nobody"), turn.person_buttons()[1:])
     turn.keep("waiting", True)

@@ -378,9 +378,10 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
         turn.send(content.protocol("urgent_danger", "not_recorded", turn.role))
         turn.keep("pending", None)
         return turn.events
-    asked = asked_topic(turn) if situation == "general" and not bystander else None
-    named = followup_named(turn) if situation == "general" and not bystander else None
-    if asked is None and named is not None:
+    general = situation == "general" and not bystander
+    asked = asked_topic(turn) if general else None
+    named = followup_named(turn) if general and asked is None else None
+    if named is not None:
         # only the model reads a danger in a follow-up of the topic under way ("Phụ huynh mấy em
         # đó có phải được báo không?" from a teacher): 111 first, then the follow-up it names
         turn.send(content.say("answer_too", turn.role))
