@@ -29,6 +29,7 @@ MAY_NAME_SHARED = {
     "tests/nlu/blind5.yml",
     "tests/nlu/blind6.yml",
     "tests/nlu/blind8.yml",
+    "tests/nlu/blind9.yml",
     "tests/conversations/blind3/README.md",
     "tests/conversations/blind3/scenarios.yml",
     "tests/conversations/blind4/README.md",
@@ -41,6 +42,8 @@ MAY_NAME_SHARED = {
     "tests/conversations/blind7/scenarios.yml",
     "tests/conversations/blind8/README.md",
     "tests/conversations/blind8/scenarios.yml",
+    "tests/conversations/blind9/README.md",
+    "tests/conversations/blind9/scenarios.yml",
 }
 
 

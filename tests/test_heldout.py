@@ -33,6 +33,7 @@ async def heldout_predictions(parser, root):  # noqa: ANN001, ANN201
         "blind5.yml",
         "blind6.yml",
         "blind8.yml",
+        "blind9.yml",
     ],
 )
 async def test_no_urgent_message_is_missed(parser, root, name: str) -> None:  # noqa: ANN001
