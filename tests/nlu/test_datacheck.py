@@ -18,7 +18,16 @@ HELDOUT2 = ROOT / "tests" / "nlu" / "heldout2.yml"
 PROBES = ROOT / "tests" / "nlu" / "probes.yml"
 BLIND3 = [
     ROOT / "tests" / "nlu" / f"{n}.yml"
-    for n in ("blind3_children", "blind3_adults", "letters", "blind4", "blind5", "blind6", "blind8", "blind9")
+    for n in (
+        "blind3_children",
+        "blind3_adults",
+        "letters",
+        "blind4",
+        "blind5",
+        "blind6",
+        "blind8",
+        "blind9",
+    )
 ]
 EVALUATION = [HELDOUT, HELDOUT2, DEV, PROBES, *BLIND3]
 
