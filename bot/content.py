@@ -78,7 +78,8 @@ def _says(text: str, entry: dict[str, Any]) -> bool:
     return any(_cue_match(folded, cue) for cue in entry["cues"])
 
 
-URGENT_STEPS = ("confront", "pickup")  # questions inside a danger that have an answer of their own
+# questions inside a danger that have an answer of their own
+URGENT_STEPS = ("confront", "pickup", "no_wait", "pose_as_child", "police_here")
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,8 @@ class Content:
     def urgent_situation(self, text: str, rules: Iterable[str] = ()) -> str:
         """The first urgent situation whose cue is in `text` or whose safety rule fired.
 
+        A situation is skipped when one of its `unless` cues is in `text`.
+
         In the order of content/urgent_danger.yml ("general" if none). A situation lists the rules
         that name it (`rules:`): "e co gui hinh khong mac ao… ko thi gui hinh cho lop e" has no
         cue, and the rule `sextortion_threat` names it.
@@ -172,6 +175,8 @@ class Content:
         folded = f" {fold(text)} "
         fired = set(rules)
         for situation in self.urgent_danger["situations"]:
+            if any(_cue_match(folded, cue) for cue in situation.get("unless") or []):
+                continue  # "hẹn gặp… bỏ nhà đi tới giờ chưa về": gone already, not about to meet
             if fired & set(situation.get("rules") or []) or any(
                 _cue_match(folded, cue) for cue in situation.get("cues") or []
             ):
@@ -210,8 +215,9 @@ class Content:
     def urgent_step(self, text: str) -> str | None:
         """The danger's own answer whose cues `text` uses, if any.
 
-        Facing the person ("có nên ra ngõ xem mặt nó không?": `confront`) or fetching the child
-        ("có nên chạy xe qua đón cháu không?": `pickup`).
+        Facing the person ("có nên ra ngõ xem mặt nó không?": `confront`), fetching the child
+        ("có nên chạy xe qua đón cháu không?": `pickup`), the 24-hour myth (`no_wait`), writing to
+        the man as the child (`pose_as_child`), the police at the door (`police_here`).
         """
         return next((k for k in URGENT_STEPS if _says(text, self.urgent_danger[k])), None)
 
