@@ -37,7 +37,7 @@ from bot.conversation.audience import Audience, read_message
 from bot.conversation.followups import Choice, Followups
 from bot.conversation.honorific import honorific, personal
 from bot.conversation.retrieval import Retriever
-from bot.language import is_english
+from bot.language import asks_if_human_in_english, is_english
 from bot.local_help import local_help, render_local_help
 from bot.nlu.clauses import sentences
 from bot.nlu.textnorm import fold, normalize_text
@@ -377,6 +377,22 @@ class Turn:
         ranking = self.tracker.latest_message.get("intent_ranking") or []
         return [str(r["name"]) for r in ranking if self.content.has_topic(r.get("name"))]
 
+    def may_name(self, topic: str) -> bool:
+        """Whether another topic's follow-up may answer this message in place of the model's topic.
+
+        Mid-conversation or for a question, yes; a first message that asks nothing only when the
+        model gave that topic some weight: "bọn cùng lớp cứ đăng ảnh chế của em lên nhóm rồi
+        cười, em buồn lắm" is the model's bullying, not privacy's "đăng ảnh"; "con nạp kim cương
+        Free Fire qua Google Play, mất 2 triệu" is the scam's refund, a guess of the model.
+        """
+        if self.topic is not None or self.follow.is_question(self.text):
+            return True
+        ranking = self.tracker.latest_message.get("intent_ranking") or []
+        weight = next(
+            (float(r.get("confidence") or 0) for r in ranking if r.get("name") == topic), 0.0
+        )
+        return weight >= MIN_GUESS
+
     def asked_topic_item(self) -> Choice | None:
         """A follow-up named by its own cues, of a topic among the NLU's top guesses."""
         ranking = self.tracker.latest_message.get("intent_ranking") or []
@@ -482,7 +498,7 @@ class Turn:
                 # not sure of a new topic: a follow-up whose own words the message uses, of the
                 # current topic or of another guess ("gọi tổng đài Momo có lấy lại được không?")
                 named = self.follow.any_item(self.text, [*self.current(), *self.ranked_topics()])
-                if named is not None and named.topic != intent:
+                if named is not None and named.topic != intent and self.may_name(named.topic):
                     return self.answer_choice(named)
                 if self.topic and self.confidence < STAYS_BELOW:
                     near = self.follow.closest(self.text, self.topic, self.shown)
@@ -613,6 +629,8 @@ class Turn:
         if not self.payload and is_english(self.text):
             if self.waiting:
                 self.record("message while waiting")  # the counsellor reads it, in English
+            if asks_if_human_in_english(self.text):
+                return self.honest_about_us()  # "are you a bot?": answered, in English
             self.send(self.fresh("english", "english_again"), self.person_buttons())
             return self.events
         if self.wants_deletion() and (self.intent == "ask_anonymity" or self.asks_deletion()):
@@ -685,7 +703,11 @@ class Turn:
             # "Tôi đang gọi mà em ấy không bắt máy", "Sáng mai tôi nói gì với nó cho đúng?":
             # the protocol's own answer, whatever the model reads (a bot challenge, a topic)
             return continue_protocol(self)
-        if self.intent == "bot_challenge" or self.follow.asks_if_human(self.text):
+        if (
+            self.intent == "bot_challenge"
+            or self.follow.asks_if_human(self.text)
+            or asks_if_human_in_english(self.text)
+        ):
             return self.honest_about_us()  # "có người thật ở đó không", before any follow-up
         if (done := self.protocol_answer()) is not None:
             return done
@@ -712,10 +734,11 @@ class Turn:
 
     def honest_about_us(self) -> list[EventType]:
         """Inside a protocol, "người thật hay máy?": always answered honestly, with who is there."""
+        english = "_english" if is_english(self.text) else ""  # "are you a bot?" in English
         if counsellors_on_duty():
-            self.send(self.say("bot_challenge"), self.person_buttons())
+            self.send(self.say("bot_challenge" + english), self.person_buttons())
         else:  # "co ai that o do k" at 1 a.m.: nobody is, and who is (111)
-            self.send(self.say("bot_challenge_closed"))
+            self.send(self.say("bot_challenge_closed" + english))
         return self.events
 
     def in_protocol_kidding(self) -> list[EventType] | None:

@@ -260,6 +260,20 @@ ENGLISH_WORDS = frozenset(
 )
 
 
+ASKS_IF_HUMAN_EN = re.compile(
+    r"\b(are|r) (you|u) (a |an )?(bot|robot|human|real|person|machine|ai)\b"
+    r"|\b(real|actual) (person|human)\b"
+    r"|\b(talk|talking|speak|speaking|chat) (to|with) (a |an )?(human|person|real)\b"
+    r"|\bis (this|it) (a )?(bot|robot|human|real person|machine)\b|\banyone (there|real)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_if_human_in_english(text: str) -> bool:
+    """Whether an English message asks if a person is there ("are you a bot?", "anyone real")."""
+    return bool(ASKS_IF_HUMAN_EN.search(text))
+
+
 def is_english(text: str) -> bool:
     """Whether `text` reads as English (see the module docstring)."""
     accented = sum(has_diacritics(w) for w in text.split())

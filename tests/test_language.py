@@ -1,6 +1,6 @@
 import pytest
 
-from bot.language import is_english
+from bot.language import asks_if_human_in_english, is_english
 
 
 @pytest.mark.parametrize("text", [
@@ -37,3 +37,25 @@ def test_english_messages(text: str) -> None:
 ])  # fmt: skip
 def test_vietnamese_messages(text: str) -> None:
     assert not is_english(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "are you a bot?",
+        "R u a real person",
+        "is this a bot or a human",
+        "can I talk to a real person",
+        "is anyone there real",
+    ],
+)
+def test_english_questions_whether_a_person_is_there(text: str) -> None:
+    assert asks_if_human_in_english(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my son plays Roblox every night", "are you sure this is safe", "a real problem with TikTok"],
+)
+def test_other_english_messages_do_not_ask_for_a_person(text: str) -> None:
+    assert not asks_if_human_in_english(text)
