@@ -58,6 +58,11 @@ _TEACHER = (
     r"\b(hoc sinh|hs)( nu| nam)? (cua|lop|trong lop) (toi|tui|co|thay)\b",
     r"\blop (toi|tui|co|thay) chu nhiem\b", r"\bhoc sinh cua (em|minh)\b",
     r"\bem hoc sinh lop (toi|minh|co)\b",
+    # boarding-school staff: "tôi quản lý ký túc xá trường nội trú", "mình là giám thị"
+    r"^(toi|tui|minh|em|co|thay) (la )?(quan ly|phu trach|trong coi)"
+    r" (ky tuc xa|ktx|khu noi tru|noi tru|ban tru)\b",
+    r"^(toi|tui|minh|em|co|thay) la (giam thi|quan sinh|co quan sinh|thay quan sinh"
+    r"|nhan vien cong tac xa hoi)\b",
 )  # fmt: skip
 _PARENT = (
     r"^(toi|tui|minh|em|tao) la (bo|me|ba|ma|cha|phu huynh|mama|papa)\b",

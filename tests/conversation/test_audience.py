@@ -52,6 +52,10 @@ from bot.conversation.audience import Audience, read_message
         ("alo alo có ai đấy không bà ngoại đây bà nhờ thằng cháu nó cài cho", "grandparent", True),
         # no accents, the bot called "con": "ba" is "bà" here, not a Southern father
         ("ba khong biet bam cho nao, con chi tung buoc giup ba", "grandparent", True),
+        # session 13: boarding-school staff (multiturn9 h07); "tôi quản lý" alone is a parent's word
+        ("chào bạn, tôi quản lý ký túc xá trường nội trú. Có em H 15 tuổi bị lừa", "teacher", True),
+        ("mình là giám thị trường THPT, có em học sinh bị dọa", "teacher", True),
+        ("tôi quản lý giờ chơi game của con thế nào", None, False),
     ],
 )
 def test_one_message(text: str, role: str, declared: bool) -> None:
