@@ -572,7 +572,9 @@ class Turn:
         question = self.in_topic() is not None or (
             self.content.has_topic(self.intent) and self.confidence >= CLARIFY_BELOW
         )
-        if not about_wait and (question or self.follow.is_question(self.text)):
+        # "công an phường đang ở nhà tôi rồi": a danger's own step, asked or told
+        step = self.protocol == "urgent_danger" and self.content.urgent_step(self.text) is not None
+        if not about_wait and (question or step or self.follow.is_question(self.text)):
             if self.protocol is None:
                 self.send(self.fresh("waiting_note", "waiting_note_again"))
                 return self.typed()
