@@ -166,11 +166,10 @@ class Content:
     def urgent_situation(self, text: str, rules: Iterable[str] = ()) -> str:
         """The first urgent situation whose cue is in `text` or whose safety rule fired.
 
-        A situation is skipped when one of its `unless` cues is in `text`.
-
         In the order of content/urgent_danger.yml ("general" if none). A situation lists the rules
         that name it (`rules:`): "e co gui hinh khong mac ao… ko thi gui hinh cho lop e" has no
-        cue, and the rule `sextortion_threat` names it.
+        cue, and the rule `sextortion_threat` names it. A situation is skipped when one of its
+        `unless` cues is in `text` (the child has already gone: not `meeting` but `missing`).
         """
         folded = f" {fold(text)} "
         fired = set(rules)
