@@ -30,6 +30,7 @@ MAY_NAME_SHARED = {
     "tests/nlu/blind6.yml",
     "tests/nlu/blind8.yml",
     "tests/nlu/blind9.yml",
+    "tests/nlu/blind10.yml",
     "tests/conversations/blind3/README.md",
     "tests/conversations/blind3/scenarios.yml",
     "tests/conversations/blind4/README.md",
@@ -44,6 +45,8 @@ MAY_NAME_SHARED = {
     "tests/conversations/blind8/scenarios.yml",
     "tests/conversations/blind9/README.md",
     "tests/conversations/blind9/scenarios.yml",
+    "tests/conversations/blind10/README.md",
+    "tests/conversations/blind10/scenarios.yml",
 }
 
 

@@ -34,6 +34,7 @@ async def heldout_predictions(parser, root):  # noqa: ANN001, ANN201
         "blind6.yml",
         "blind8.yml",
         "blind9.yml",
+        "blind10.yml",
     ],
 )
 async def test_no_urgent_message_is_missed(parser, root, name: str) -> None:  # noqa: ANN001

@@ -373,8 +373,27 @@ def words(text: str) -> list[str]:
     return _WORD_OR_MARK.findall(nfc(text))
 
 
+_AI = re.compile(r"(?<!\w)AI(?!\w)")
+AI_WORDS = "trí tuệ nhân tạo"
+
+
+def says_ai(text: str) -> bool:
+    """Whether "AI" in `text` is the acronym (artificial intelligence), not "ai" (who, someone).
+
+    Lower-cased, "app nói chuyện với AI" would read "talk with someone" and "nếu AI bảo em đừng kể
+    với mẹ" "if someone tells me not to tell mum". The acronym is "AI" in capitals in a message
+    that is not itself in capitals: in "CÓ AI Ở ĐÓ KHÔNG" it is "someone".
+    """
+    if not _AI.search(text):
+        return False
+    letters = [c for c in _AI.sub(" ", text) if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) < len(letters) / 2
+
+
 def normalize_text(text: str) -> str:
     """Normalise a whole message for matching: NFC, lower case, teencode expanded, marks spaced."""
+    if says_ai(text):
+        text = _AI.sub(AI_WORDS, text)
     return " ".join(normalize_word(w) for w in words(text))
 
 

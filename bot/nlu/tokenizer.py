@@ -14,6 +14,7 @@ from bot.nlu import textnorm
 from bot.nlu.fingerprint import files_fingerprint
 
 _HAS_WORD_CHAR = re.compile(r"\w")
+AI_LEMMA = textnorm.AI_WORDS.replace(" ", "_")
 
 
 def segment(text: str) -> List[str]:
@@ -51,6 +52,7 @@ def tokens_with_offsets(text: str, words: List[str]) -> List[Token]:
     tokens: List[Token] = []
     position = 0
     lowered = text.lower()
+    acronym = textnorm.says_ai(text)  # "AI" is artificial intelligence, not "ai" (who)
     for word in words:
         if not _HAS_WORD_CHAR.search(word):
             continue
@@ -62,7 +64,9 @@ def tokens_with_offsets(text: str, words: List[str]) -> List[Token]:
             start = found if start < 0 else start
             end = position = found + len(syllable)
         else:
-            tokens.append(Token(text[start:end], start, end, lemma=lemma_of(word)))
+            typed = text[start:end]
+            lemma = AI_LEMMA if acronym and typed == "AI" else lemma_of(word)
+            tokens.append(Token(typed, start, end, lemma=lemma))
     return tokens
 
 

@@ -27,6 +27,7 @@ BLIND3 = [
         "blind6",
         "blind8",
         "blind9",
+        "blind10",
     )
 ]
 EVALUATION = [HELDOUT, HELDOUT2, DEV, PROBES, *BLIND3]

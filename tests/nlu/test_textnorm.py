@@ -113,3 +113,14 @@ def test_keystrokes_and_glued_syllables_are_read_as_meant(typed: str, meant: str
 )
 def test_ordinary_words_are_not_read_as_keystrokes(text: str) -> None:
     assert [textnorm.retyped(w) for w in text.lower().split()] == [None] * len(text.split())
+
+
+def test_ai_in_capitals_is_the_acronym_unless_the_message_shouts() -> None:
+    from bot.nlu.textnorm import normalize_text, says_ai
+
+    assert says_ai("Nếu AI bảo em đừng kể với mẹ thì sao ạ?")
+    assert normalize_text("app chat AI") == "app chat trí tuệ nhân tạo"
+    assert not says_ai("CÓ AI Ở ĐÓ KHÔNG, CỨU EM")  # shouting: "ai" is someone
+    assert not says_ai("có ai ở đó không")
+    assert not says_ai("Ai cũng bảo vậy")
+    assert normalize_text("CÓ AI Ở ĐÓ KHÔNG") == "có ai ở đó không"

@@ -52,3 +52,13 @@ def test_nfd_input_after_channel_normalisation_tokenises_fully() -> None:
 def test_lemma_of_joins_normalised_syllables() -> None:
     assert lemma_of("bắt nạt") == "bắt_nạt"
     assert lemma_of("tk") == "tài_khoản"
+
+
+def test_ai_acronym_gets_its_own_lemma() -> None:
+    from bot.nlu.tokenizer import segment, tokens_with_offsets
+
+    text = "bạn em chơi app nói chuyện với AI"
+    lemmas = [t.lemma for t in tokens_with_offsets(text, segment(text))]
+    assert lemmas[-1] == "trí_tuệ_nhân_tạo" and "ai" not in lemmas
+    shout = "CÓ AI KHÔNG"
+    assert "ai" in [t.lemma for t in tokens_with_offsets(shout, segment(shout))]
