@@ -709,8 +709,11 @@ class Turn:
             self.intent == "bot_challenge"
             or self.follow.asks_if_human(self.text)
             or asks_if_human_in_english(self.text)
+            or (not self.waiting and self.follow.about_waiting(self.text))
         ):
-            return self.honest_about_us()  # "có người thật ở đó không", before any follow-up
+            # "có người thật ở đó không", "12h đêm rồi có ai nói chuyện với em được không", "bao
+            # lâu nữa thì có người": who is there, honestly, before any follow-up
+            return self.honest_about_us()
         if (done := self.protocol_answer()) is not None:
             return done
         unsure_everyday = (
@@ -737,10 +740,14 @@ class Turn:
     def honest_about_us(self) -> list[EventType]:
         """Inside a protocol, "người thật hay máy?": always answered honestly, with who is there."""
         english = "_english" if is_english(self.text) else ""  # "are you a bot?" in English
-        if counsellors_on_duty():
-            self.send(self.say("bot_challenge" + english), self.person_buttons())
+        key = "bot_challenge" if counsellors_on_duty() else "bot_challenge_closed"
+        # asked again ("giờ này có ai thật trực ko" after "đây là bot hả"): the same truth, in
+        # other words, never the same text twice
+        text = self.say(key + english) if english else self.fresh(key, key + "_again")
+        if key == "bot_challenge":
+            self.send(text, self.person_buttons())
         else:  # "co ai that o do k" at 1 a.m.: nobody is, and who is (111)
-            self.send(self.say("bot_challenge_closed" + english))
+            self.send(text)
         return self.events
 
     def in_protocol_kidding(self) -> list[EventType] | None:
@@ -770,18 +777,19 @@ class Turn:
         if self.follow.asks_if_we_tell(self.text):
             # "bot có báo bố mẹ em không?": what we do and do not tell, honestly
             answer = ("choice", Choice("item", "ask_anonymity", "tell_parents", strength=2))
-        elif named is not None and named.strength == 2 and named.kind == "item":
-            # a follow-up its own words name comes before "tell an adult now": "báo bố mẹ bé
-            # trước hay báo giám đốc trước?" asks whom first
-            answer = ("choice", named)
         elif (
             self.protocol == "urgent_danger"
             and (step := self.content.urgent_step(self.text)) is not None
             and not self.said_before(own := self.content.protocol("urgent_danger", step, self.role))
         ):
             # "có nên ra ngõ xem mặt nó không?" (no: stay in, 113), "có nên chạy xe qua đón cháu
-            # về nhà tôi?" (113, stay with him where it is lit)
+            # về nhà tôi?" (113, stay with him where it is lit); before any follow-up a topic's
+            # words name: "công an xã bảo chờ thêm xem sao" is the no-wait step, not where to report
             answer = ("tell", own)
+        elif named is not None and named.strength == 2 and named.kind == "item":
+            # a follow-up its own words name comes before "tell an adult now": "báo bố mẹ bé
+            # trước hay báo giám đốc trước?" asks whom first
+            answer = ("choice", named)
         elif (
             self.protocol == "urgent_danger"
             and self.follow.asks_to_tell_an_adult(self.text)

@@ -520,6 +520,17 @@ class ActionUrgent(Action):
             # the self-harm protocol goes on (115 while needed); a danger a rule reads ("11h đêm
             # nay anh kia về đón ở đầu ngõ") starts the danger protocol instead
             return self_harm_next(turn)
+        if (
+            turn.protocol == "urgent_danger"
+            and not turn.payload
+            and not turn.waiting
+            and not said_self_harm(turn)
+            and turn.content.urgent_step(turn.text) is not None
+            and (done := turn.protocol_answer(strong=True)) is not None
+        ):
+            # "tôi có nên chạy xe qua đón cháu về nhà tôi?", read as a danger by the model alone,
+            # names one of the danger's steps and no new danger (no rule read one)
+            return done
         told = turn.slot("situation")
         same = turn.protocol == "urgent_danger" and (
             situation in (told, "general") or told == "bystander"

@@ -79,7 +79,7 @@ def _says(text: str, entry: dict[str, Any]) -> bool:
 
 
 # questions inside a danger that have an answer of their own
-URGENT_STEPS = ("confront", "pickup", "no_wait", "pose_as_child", "police_here")
+URGENT_STEPS = ("confront", "pickup", "no_wait", "new_lead", "pose_as_child", "police_here")
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,8 @@ class Content:
 
         Facing the person ("có nên ra ngõ xem mặt nó không?": `confront`), fetching the child
         ("có nên chạy xe qua đón cháu không?": `pickup`), the 24-hour myth (`no_wait`), writing to
-        the man as the child (`pose_as_child`), the police at the door (`police_here`).
+        the man as the child (`pose_as_child`), the police at the door (`police_here`), news of
+        where the child or the man will be (`new_lead`: straight to the police).
         """
         return next((k for k in URGENT_STEPS if _says(text, self.urgent_danger[k])), None)
 
