@@ -615,10 +615,13 @@ class Turn:
         from actions.answer import safety_check, safety_check_buttons
 
         grey = is_grey(self.tracker) and self.protocol is None and not self.waiting
-        if grey and self.topic is None:
+        # the check first, unless the person has just read it (a clarifying question left the
+        # topic open): then the one line after the answer, never the same check twice in a row
+        first = grey and self.topic is None and not self.said_before(self.say("safety_check"))
+        if first:
             safety_check(self.dispatcher, self.content, self.role)
         events = self._answer()
-        if grey and self.topic is not None and not self.said_before(self.say("safety_after")):
+        if grey and not first and not self.said_before(self.say("safety_after")):
             self.send(self.say("safety_after"), safety_check_buttons(self.content))
         return events
 

@@ -163,6 +163,24 @@ async def test_a_grey_message_gets_a_safety_check_with_111_before_the_answer(
     assert answer["text"] == content.answer("ask_grooming", "parent")
 
 
+async def test_a_grey_message_right_after_the_safety_check_gets_the_answer_first(
+    dispatcher, content: Content
+) -> None:
+    # the check was the previous turn's first line (a clarifying question left the topic open):
+    # not the same check again, but the answer and then the one-line reminder (multiturn7 g19)
+    text = "hỏi thì nó bảo quảng cáo hiện ra, bấm vào là ra luôn"
+    tracker = make_tracker(text, "ask_harmful_content", grey=True)
+    check = content.say("safety_check", "parent")
+    earlier = {"event": "user", "text": "thấy lịch sử có web người lớn", "timestamp": 0.5}
+    tracker.events[:0] = [earlier, {"event": "bot", "text": check, "timestamp": 0.6}]
+    tracker.events = [e for e in tracker.events if e.get("text") != "Chào bạn"]
+    await run(dispatcher, tracker)
+    texts = [m["text"] for m in dispatcher.messages]
+    assert check not in texts
+    assert texts[0] == content.answer("ask_harmful_content", "parent")
+    assert texts[-1] == content.say("safety_after", "parent")
+
+
 async def test_a_grey_child_gets_the_check_in_the_child_voice(dispatcher, content: Content) -> None:
     await run(dispatcher, make_tracker("e hay chat vs 1 anh tren game toi khuya", "ask_grooming",
                                        grey=True))  # fmt: skip
