@@ -119,10 +119,17 @@ _EVIDENCE = (
     (1.5, r"\b(ba me no|bo me no|cha me no|bo no|me no)\b"),
     (1.5, r"\b(bo|me|ba|ma|cha) (cua )?(chau|be)\b(?! (noi|ngoai|em|minh))"),
     (-2.0, r"\b(bo me|ba me|cha me|bo|me|ba|ma|anh|chi|co giao|thay|co) (em|minh|tui|t|tao)\b"),
-    (-2.0, r"\b(lop|truong|ban|ban than|ban cung lop|crush|nguoi yeu) (em|minh|tui|t|tao)\b"),
+    (
+        -2.0,
+        r"\b(lop|truong|ban|ban than|ban cung lop|crush|nguoi yeu) (em|minh|tui|t|tao)\b",
+    ),
+    # one's own photos or account ("lấy ảnh của mình đăng lại"): a teenager, until a later
+    # "con tôi" says otherwise
+    (-1.0, r"\b(anh|hinh|acc|nick|ten|story|trang ca nhan) cua (minh|tui|t|tao)\b"),
     (-0.5, r"\b(ban cung lop|co chu nhiem|thay chu nhiem|gvcn|di hoc|bai tap|kiem tra)\b"),
     (-2.0, r"\bchu nhiem (em|minh|tui|t)\b"),
-    (2.0, r"\b(con|chau|be|con gai|con trai) (chi|anh|co|chu|bac|di|cau|mo)\b(?! (ay|oi)\b)"),
+    # not "dì": folded, "còn đi" would read "con dì" ("còn đi cmt linh tinh")
+    (2.0, r"\b(con|chau|be|con gai|con trai) (chi|anh|co|chu|bac|cau|mo)\b(?! (ay|oi)\b)"),
     (1.5, r"^ ?(chao|da|a) em\b"),  # "Chào em, chị…": an adult greets the bot as younger
     # "thằng con 13 tuổi", "bé nhà em (4 tuổi)": one's child and its age
     (
@@ -221,6 +228,8 @@ def read_message(text: str) -> Reading:
     clauses = _clauses(fold(text))
     folded = f" {fold(text)} "
     sibling = SIBLING.search(folded)  # "chị em 16 tuổi", "anh em bảo…": one's own older sibling
+    # "bạn bè mình": one's own friends (read before "bạn bè" is blanked as no person)
+    own_friends = re.search(r"\bban be (em|minh|tui|t|tao)\b", folded)
     for phrase in _NOT_PEOPLE:
         folded = folded.replace(f" {phrase} ", " _ ")
     declared = (
@@ -234,7 +243,7 @@ def read_message(text: str) -> Reading:
     )
     weights = [weight for weight, pattern in _EVIDENCE if re.search(pattern, folded)]
     evidence = sum(weights)
-    if sibling:
+    if sibling or own_friends:
         weights.append(-STRONG)
     evidence = sum(weights)
     sure = 0

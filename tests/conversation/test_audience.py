@@ -56,6 +56,14 @@ from bot.conversation.audience import Audience, read_message
         ("chào bạn, tôi quản lý ký túc xá trường nội trú. Có em H 15 tuổi bị lừa", "teacher", True),
         ("mình là giám thị trường THPT, có em học sinh bị dọa", "teacher", True),
         ("tôi quản lý giờ chơi game của con thế nào", None, False),
+        # session 14: a 17-year-old whose photos a fake account took (multiturn10 m18)
+        (
+            "có acc threads lấy ảnh của mình đăng lại, để tên gần giống mình, còn đi cmt :((",
+            "child",
+            False,
+        ),
+        ("bạn bè mình đang share acc đó kiểu cho vui, mình nhục lắm", "child", False),
+        ("Facebook của mình bị hack, lấy lại thế nào", None, False),
     ],
 )
 def test_one_message(text: str, role: str, declared: bool) -> None:
