@@ -390,6 +390,9 @@ def says_ai(text: str) -> bool:
     return bool(letters) and sum(c.isupper() for c in letters) < len(letters) / 2
 
 
+# Cached: the conversation's cues (content/, place names) are folded again at every turn, ~900
+# folds a turn without the cache, ~40% of a turn's CPU (docs/performance.md, session 14).
+@functools.lru_cache(maxsize=1 << 16)
 def normalize_text(text: str) -> str:
     """Normalise a whole message for matching: NFC, lower case, teencode expanded, marks spaced."""
     if says_ai(text):
@@ -397,6 +400,7 @@ def normalize_text(text: str) -> str:
     return " ".join(normalize_word(w) for w in words(text))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Normalise and strip accents: the form that safety rules and accent-free features compare.
 
