@@ -675,7 +675,7 @@ class Turn:
 
         None when the message clearly asks another topic: the protocol then ends.
         """
-        from actions.urgent import continue_protocol, urgent_first
+        from actions.urgent import continue_protocol, scam_child_reached, urgent_first
 
         situation = self.situation()
         known = ("general", self.slot("situation"))
@@ -685,6 +685,8 @@ class Turn:
             return now
         if (kidding := self.in_protocol_kidding()) is not None:
             return kidding
+        if (reached := scam_child_reached(self)) is not None:
+            return reached  # "cô bảo cháu đang ngồi học trong lớp": a scam, and what now
         if (
             self.protocol == "urgent_danger"
             and self.content.urgent_step(self.text) is not None

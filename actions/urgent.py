@@ -447,6 +447,8 @@ def urgent_next(turn: Turn) -> list[EventType]:
     open_urgent_case(turn, situation)  # an urgent message while waiting goes to the case here
     if (now := turn.danger_at_the_door()) is not None:
         return now
+    if (reached := scam_child_reached(turn)) is not None:
+        return reached
     safe = turn.content.protocol("urgent_danger", "safe_now", turn.role)
     if (
         turn.content.urgent_safe_now(turn.text)
@@ -473,6 +475,25 @@ def urgent_next(turn: Turn) -> list[EventType]:
         turn.send(variant(turn, "urgent_danger", "listen", step))
     turn.keep("protocol_step", float(step + 1))
     return turn.events
+
+
+def scam_child_reached(turn: Turn) -> list[EventType] | None:
+    """After a fake-police or ransom call, the child reached and fine: a scam, and what now.
+
+    "Tôi gọi cô giáo rồi, cô bảo cháu đang ngồi học trong lớp": not the steps of a search, asked or
+    told ("… không sao cả" reads as a question).
+    """
+    reached = turn.content.protocol("urgent_danger", "scam_child_safe", turn.role)
+    if (
+        turn.protocol == "urgent_danger"
+        and turn.slot("situation") in ("kidnap_scam", "abduction")
+        and turn.content.scam_child_safe(turn.text)
+        and not turn.said_ever(reached)
+    ):
+        turn.send(reached)
+        turn.keep("protocol_step", float(int(turn.slot("protocol_step") or 0) + 1))
+        return turn.events
+    return None
 
 
 def deletion(turn: Turn) -> list[EventType]:

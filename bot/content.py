@@ -221,6 +221,10 @@ class Content:
         """
         return next((k for k in URGENT_STEPS if _says(text, self.urgent_danger[k])), None)
 
+    def scam_child_safe(self, text: str) -> bool:
+        """Whether `text` says the child of a fake-police or ransom call is reached and fine."""
+        return _says(text, self.urgent_danger["scam_child_safe"])
+
     def urgent_safe_now(self, text: str) -> bool:
         """Whether `text` says the child is with the police or family now ("công an đến rồi")."""
         return _says(text, self.urgent_danger["safe_now"])
