@@ -687,11 +687,8 @@ class Turn:
             return kidding
         if (reached := scam_child_reached(self)) is not None:
             return reached  # "cô bảo cháu đang ngồi học trong lớp": a scam, and what now
-        if (
-            self.protocol == "urgent_danger"
-            and self.content.urgent_step(self.text) is not None
-            and (done := self.protocol_answer(strong=True)) is not None
-        ):  # "tôi có nên chạy xe qua đón cháu?" names no new danger, whatever "đón" suggests
+        if (done := self.danger_step()) is not None:
+            # "tôi có nên chạy xe qua đón cháu?" names no new danger, whatever "đón" suggests
             return done
         if self.protocol == "urgent_danger" and situation not in known:
             return urgent_first(self, situation)  # a new danger in the same conversation
@@ -741,6 +738,12 @@ class Turn:
             self.keep("protocol", None)
             return None
         return continue_protocol(self)
+
+    def danger_step(self) -> list[EventType] | None:
+        """Inside a danger, a message naming one of its steps: that step's answer, or None."""
+        if self.protocol == "urgent_danger" and self.content.urgent_step(self.text) is not None:
+            return self.protocol_answer(strong=True)
+        return None
 
     def honest_about_us(self) -> list[EventType]:
         """Inside a protocol, "người thật hay máy?": always answered honestly, with who is there."""

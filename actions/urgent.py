@@ -542,12 +542,10 @@ class ActionUrgent(Action):
             # nay anh kia về đón ở đầu ngõ") starts the danger protocol instead
             return self_harm_next(turn)
         if (
-            turn.protocol == "urgent_danger"
-            and not turn.payload
+            not turn.payload
             and not turn.waiting
             and not said_self_harm(turn)
-            and turn.content.urgent_step(turn.text) is not None
-            and (done := turn.protocol_answer(strong=True)) is not None
+            and (done := turn.danger_step()) is not None
         ):
             # "tôi có nên chạy xe qua đón cháu về nhà tôi?", read as a danger by the model alone,
             # names one of the danger's steps and no new danger (no rule read one)
