@@ -67,6 +67,13 @@ PROTOCOLS = ("urgent_danger", "self_harm")
 OPENINGS = ("greet", "thank", "goodbye")  # a long message read as one of these says more
 LONG_OPENING = 10  # words
 MIN_NEXT_GUESS = 0.05
+# Talking *to* an app, an AI or a character ("bạn em chơi app nói chuyện với AI"): a question about
+# the app, never a request for one of our counsellors (folded; "AI" is "trí tuệ nhân tạo" by then)
+NOT_WANTED = re.compile(r"\b(khong|ko|k|chang|chu khong|dung|khoi)\b")
+TALKS_TO_A_MACHINE = re.compile(
+    r"\b(noi chuyen|chat|tam su|tro chuyen|nhan tin) (voi|vs|cung) (tri tue nhan tao|nhan vat|app"
+    r"|ung dung|ban trai ao|ban gai ao|nguoi yeu ao)\b"
+)
 RETRIEVED_MIN = 0.22  # the second pass's least score (bot/conversation/retrieval.py)
 RETRIEVED_LEAD = 1.15  # and how far ahead of the next one it must be
 # Deleting one's data, not a photo or an account: "/xoa", "xóa dữ liệu", "xóa hết cuộc trò chuyện".
@@ -151,6 +158,20 @@ class Turn:
                     break
             if self.follow.asks_for_a_person(self.text):
                 self.intent = "request_human"
+        if (
+            self.intent == "request_human"
+            and (machine := TALKS_TO_A_MACHINE.search(folded := fold(self.text))) is not None
+            and not NOT_WANTED.search(folded[: machine.start()])  # "ko muốn chat với AI nữa"
+            and not self.follow.asks_for_a_person(self.text)
+        ):
+            for guess in (latest.get("intent_ranking") or [])[1 : RANKED_TOPICS + 1]:
+                name = str(guess.get("name") or "")
+                if (
+                    self.content.has_topic(name)
+                    and float(guess.get("confidence") or 0.0) >= MIN_NEXT_GUESS
+                ):
+                    self.intent, self.confidence = name, float(guess["confidence"])
+                    break
         self.payload = self.text.startswith("/")
         self.previous = previous_replies(self.tracker)
         self.sent: list[str] = []

@@ -208,3 +208,24 @@ async def test_a_message_in_english_gets_an_english_sentence_with_111_and_a_pers
     assert "only answers in Vietnamese" in reply["text"] and "111" in reply["text"]
     assert [b["payload"] for b in reply["buttons"]] == ["/request_human", "/ask_hotline"]
     assert len(dispatcher.messages) == 1
+
+
+async def test_talking_to_an_ai_app_is_a_question_about_the_app_not_a_request_for_a_person(
+    dispatcher, content: Content
+) -> None:
+    # multiturn10 m09: an 11-year-old's "app nói chuyện với AI" was read as "talk to someone"
+    text = "bạn em chơi app nói chuyện với AI, có nhân vật làm bạn trai ảo, em chơi được không ạ"
+    ranking = [("request_human", 0.69), ("ask_harmful_content", 0.15), ("ask_digital_skills", 0.14)]
+    await run(dispatcher, make_tracker(text, "request_human", confidence=0.69, ranking=ranking))
+    texts = [m["text"] for m in dispatcher.messages]
+    assert texts and not any("tư vấn viên đang trực" in t for t in texts)  # no hand-over
+    assert any("trí tuệ nhân tạo" in t or "máy tính" in t for t in texts)  # about AI
+
+
+async def test_not_wanting_to_talk_to_an_ai_is_still_a_request_for_a_person(
+    dispatcher, content: Content
+) -> None:
+    text = "em không muốn nói chuyện với AI nữa, cho em gặp cô tư vấn"
+    ranking = [("request_human", 0.9), ("ask_harmful_content", 0.05)]
+    await run(dispatcher, make_tracker(text, "request_human", confidence=0.9, ranking=ranking))
+    assert any("tư vấn viên" in m["text"] for m in dispatcher.messages)
