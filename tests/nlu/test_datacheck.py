@@ -28,6 +28,7 @@ BLIND3 = [
         "blind8",
         "blind9",
         "blind10",
+        "blind11",
     )
 ]
 EVALUATION = [HELDOUT, HELDOUT2, DEV, PROBES, *BLIND3]
