@@ -461,7 +461,9 @@ def urgent_next(turn: Turn) -> list[EventType]:
     if (done := turn.protocol_answer(strong=True)) is not None:
         return done  # wake a parent now, 111, a follow-up its words name ("có nên chuyển tiền?")
     if situation == "bystander":
-        if not offer_once(turn, "urgent_danger"):
+        if (told := bystander_told(turn)) is not None:
+            turn.send(told)  # "mẹ nó đang ở cạnh nó", "có phải tại e ko": answered, not a variant
+        elif not offer_once(turn, "urgent_danger"):
             turn.send(variant(turn, "urgent_danger", "bystander_next", step))
         turn.keep("protocol_step", float(step + 1))
         return turn.events
@@ -475,6 +477,18 @@ def urgent_next(turn: Turn) -> list[EventType]:
         turn.send(variant(turn, "urgent_danger", "listen", step))
     turn.keep("protocol_step", float(step + 1))
     return turn.events
+
+
+def bystander_told(turn: Turn) -> str | None:
+    """A bystander's news that the friend has an adult with them, or their self-blame: its reply.
+
+    None when the message says neither, or its reply was already sent.
+    """
+    for key in ("bystander_friend_safe", "bystander_self_blame"):
+        reply = turn.content.protocol("urgent_danger", key, turn.role)
+        if turn.content.bystander_says(key, turn.text) and not turn.said_ever(reply):
+            return reply
+    return None
 
 
 def scam_child_reached(turn: Turn) -> list[EventType] | None:

@@ -221,6 +221,10 @@ class Content:
         """
         return next((k for k in URGENT_STEPS if _says(text, self.urgent_danger[k])), None)
 
+    def bystander_says(self, key: str, text: str) -> bool:
+        """Whether a bystander's `text` uses the cues of `key` (`bystander_friend_safe`…)."""
+        return _says(text, self.urgent_danger[key])
+
     def scam_child_safe(self, text: str) -> bool:
         """Whether `text` says the child of a fake-police or ransom call is reached and fine."""
         return _says(text, self.urgent_danger["scam_child_safe"])
