@@ -141,7 +141,10 @@ def test_every_urgent_and_self_harm_reply_names_111(content: Content) -> None:
 
 def test_no_first_urgent_reply_asks_anything_before_111(content: Content) -> None:
     firsts = {f"situation {s['key']}": s for s in content.urgent_danger["situations"]}
-    firsts |= {f"self_harm {k}": content.self_harm[k] for k in ("first", "attempt", "check_in")}
+    # "ask" answers the next message inside the protocol, itself often urgent (multiturn6 e07)
+    firsts |= {
+        f"self_harm {k}": content.self_harm[k] for k in ("first", "attempt", "check_in", "ask")
+    }
     firsts |= {"safety_check": content.conversation["safety_check"]}
     for where, entry in firsts.items():
         for voice in VOICES:
