@@ -491,6 +491,22 @@ def bystander_told(turn: Turn) -> str | None:
     return None
 
 
+def hotline_first(turn: Turn) -> None:
+    """An urgent message's first reply names 111 before anything it asks (non-negotiable 1).
+
+    Inside a protocol, a step or a follow-up ("dì đọc giúp cháu 6 số với": the one-time-code
+    answer) may be what the message needs, but it may not carry 111 in its first lines, or may
+    quote a question ("Con đang mệt lắm phải không?") before it: one short line of 111 goes first.
+    """
+    messages = turn.dispatcher.messages
+    if not messages:
+        return
+    first = str(messages[0].get("text") or "")
+    hotline, asks = first.find("111"), first.find("?")
+    if hotline == -1 or -1 < asks < hotline:
+        messages[0]["text"] = turn.personal(turn.say("hotline_first")) + "\n" + first
+
+
 def scam_child_reached(turn: Turn) -> list[EventType] | None:
     """After a fake-police or ransom call, the child reached and fine: a scam, and what now.
 
@@ -536,6 +552,13 @@ class ActionUrgent(Action):
     ) -> list[EventType]:
         """Run the protocol for the latest message (a new situation starts it again)."""
         turn = Turn(dispatcher, tracker, services().content)
+        events = self.respond(turn)
+        hotline_first(turn)
+        return events
+
+    @staticmethod
+    def respond(turn: Turn) -> list[EventType]:
+        """The protocol's reply to the latest message."""
         turn.in_crisis_as_a_child()
         if turn.asks_deletion() and not urgent_now(turn):
             return deletion(turn)  # "xóa hết dữ liệu của em đi", read by the model as a danger
@@ -587,6 +610,13 @@ class ActionSelfHarm(Action):
     ) -> list[EventType]:
         """Start the protocol, or continue it when it is under way."""
         turn = Turn(dispatcher, tracker, services().content)
+        events = self.respond(turn)
+        hotline_first(turn)
+        return events
+
+    @staticmethod
+    def respond(turn: Turn) -> list[EventType]:
+        """The protocol's reply to the latest message."""
         turn.in_crisis_as_a_child()
         if turn.asks_deletion() and not urgent_now(turn):
             return deletion(turn)

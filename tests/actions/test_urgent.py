@@ -163,3 +163,20 @@ async def test_a_check_in_with_no_answer_after_it_does_not_promise_one(dispatche
     assert "111" in texts[0]
     assert texts[1:] == []  # a remark: nothing to answer
     assert "ở ngay dưới" not in texts[0]
+
+
+def test_an_urgent_reply_that_would_ask_before_111_gets_the_hotline_first(
+    dispatcher, content: Content
+) -> None:
+    from actions.turn import Turn
+    from actions.urgent import hotline_first
+
+    turn = Turn(dispatcher, make_tracker("cháu nó đang ngủ, có nên đánh thức không", "self_harm"),
+                content)  # fmt: skip
+    dispatcher.utter_message(text='Nếu con thức: "Con mệt lắm phải không?" Rồi gọi 111 ngay.')
+    hotline_first(turn)
+    assert dispatcher.messages[0]["text"].startswith(content.say("hotline_first", "parent"))
+    dispatcher.messages.clear()
+    dispatcher.utter_message(text="Gọi 111 ngay. Con có đang ở cạnh anh/chị không?")
+    hotline_first(turn)
+    assert dispatcher.messages[0]["text"] == "Gọi 111 ngay. Con có đang ở cạnh anh/chị không?"
