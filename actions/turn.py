@@ -69,6 +69,9 @@ LONG_OPENING = 10  # words
 MIN_NEXT_GUESS = 0.05
 # Talking *to* an app, an AI or a character ("bạn em chơi app nói chuyện với AI"): a question about
 # the app, never a request for one of our counsellors (folded; "AI" is "trí tuệ nhân tạo" by then)
+# ... and only when an app or a character is named: "em đang nói chuyện với AI hay người thật?" asks
+# about us
+AN_APP = re.compile(r"\b(app|ung dung|nhan vat|ban trai ao|ban gai ao|nguoi yeu ao|character)\b")
 NOT_WANTED = re.compile(r"\b(khong|ko|k|chang|chu khong|dung|khoi)\b")
 TALKS_TO_A_MACHINE = re.compile(
     r"\b(noi chuyen|chat|tam su|tro chuyen|nhan tin) (voi|vs|cung) (tri tue nhan tao|nhan vat|app"
@@ -159,8 +162,9 @@ class Turn:
             if self.follow.asks_for_a_person(self.text):
                 self.intent = "request_human"
         if (
-            self.intent == "request_human"
+            self.intent in ("request_human", "bot_challenge")
             and (machine := TALKS_TO_A_MACHINE.search(folded := fold(self.text))) is not None
+            and AN_APP.search(folded)
             and not NOT_WANTED.search(folded[: machine.start()])  # "ko muốn chat với AI nữa"
             and not self.follow.asks_for_a_person(self.text)
         ):

@@ -229,3 +229,12 @@ async def test_not_wanting_to_talk_to_an_ai_is_still_a_request_for_a_person(
     ranking = [("request_human", 0.9), ("ask_harmful_content", 0.05)]
     await run(dispatcher, make_tracker(text, "request_human", confidence=0.9, ranking=ranking))
     assert any("tư vấn viên" in m["text"] for m in dispatcher.messages)
+
+
+async def test_talking_to_an_ai_without_an_app_is_still_about_us(
+    dispatcher, content: Content
+) -> None:
+    text = "em đang nói chuyện với AI hay người thật vậy"
+    ranking = [("bot_challenge", 0.8), ("ask_harmful_content", 0.1)]
+    await run(dispatcher, make_tracker(text, "bot_challenge", confidence=0.8, ranking=ranking))
+    assert any("trợ lý tự động" in m["text"] for m in dispatcher.messages)
