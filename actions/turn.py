@@ -153,12 +153,11 @@ class Turn:
         self.follow = followups_of(self.content)
         if self.intent in OPENINGS and len(self.text.split()) > LONG_OPENING:
             # "Em chào anh chị. Em 20 tuổi… Em muốn gặp người tư vấn": more than a greeting
-            for guess in (latest.get("intent_ranking") or [])[1 : RANKED_TOPICS + 1]:
-                name = str(guess.get("name") or "")
-                if name == "request_human" or self.content.has_topic(name):
-                    if float(guess.get("confidence") or 0.0) >= MIN_NEXT_GUESS:
-                        self.intent, self.confidence = name, float(guess["confidence"])
-                    break
+            guess = self.next_guess(
+                latest, lambda n: n == "request_human" or self.content.has_topic(n)
+            )
+            if guess is not None:
+                self.intent, self.confidence = guess
             if self.follow.asks_for_a_person(self.text):
                 self.intent = "request_human"
         if (
@@ -167,15 +166,9 @@ class Turn:
             and AN_APP.search(folded)
             and not NOT_WANTED.search(folded[: machine.start()])  # "ko muốn chat với AI nữa"
             and not self.follow.asks_for_a_person(self.text)
+            and (guess := self.next_guess(latest, self.content.has_topic)) is not None
         ):
-            for guess in (latest.get("intent_ranking") or [])[1 : RANKED_TOPICS + 1]:
-                name = str(guess.get("name") or "")
-                if (
-                    self.content.has_topic(name)
-                    and float(guess.get("confidence") or 0.0) >= MIN_NEXT_GUESS
-                ):
-                    self.intent, self.confidence = name, float(guess["confidence"])
-                    break
+            self.intent, self.confidence = guess
         self.payload = self.text.startswith("/")
         self.previous = previous_replies(self.tracker)
         self.sent: list[str] = []
@@ -763,6 +756,21 @@ class Turn:
             self.keep("protocol", None)
             return None
         return continue_protocol(self)
+
+    @staticmethod
+    def next_guess(
+        latest: dict[str, Any], accept: Callable[[str], bool]
+    ) -> tuple[str, float] | None:
+        """The model's best lower-ranked guess that `accept`s, if it has `MIN_NEXT_GUESS` weight.
+
+        The ranking is sorted, so the first accepted guess is the only one that can qualify.
+        """
+        for guess in (latest.get("intent_ranking") or [])[1 : RANKED_TOPICS + 1]:
+            name = str(guess.get("name") or "")
+            if accept(name):
+                confidence = float(guess.get("confidence") or 0.0)
+                return (name, confidence) if confidence >= MIN_NEXT_GUESS else None
+        return None
 
     def danger_step(self) -> list[EventType] | None:
         """Inside a danger, a message naming one of its steps: that step's answer, or None."""

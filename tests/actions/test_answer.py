@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from actions.answer import CLARIFY_BELOW, ActionAnswer
 from actions.turn import MAX_ITEM_BUTTONS
 from bot.content import Content
@@ -222,19 +224,26 @@ async def test_talking_to_an_ai_app_is_a_question_about_the_app_not_a_request_fo
     assert any("trí tuệ nhân tạo" in t or "máy tính" in t for t in texts)  # about AI
 
 
-async def test_not_wanting_to_talk_to_an_ai_is_still_a_request_for_a_person(
-    dispatcher, content: Content
+@pytest.mark.parametrize(
+    ("text", "ranking", "expected"),
+    [
+        # not wanting the AI is a request for a person
+        (
+            "em không muốn nói chuyện với AI nữa, cho em gặp cô tư vấn",
+            [("request_human", 0.9), ("ask_harmful_content", 0.05)],
+            "tư vấn viên",
+        ),
+        # no app or character named: a question about us
+        (
+            "em đang nói chuyện với AI hay người thật vậy",
+            [("bot_challenge", 0.8), ("ask_harmful_content", 0.1)],
+            "trợ lý tự động",
+        ),
+    ],
+)
+async def test_talking_to_an_ai_without_an_app_in_view_is_still_about_us(
+    dispatcher, content: Content, text: str, ranking: list[tuple[str, float]], expected: str
 ) -> None:
-    text = "em không muốn nói chuyện với AI nữa, cho em gặp cô tư vấn"
-    ranking = [("request_human", 0.9), ("ask_harmful_content", 0.05)]
-    await run(dispatcher, make_tracker(text, "request_human", confidence=0.9, ranking=ranking))
-    assert any("tư vấn viên" in m["text"] for m in dispatcher.messages)
-
-
-async def test_talking_to_an_ai_without_an_app_is_still_about_us(
-    dispatcher, content: Content
-) -> None:
-    text = "em đang nói chuyện với AI hay người thật vậy"
-    ranking = [("bot_challenge", 0.8), ("ask_harmful_content", 0.1)]
-    await run(dispatcher, make_tracker(text, "bot_challenge", confidence=0.8, ranking=ranking))
-    assert any("trợ lý tự động" in m["text"] for m in dispatcher.messages)
+    intent, confidence = ranking[0]
+    await run(dispatcher, make_tracker(text, intent, confidence=confidence, ranking=ranking))
+    assert any(expected in m["text"] for m in dispatcher.messages)
