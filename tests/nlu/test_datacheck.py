@@ -29,6 +29,7 @@ BLIND3 = [
         "blind9",
         "blind10",
         "blind11",
+        "blind12",
     )
 ]
 EVALUATION = [HELDOUT, HELDOUT2, DEV, PROBES, *BLIND3]
