@@ -170,8 +170,11 @@ class ActionYesNo(Action):
         intent = turn.intent
         turn.keep("pending", None)
         long = len(turn.text.split()) > ANSWER_WORDS
-        if not turn.payload and long and turn.follow.is_question(turn.text):
-            # "em có nên chạy sang nhà nó không": a question of its own, not a "không"
+        if not turn.payload and (
+            (long and turn.follow.is_question(turn.text)) or turn.follow.asks_what_to_do(turn.text)
+        ):
+            # "em có nên chạy sang nhà nó không", "tôi phải làm sao": a question of its own, not a
+            # "không" or a "có", however short
             return turn.answer()
         if pending is None and not turn.payload:
             # nothing was asked: "có ai ở đó không?", "lấy lại facebook ở đâu?" read in context

@@ -110,3 +110,15 @@ async def test_a_short_answer_while_waiting_for_a_person_reaches_the_case(
     await ActionYesNo().run(dispatcher, tracker, {})
     assert store.escalations, "the message went to no case"
     assert store.escalations[0]["reason"] == "message while waiting"
+
+
+@pytest.mark.parametrize("text", ["tôi phải làm sao", "giờ làm sao"])
+async def test_what_to_do_read_as_a_yes_is_a_question_not_an_answer(
+    dispatcher, content: Content, text: str
+) -> None:
+    """A model once read "tôi phải làm sao" as affirm (0.20): never "glad the child is safe"."""
+    tracker = make_tracker(text, "affirm", slots={"pending": "safety_check", "audience": "parent",
+                                                  "protocol": "self_harm"})  # fmt: skip
+    await ActionYesNo().run(dispatcher, tracker, {})
+    safe = content.protocol("self_harm", "safe", "parent")
+    assert dispatcher.messages and all(m["text"] != safe for m in dispatcher.messages)
