@@ -55,6 +55,9 @@ class ActionRequestHuman(Action):
     ) -> list[EventType]:
         """Pass the conversation to a person, unless the message asks a follow-up of the topic."""
         turn = Turn(dispatcher, tracker, services().content)
+        if not turn.payload and turn.intent != "request_human":
+            # read again as something else: "bạn em chơi app nói chuyện với AI…" asks about the app
+            return turn.answer()
         if not turn.payload:
             choice = turn.in_topic()
             if choice is not None and choice.strength == 2 and turn.confidence < CONFIDENT + 0.15:

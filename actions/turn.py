@@ -166,7 +166,7 @@ class Turn:
             and AN_APP.search(folded)
             and not NOT_WANTED.search(folded[: machine.start()])  # "ko muốn chat với AI nữa"
             and not self.follow.asks_for_a_person(self.text)
-            and (guess := self.next_guess(latest, self.content.has_topic)) is not None
+            and (guess := self.app_topic(latest)) is not None
         ):
             self.intent, self.confidence = guess
         self.payload = self.text.startswith("/")
@@ -759,9 +759,9 @@ class Turn:
 
     @staticmethod
     def next_guess(
-        latest: dict[str, Any], accept: Callable[[str], bool]
+        latest: dict[str, Any], accept: Callable[[str], bool], minimum: float = MIN_NEXT_GUESS
     ) -> tuple[str, float] | None:
-        """The model's best lower-ranked guess that `accept`s, if it has `MIN_NEXT_GUESS` weight.
+        """The model's best lower-ranked guess that `accept`s, if it has `minimum` weight.
 
         The ranking is sorted, so the first accepted guess is the only one that can qualify.
         """
@@ -769,8 +769,23 @@ class Turn:
             name = str(guess.get("name") or "")
             if accept(name):
                 confidence = float(guess.get("confidence") or 0.0)
-                return (name, confidence) if confidence >= MIN_NEXT_GUESS else None
+                return (name, confidence) if confidence >= minimum else None
         return None
+
+    def app_topic(self, latest: dict[str, Any]) -> tuple[str, float] | None:
+        """A question about an app, an AI or a character: the topic it is about, at any weight.
+
+        The topic of the follow-up that names it most closely ("bạn trai ảo": grooming's AI
+        companion apps), else the model's best topic guess; at any weight, since the model may be
+        all but sure of "are you a bot?" (0.96).
+        """
+        found = self.follow.longest_item(self.text)
+        if found is not None:
+            ranking = latest.get("intent_ranking") or []
+            weight = next((float(g.get("confidence") or 0.0) for g in ranking
+                           if g.get("name") == found.topic), 0.0)  # fmt: skip
+            return found.topic, weight
+        return self.next_guess(latest, self.content.has_topic, minimum=0.0)
 
     def danger_step(self) -> list[EventType] | None:
         """Inside a danger, a message naming one of its steps: that step's answer, or None."""
