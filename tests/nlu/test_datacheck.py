@@ -30,6 +30,7 @@ BLIND3 = [
         "blind10",
         "blind11",
         "blind12",
+        "blind13",
     )
 ]
 EVALUATION = [HELDOUT, HELDOUT2, DEV, PROBES, *BLIND3]
