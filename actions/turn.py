@@ -86,6 +86,9 @@ DELETE_PHRASES = ("xoa du lieu", "xoa het du lieu", "xoa thong tin cua toi", "xo
 # Words that make a question about the bot's own records (ask_anonymity) rather than the topic's.
 ABOUT_US = ("du lieu", "luu", "an danh", "bi mat", "ai doc", "ai biet", "dong hanh", "bot",
             "tu van vien", "ten that", "so dien thoai")  # fmt: skip
+# ... but "app đó có lưu tin nhắn không" asks about another app, unless it names us
+ANOTHER_APP = re.compile(r" (?:app|ung dung|game|trang|web) (?:do|day|kia|ay|nay|kia) ")
+US_BY_NAME = ("dong hanh", "bot", "tu van vien")
 # Children in the Centre and the South say "ba mẹ" (or "ba má"): answered in their words.
 FIRST_PERSON = re.compile(r" (?:minh|to|em|e|tui|tao|t) ")
 ABOUT_ONES_CHILD = re.compile(r" (?:con|chau|be) (?:gai |trai )?(?:toi|tui|minh|em|nha|cua) ")
@@ -160,15 +163,21 @@ class Turn:
                 self.intent, self.confidence = guess
             if self.follow.asks_for_a_person(self.text):
                 self.intent = "request_human"
+        # the follow-up that names the app a message asks about, answered first (`typed`)
+        self.app_item: Choice | None = None
         if (
-            self.intent in ("request_human", "bot_challenge")
+            (
+                self.intent in ("request_human", "bot_challenge")
+                or self.content.has_topic(self.intent)
+            )
             and (machine := TALKS_TO_A_MACHINE.search(folded := fold(self.text))) is not None
             and AN_APP.search(folded)
             and not NOT_WANTED.search(folded[: machine.start()])  # "ko muốn chat với AI nữa"
             and not self.follow.asks_for_a_person(self.text)
-            and (guess := self.app_topic(latest)) is not None
         ):
-            self.intent, self.confidence = guess
+            self.app_item = self.follow.longest_item(self.text)
+            if (guess := self.app_topic(latest)) is not None:
+                self.intent, self.confidence = guess
         self.payload = self.text.startswith("/")
         self.previous = previous_replies(self.tracker)
         self.sent: list[str] = []
@@ -473,6 +482,10 @@ class Turn:
             self.send(self.fresh("ack_in_topic", "ack_in_topic_again"),
                       buttons + self.person_buttons())  # fmt: skip
             return self.events
+        if (
+            self.app_item is not None
+        ):  # "em tải app chat với AI, có nhân vật bạn trai ảo, có sao ko"
+            return self.answer_choice(self.app_item)
         choice = self.in_topic()
         if choice is not None:
             return self.answer_choice(choice)
@@ -776,15 +789,18 @@ class Turn:
         """A question about an app, an AI or a character: the topic it is about, at any weight.
 
         The topic of the follow-up that names it most closely ("bạn trai ảo": grooming's AI
-        companion apps), else the model's best topic guess; at any weight, since the model may be
-        all but sure of "are you a bot?" (0.96).
+        companion apps, not fake news' "trí tuệ nhân tạo"), else, for "are you a bot?" or "a
+        person", the model's best topic guess; at any weight, since the model may be all but sure
+        of "are you a bot?" (0.96). A topic the model read stays when no follow-up names the app.
         """
-        found = self.follow.longest_item(self.text)
+        found = self.app_item
         if found is not None:
             ranking = latest.get("intent_ranking") or []
             weight = next((float(g.get("confidence") or 0.0) for g in ranking
                            if g.get("name") == found.topic), 0.0)  # fmt: skip
             return found.topic, weight
+        if self.content.has_topic(self.intent):
+            return None
         return self.next_guess(latest, self.content.has_topic, minimum=0.0)
 
     def danger_step(self) -> list[EventType] | None:
@@ -950,8 +966,13 @@ class Turn:
         return metadata.get("shared") == "link" or bool(ONLY_LINK.fullmatch(self.text.strip()))
 
     def about_us(self) -> bool:
-        """Whether the message asks about Đồng Hành itself (what is kept, who reads it)."""
+        """Whether the message asks about Đồng Hành itself (what is kept, who reads it).
+
+        Not when it names another app ("app đó có lưu tin nhắn không"), unless it names us too.
+        """
         folded = f" {fold(self.text)} "
+        if ANOTHER_APP.search(folded) and not any(f" {w} " in folded for w in US_BY_NAME):
+            return False
         return any(f" {w} " in folded for w in ABOUT_US)
 
     def said_ever(self, text: str) -> bool:

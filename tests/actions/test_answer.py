@@ -221,7 +221,8 @@ async def test_talking_to_an_ai_app_is_a_question_about_the_app_not_a_request_fo
     await run(dispatcher, make_tracker(text, "request_human", confidence=0.69, ranking=ranking))
     texts = [m["text"] for m in dispatcher.messages]
     assert texts and not any("tư vấn viên đang trực" in t for t in texts)  # no hand-over
-    assert any("trí tuệ nhân tạo" in t or "máy tính" in t for t in texts)  # about AI
+    companion = content.followup("ask_grooming", "ai_companion", "child")
+    assert companion in texts  # grooming's AI companion apps, not fake news' deepfakes
 
 
 @pytest.mark.parametrize(
