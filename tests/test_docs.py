@@ -50,6 +50,8 @@ MAY_NAME_SHARED = {
     "tests/conversations/blind9/scenarios.yml",
     "tests/conversations/blind10/README.md",
     "tests/conversations/blind10/scenarios.yml",
+    "tests/conversations/blind11/README.md",
+    "tests/conversations/blind11/scenarios.yml",
 }
 
 
