@@ -84,8 +84,9 @@ DELETE_PHRASES = ("xoa du lieu", "xoa het du lieu", "xoa thong tin cua toi", "xo
                   "xoa thong tin cua minh", "xoa cuoc tro chuyen", "xoa het tin nhan o day",
                   "xoa lich su chat", "xoa het cuoc", "delete my data")  # fmt: skip
 # Words that make a question about the bot's own records (ask_anonymity) rather than the topic's.
-ABOUT_US = ("du lieu", "luu", "an danh", "bi mat", "ai doc", "ai biet", "dong hanh", "bot",
-            "tu van vien", "ten that", "so dien thoai")  # fmt: skip
+ABOUT_US = ("du lieu", "luu", "an danh", "bi mat", "ai doc", "ai se doc", "ai biet", "dong hanh",
+            "bot", "tu van vien", "ten that", "so dien thoai", "gui day", "nhan day", "gui o day",
+            "nhan o day")  # fmt: skip
 # ... but "app đó có lưu tin nhắn không" asks about another app, unless it names us
 ANOTHER_APP = re.compile(r" (?:app|ung dung|game|trang|web) (?:do|day|kia|ay|nay|kia) ")
 US_BY_NAME = ("dong hanh", "bot", "tu van vien")
@@ -739,6 +740,13 @@ class Turn:
             # the protocol's own answer, whatever the model reads (a bot challenge, a topic)
             return continue_protocol(self)
         if (
+            self.asks_about_111()
+            and (own := self.follow.choose(self.text, "ask_hotline")) is not None
+            and own.strength == 2
+        ):
+            # "111 giờ này có ai nghe máy k, e chỉ nhắn tin được thôi": about 111, not about us
+            return self.answer_choice(own)
+        if (
             self.intent == "bot_challenge"
             or self.follow.asks_if_human(self.text)
             or asks_if_human_in_english(self.text)
@@ -747,6 +755,13 @@ class Turn:
             # "có người thật ở đó không", "12h đêm rồi có ai nói chuyện với em được không", "bao
             # lâu nữa thì có người": who is there, honestly, before any follow-up
             return self.honest_about_us()
+        if (
+            self.about_us()
+            and (ours := self.follow.any_item(self.text, ["ask_anonymity"])) is not None
+            and ours.topic == "ask_anonymity"
+        ):
+            # "tin nhắn e gửi đây ai sẽ đọc, mẹ e có biết k": our records, not parental controls
+            return self.answer_choice(ours)
         if (done := self.protocol_answer()) is not None:
             return done
         unsure_everyday = (
