@@ -31,8 +31,8 @@ from bot.runtime import services
 # A child telling what happens to a friend ("bạn em bị…", "bạn em kể…"): a bystander.
 _FOR_FRIEND = r"(?:cho )?(?:ban|nho ban|dua ban|ban than|con ban|thang ban)\b"  # "(cho) bạn em"
 BYSTANDER = re.compile(
-    r"\b(?:(?:ban|nho ban|dua ban|ban than|con ban|thang ban) (?:cua )?(?:em|minh|tui|t|tao)"
-    r"|ban cung lop(?: (?:cua )?(?:em|minh|tui|t|tao))?"
+    r"\b(?:(?:ban|nho ban|dua ban|ban than|con ban|thang ban) (?:cua )?(?:em|minh|tui|t|tao|to)"
+    r"|ban cung lop(?: (?:cua )?(?:em|minh|tui|t|tao|to))?"
     r"|(?:ban|nho|con ban|thang ban|ban nu|ban nam) (?:ay|do|nay|kia))"
     r"(?: \w+)? (?:bi|dang bi|ke|noi|nhan|bao|tam su|muon|doi|dang|post|viet|vua)\b"
     # "mình hỏi hộ bạn mình", "em hỏi giùm nhỏ bạn"
@@ -45,7 +45,7 @@ ASKS_FOR_A_FRIEND = re.compile(rf"\bhoi (?:giup|ho|gium|dum|thay|cho) {_FOR_FRIE
 # A friend named, and "nó" (he/she) doing the worrying thing: "thằng bạn thân… nó cho em hết đồ".
 FRIEND = re.compile(
     r"\b(?:ban than|thang ban|con ban|nho ban|dua ban|ban cung lop|ban em|ban minh|ban tui|ban tao"
-    r"|ban cua em|ban ay|ban do)\b"
+    r"|ban to|ban cua em|ban ay|ban do)\b"
 )
 
 
@@ -363,6 +363,8 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
     elif bystander:
         text = content.say("bystander", "child")
     turn.send(text)
+    if bystander and (tell := content.urgent_for_a_friend(situation, "child")) is not None:
+        turn.send(tell)  # a friend sextorted: "đừng chuyển tiền, đừng gửi thêm ảnh", now
     saved = open_urgent_case(turn, situation)
     turn.keep("protocol", "urgent_danger")
     # a friend's danger: later replies are about the friend ("em là bạn của nó thôi, em làm gì
@@ -480,11 +482,11 @@ def urgent_next(turn: Turn) -> list[EventType]:
 
 
 def bystander_told(turn: Turn) -> str | None:
-    """A bystander's news that the friend has an adult with them, or their self-blame: its reply.
+    """A bystander's news (the friend is about to pay, or has an adult now; self-blame): its reply.
 
-    None when the message says neither, or its reply was already sent.
+    None when the message says none of these, or its reply was already sent.
     """
-    for key in ("bystander_friend_safe", "bystander_self_blame"):
+    for key in ("bystander_paying", "bystander_friend_safe", "bystander_self_blame"):
         reply = turn.content.protocol("urgent_danger", key, turn.role)
         if turn.content.bystander_says(key, turn.text) and not turn.said_ever(reply):
             return reply

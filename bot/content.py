@@ -252,6 +252,13 @@ class Content:
                 return _pick(item["more"], audience)
         return None
 
+    def urgent_for_a_friend(self, situation: str, audience: str | None) -> str | None:
+        """What a child told of a friend's danger says to the friend now ("đừng chuyển tiền")."""
+        for item in self.urgent_danger["situations"]:
+            if item["key"] == situation and item.get("for_a_friend"):
+                return _pick(item["for_a_friend"], audience)
+        return None
+
     def self_harm_danger_now(self, text: str) -> bool:
         """Whether `text` says the person is at a dangerous place now (a rooftop, a bridge…)."""
         return _says(text, self.self_harm["danger_now"])
