@@ -680,7 +680,16 @@ class Turn:
 
             return pass_to_person(self)  # asked for a person inside a longer greeting
         place = local_help(self.text, self.content.contacts)
-        if self.waiting:
+        if (
+            self.waiting
+            and self.protocol == "urgent_danger"
+            and self.content.urgent_safe_now(self.text)
+            and (self.slot("situation") == "missing" or not self.follow.is_question(self.text))
+        ):
+            from actions.urgent import continue_protocol
+
+            events = continue_protocol(self)  # "con chị về rồi": what now, and to the case
+        elif self.waiting:
             events = self.while_waiting()
         elif self.protocol is not None and (done := self.in_protocol()) is not None:
             events = done

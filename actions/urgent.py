@@ -446,19 +446,26 @@ def urgent_next(turn: Turn) -> list[EventType]:
     """A later message in the danger protocol: listening with 111/113, not the first reply again."""
     step = int(turn.slot("protocol_step") or 0)
     situation = str(turn.slot("situation") or "general")
-    if turn.waiting and not urgent_now(turn):  # "bao lâu thì có người trả lời?": to the case
-        return turn.while_waiting()
+    # a missing child back home: what to do now (gently, a doctor if hurt), not the police's relief
+    safe = turn.content.protocol(
+        "urgent_danger", "returned" if situation == "missing" else "safe_now", turn.role
+    )
+    now_safe = (
+        turn.content.urgent_safe_now(turn.text)
+        and (situation == "missing" or not turn.follow.is_question(turn.text))
+        and not turn.said_ever(safe)
+    )  # "công an đến rồi, mẹ cháu cũng tới. Cảm ơn bạn": relief and what comes next; "con về
+    # rồi, nó khóc, không nói gì" is news, whatever "gì" suggests
+    if turn.waiting and not urgent_now(turn) and not now_safe:
+        return turn.while_waiting()  # "bao lâu thì có người trả lời?": to the case
     open_urgent_case(turn, situation)  # an urgent message while waiting goes to the case here
     if (now := turn.danger_at_the_door()) is not None:
         return now
     if (reached := scam_child_reached(turn)) is not None:
         return reached
-    safe = turn.content.protocol("urgent_danger", "safe_now", turn.role)
-    if (
-        turn.content.urgent_safe_now(turn.text)
-        and not turn.follow.is_question(turn.text)
-        and not turn.said_ever(safe)
-    ):  # "công an đến rồi, mẹ cháu cũng tới. Cảm ơn bạn": relief and what comes next
+    if now_safe:
+        if turn.waiting:
+            turn.record("message while waiting")  # "con chị về rồi": the counsellor must know
         turn.send(safe)
         turn.keep("protocol_step", float(step + 1))
         return turn.events
