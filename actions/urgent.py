@@ -225,9 +225,12 @@ def check_in(turn: Turn) -> list[EventType]:
         or told_it_is_a_friend(turn)
     ):
         # "chị sợ lắm" about an ex-husband's posts, "nó đăng story xin tiền bạn em": no words of
-        # one's own despair, or an adult about a child: 111 first, without asking about suicide
-        turn.send(said(turn.content.protocol("self_harm", "check_in_gentle", turn.role)),
-                  safety_check_buttons(turn.content))  # fmt: skip
+        # one's own despair, or an adult about a child: 111 first, without asking about suicide;
+        # a shorter line when the last reply began with it (never the same text twice in a row)
+        gentle = turn.content.protocol("self_harm", "check_in_gentle", turn.role)
+        if turn.said_before(said(gentle)):
+            gentle = turn.content.protocol("self_harm", "check_in_again", turn.role)
+        turn.send(said(gentle), safety_check_buttons(turn.content))
     else:
         turn.send(
             said(turn.content.protocol("self_harm", "check_in", turn.role)),
