@@ -88,7 +88,7 @@ ABOUT_US = ("du lieu", "luu", "an danh", "bi mat", "ai doc", "ai se doc", "ai bi
             "bot", "tu van vien", "ten that", "so dien thoai", "gui day", "nhan day", "gui o day",
             "nhan o day")  # fmt: skip
 # ... but "app đó có lưu tin nhắn không" asks about another app, unless it names us
-ANOTHER_APP = re.compile(r" (?:app|ung dung|game|trang|web) (?:do|day|kia|ay|nay|kia) ")
+ANOTHER_APP = re.compile(r" (?:app|ung dung|game|trang|web) (?:do|day|kia|ay|nay) ")
 US_BY_NAME = ("dong hanh", "bot", "tu van vien")
 # Children in the Centre and the South say "ba mẹ" (or "ba má"): answered in their words.
 FIRST_PERSON = re.compile(r" (?:minh|to|em|e|tui|tao|t) ")
@@ -483,9 +483,8 @@ class Turn:
             self.send(self.fresh("ack_in_topic", "ack_in_topic_again"),
                       buttons + self.person_buttons())  # fmt: skip
             return self.events
-        if (
-            self.app_item is not None
-        ):  # "em tải app chat với AI, có nhân vật bạn trai ảo, có sao ko"
+        # "em tải app chat với AI, có nhân vật bạn trai ảo, có sao ko": that app's follow-up
+        if self.app_item is not None:
             return self.answer_choice(self.app_item)
         choice = self.in_topic()
         if choice is not None:
@@ -680,12 +679,7 @@ class Turn:
 
             return pass_to_person(self)  # asked for a person inside a longer greeting
         place = local_help(self.text, self.content.contacts)
-        if (
-            self.waiting
-            and self.protocol == "urgent_danger"
-            and self.content.urgent_safe_now(self.text)
-            and (self.slot("situation") == "missing" or not self.follow.is_question(self.text))
-        ):
+        if self.waiting and self.protocol == "urgent_danger" and self.says_child_is_safe():
             from actions.urgent import continue_protocol
 
             events = continue_protocol(self)  # "con chị về rồi": what now, and to the case
@@ -988,6 +982,16 @@ class Turn:
         """A pasted link with nothing else (Zalo's link event, or a message that is only a URL)."""
         metadata = (self.tracker.latest_message or {}).get("metadata") or {}
         return metadata.get("shared") == "link" or bool(ONLY_LINK.fullmatch(self.text.strip()))
+
+    def says_child_is_safe(self) -> bool:
+        """Inside a danger, news that the child is safe now ("công an đến rồi, mẹ cháu cũng tới").
+
+        A question asks something else, except after a missing child, whose "con về rồi, nó khóc,
+        không nói gì" is news whatever "gì" suggests.
+        """
+        return self.content.urgent_safe_now(self.text) and (
+            self.slot("situation") == "missing" or not self.follow.is_question(self.text)
+        )
 
     def about_us(self) -> bool:
         """Whether the message asks about Đồng Hành itself (what is kept, who reads it).

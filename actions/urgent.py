@@ -453,12 +453,8 @@ def urgent_next(turn: Turn) -> list[EventType]:
     safe = turn.content.protocol(
         "urgent_danger", "returned" if situation == "missing" else "safe_now", turn.role
     )
-    now_safe = (
-        turn.content.urgent_safe_now(turn.text)
-        and (situation == "missing" or not turn.follow.is_question(turn.text))
-        and not turn.said_ever(safe)
-    )  # "công an đến rồi, mẹ cháu cũng tới. Cảm ơn bạn": relief and what comes next; "con về
-    # rồi, nó khóc, không nói gì" is news, whatever "gì" suggests
+    # "công an đến rồi, mẹ cháu cũng tới. Cảm ơn bạn": relief and what comes next
+    now_safe = turn.says_child_is_safe() and not turn.said_ever(safe)
     if turn.waiting and not urgent_now(turn) and not now_safe:
         return turn.while_waiting()  # "bao lâu thì có người trả lời?": to the case
     open_urgent_case(turn, situation)  # an urgent message while waiting goes to the case here
