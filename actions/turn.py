@@ -667,6 +667,13 @@ class Turn:
                 self.record("message while waiting")  # the counsellor reads it, in English
             if asks_if_human_in_english(self.text):
                 return self.honest_about_us()  # "are you a bot?": answered, in English
+            steps = self.follow.platform_steps(self.text)
+            guide = self.content.platform(*steps, self.role) if steps else None
+            if guide is not None and not self.said_ever(guide):
+                # "what should I change on his Zalo so strangers can't message him?": the steps
+                self.send(self.say("english_platform"))
+                self.send(guide, self.person_buttons())
+                return self.events
             self.send(self.fresh("english", "english_again"), self.person_buttons())
             return self.events
         if self.wants_deletion() and (self.intent == "ask_anonymity" or self.asks_deletion()):

@@ -157,6 +157,14 @@ class Followups:
                 return str(key)
         return None
 
+    def platform_steps(self, text: str) -> tuple[str, str] | None:
+        """The platform a message names and what it asks to do there (report, block, privacy)."""
+        platform = self.platform(text)
+        if platform is None:
+            return None
+        action = self._platform_action(_folded(text), platform)
+        return (platform, action) if action else None
+
     def is_question(self, text: str) -> bool:
         """Whether the message asks something ("…có mất tiền không" ends a question too)."""
         folded = _folded(text)

@@ -145,3 +145,16 @@ def real_cues() -> Followups:
 
     dialogue = yaml.safe_load((ROOT / "content" / "dialogue.yml").read_text(encoding="utf-8"))
     return Followups(TOPICS, dialogue, PLATFORMS)
+
+
+def test_platform_steps_names_the_platform_and_the_action_in_any_language() -> None:
+    dialogue = {**DIALOGUE, "platform_cues": {"report": ["báo cáo", "report"],
+                                              "privacy": ["riêng tư", "strangers"]}}  # fmt: skip
+    platforms = {"platforms": {"zalo": {"names": ["zalo"], "privacy": {}},
+                               "tiktok": {"names": ["tiktok"], "report": {}}}}  # fmt: skip
+    follow = Followups(TOPICS, dialogue, platforms)
+    text = "What should I change on his Zalo so strangers can't message him?"
+    assert follow.platform_steps(text) == ("zalo", "privacy")
+    assert follow.platform_steps("how do I report someone on TikTok") == ("tiktok", "report")
+    assert follow.platform_steps("báo cáo trên zalo") is None  # Zalo has no report steps here
+    assert follow.platform_steps("is this app safe for kids") is None  # no platform named
