@@ -436,12 +436,18 @@ class Turn:
         """Whether the message is a question that names 111."""
         return bool(ASKS_111.search(self.text)) and self.follow.is_question(self.text)
 
+    def hotline_item(self) -> Choice | None:
+        """The follow-up of 111 that a question naming 111 asks by its own words, if any."""
+        if not self.asks_about_111():
+            return None
+        own = self.follow.choose(self.text, "ask_hotline")
+        return own if own is not None and own.strength == 2 else None
+
     def about_111(self) -> list[EventType] | None:
         """A question naming 111 ("gọi 111 có mất tiền không") is about 111, whatever else says."""
         if not self.asks_about_111():
             return None
-        own = self.follow.choose(self.text, "ask_hotline")
-        if own is not None and own.strength == 2:  # "gọi 111 thì họ có báo ba mẹ em không?"
+        if (own := self.hotline_item()) is not None:  # "gọi 111 thì họ có báo ba mẹ em không?"
             return self.answer_choice(own)
         if self.intent == "ask_hotline":
             return None
@@ -749,11 +755,7 @@ class Turn:
             # "Tôi đang gọi mà em ấy không bắt máy", "Sáng mai tôi nói gì với nó cho đúng?":
             # the protocol's own answer, whatever the model reads (a bot challenge, a topic)
             return continue_protocol(self)
-        if (
-            self.asks_about_111()
-            and (own := self.follow.choose(self.text, "ask_hotline")) is not None
-            and own.strength == 2
-        ):
+        if (own := self.hotline_item()) is not None:
             # "111 giờ này có ai nghe máy k, e chỉ nhắn tin được thôi": about 111, not about us
             return self.answer_choice(own)
         if (
@@ -765,13 +767,9 @@ class Turn:
             # "có người thật ở đó không", "12h đêm rồi có ai nói chuyện với em được không", "bao
             # lâu nữa thì có người": who is there, honestly, before any follow-up
             return self.honest_about_us()
-        if (
-            self.about_us()
-            and (ours := self.follow.any_item(self.text, ["ask_anonymity"])) is not None
-            and ours.topic == "ask_anonymity"
-        ):
+        if self.about_us() and (ours := self.follow.own_item(self.text, "ask_anonymity")):
             # "tin nhắn e gửi đây ai sẽ đọc, mẹ e có biết k": our records, not parental controls
-            return self.answer_choice(ours)
+            return self.answer_choice(Choice("item", "ask_anonymity", ours, strength=2))
         if (done := self.protocol_answer()) is not None:
             return done
         unsure_everyday = (

@@ -245,19 +245,20 @@ class Content:
         """Whether `text` says an attempt is under way or has just happened (pills, bleeding…)."""
         return _says(text, self.self_harm["attempt"])
 
+    def _situation_part(self, situation: str, part: str, audience: str | None) -> str | None:
+        """One optional part of an urgent situation (`more`, `for_a_friend`), in a voice."""
+        for item in self.urgent_danger["situations"]:
+            if item["key"] == situation and item.get(part):
+                return _pick(item[part], audience)
+        return None
+
     def urgent_more(self, situation: str, audience: str | None) -> str | None:
         """The next steps of an urgent situation, for the message after its first reply."""
-        for item in self.urgent_danger["situations"]:
-            if item["key"] == situation and item.get("more"):
-                return _pick(item["more"], audience)
-        return None
+        return self._situation_part(situation, "more", audience)
 
     def urgent_for_a_friend(self, situation: str, audience: str | None) -> str | None:
         """What a child told of a friend's danger says to the friend now ("đừng chuyển tiền")."""
-        for item in self.urgent_danger["situations"]:
-            if item["key"] == situation and item.get("for_a_friend"):
-                return _pick(item["for_a_friend"], audience)
-        return None
+        return self._situation_part(situation, "for_a_friend", audience)
 
     def self_harm_danger_now(self, text: str) -> bool:
         """Whether `text` says the person is at a dangerous place now (a rooftop, a bridge…)."""
