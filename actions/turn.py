@@ -677,7 +677,7 @@ class Turn:
             guide = self.content.platform(*steps, self.role) if steps else None
             if guide is not None and not self.said_ever(guide):
                 # "what should I change on his Zalo so strangers can't message him?": the steps
-                self.send(self.say("english_platform"))
+                self.send(self.fresh("english_platform", "english_platform_again"))
                 self.send(guide, self.person_buttons())
                 return self.events
             self.send(self.fresh("english", "english_again"), self.person_buttons())
