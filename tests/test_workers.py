@@ -26,6 +26,7 @@ from bot.pseudonym import Pseudonymizer
 from tests.helpers.servers import PrivatePostgres, private_postgres, redis_key_space
 from tests.helpers.workers import (
     CHAT_IDS,
+    IN_FLIGHT,
     Outcome,
     Worker,
     chat_id,
@@ -164,8 +165,12 @@ async def test_a_worker_killed_mid_run_loses_nothing_and_answers_nothing_twice(
         return [first, second]
 
     async def killer() -> None:
-        while len(answered) < len(people) // 2:  # kill in the middle of the load
-            await asyncio.sleep(0.01)
+        # Kill in the middle of the load, and only while the worker holds requests: killing it
+        # between two requests would prove nothing (it did once, on a fast run).
+        deadline = asyncio.get_running_loop().time() + 120
+        while len(answered) < len(people) // 4 or IN_FLIGHT.get(workers[0].port, 0) < 2:
+            assert asyncio.get_running_loop().time() < deadline, "worker 0 never held 2 requests"
+            await asyncio.sleep(0.005)
         workers[0].kill()
         workers[0].start()
         await asyncio.to_thread(workers[0].wait_healthy)

@@ -142,6 +142,9 @@ class Outcome:
     statuses: list[int] = field(default_factory=list)
 
 
+# Requests sent and not yet answered, by worker port: a fault test kills a worker while it holds some.
+IN_FLIGHT: dict[int, int] = {}
+
 # Web chat ids are issued by the server (`POST /webhooks/rest/session`, signed with the shared key,
 # so any worker accepts them); tests name their people, and each name gets one issued id.
 CHAT_IDS: dict[str, str] = {}
@@ -189,11 +192,14 @@ async def send(
         worker = workers[(start + attempt) % len(workers)]
         outcome.attempts += 1
         body = {"sender": issued, "message": text, "message_id": outcome.message_id}
+        IN_FLIGHT[worker.port] = IN_FLIGHT.get(worker.port, 0) + 1
         try:
             response = await client.post(f"{worker.url}/webhooks/rest/webhook", json=body)
         except httpx.HTTPError:
             await asyncio.sleep(0.25)
             continue
+        finally:
+            IN_FLIGHT[worker.port] -= 1
         outcome.statuses.append(response.status_code)
         if response.status_code == 200:
             outcome.replies = response.json()
