@@ -142,7 +142,7 @@ class Outcome:
     statuses: list[int] = field(default_factory=list)
 
 
-# Requests sent and not yet answered, by worker port: a fault test kills a worker while it holds some.
+# Requests sent and not yet answered, by worker port (a fault test kills a worker holding some).
 IN_FLIGHT: dict[int, int] = {}
 
 # Web chat ids are issued by the server (`POST /webhooks/rest/session`, signed with the shared key,
