@@ -34,6 +34,7 @@ MAY_NAME_SHARED = {
     "tests/nlu/blind11.yml",
     "tests/nlu/blind12.yml",
     "tests/nlu/blind13.yml",
+    "tests/nlu/blind14.yml",
     "tests/conversations/blind3/README.md",
     "tests/conversations/blind3/scenarios.yml",
     "tests/conversations/blind4/README.md",

@@ -31,6 +31,7 @@ BLIND3 = [
         "blind11",
         "blind12",
         "blind13",
+        "blind14",
     )
 ]
 EVALUATION = [HELDOUT, HELDOUT2, DEV, PROBES, *BLIND3]
