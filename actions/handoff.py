@@ -19,6 +19,8 @@ from bot.runtime import services
 
 # The queue's priority for a case, from the last topic of the conversation.
 PRIORITY_OF_TOPIC = {**{p: p for p in PROTOCOLS}, "fallback": "fallback"}
+# Below this, "a person" read by the model alone, inside a topic, is a question of the topic.
+UNSURE_PERSON = 0.5
 
 
 def pass_to_person(turn: Turn) -> list[EventType]:
@@ -57,6 +59,16 @@ class ActionRequestHuman(Action):
         turn = Turn(dispatcher, tracker, services().content)
         if not turn.payload and turn.intent != "request_human":
             # read again as something else: "bạn em chơi app nói chuyện với AI…" asks about the app
+            return turn.answer()
+        if (
+            not turn.payload
+            and not turn.waiting
+            and turn.confidence < UNSURE_PERSON
+            and turn.topic is not None
+            and not turn.follow.asks_for_a_person(turn.text)
+        ):
+            # "Giờ chị gọi cho ai, nói với người ta sao?" (0.32) asks who to call, in the topic
+            turn.intent, turn.confidence = turn.topic, turn.confidence
             return turn.answer()
         if not turn.payload:
             choice = turn.in_topic()

@@ -77,6 +77,14 @@ TALKS_TO_A_MACHINE = re.compile(
     r"\b(noi chuyen|chat|tam su|tro chuyen|nhan tin) (voi|vs|cung) (tri tue nhan tao|nhan vat|app"
     r"|ung dung|ban trai ao|ban gai ao|nguoi yeu ao)\b"
 )
+# Words that ask about the one answering ("bạn là bot à", "có người thật không"): inside a
+# protocol the model's "bot challenge" is believed only with one of them ("nó block bạn ấy rồi, chắc
+# ổn rồi đúng ko cậu" is about the friend, not about us).
+ABOUT_A_BOT = re.compile(
+    r"\b(bot|robot|chatbot|chat bot|la may|voi may|vs may|may tra loi|may a|may ha|tu dong"
+    r"|nguoi that|nguoi hay|tri tue nhan tao|chatgpt|gpt|ai vay|ai day|ai the|la ai"
+    r"|(?:ban|cau|anh|chi|em|may) la (?:ai|nguoi|may|bot|robot)|real|human|person)\b"
+)
 RETRIEVED_MIN = 0.22  # the second pass's least score (bot/conversation/retrieval.py)
 RETRIEVED_LEAD = 1.15  # and how far ahead of the next one it must be
 # Deleting one's data, not a photo or an account: "/xoa", "xóa dữ liệu", "xóa hết cuộc trò chuyện".
@@ -759,7 +767,7 @@ class Turn:
             # "111 giờ này có ai nghe máy k, e chỉ nhắn tin được thôi": about 111, not about us
             return self.answer_choice(own)
         if (
-            self.intent == "bot_challenge"
+            (self.intent == "bot_challenge" and self.names_a_bot())
             or self.follow.asks_if_human(self.text)
             or asks_if_human_in_english(self.text)
             or (not self.waiting and self.follow.about_waiting(self.text))
@@ -997,6 +1005,10 @@ class Turn:
         return self.content.urgent_safe_now(self.text) and (
             self.slot("situation") == "missing" or not self.follow.is_question(self.text)
         )
+
+    def names_a_bot(self) -> bool:
+        """Whether a word of the message asks about us ("bot", "AI", "người thật")."""
+        return bool(ABOUT_A_BOT.search(fold(self.text))) or bool(re.search(r"\bAI\b", self.text))
 
     def about_us(self) -> bool:
         """Whether the message asks about Đồng Hành itself (what is kept, who reads it).

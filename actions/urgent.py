@@ -49,12 +49,25 @@ FRIEND = re.compile(
 )
 
 
+# Someone else's words quoted from a post or a message ("Quân đăng story nền đen, ghi «…»"), or a
+# friend who does not answer ("tớ nhắn mà cậu ấy không trả lời"): the writer tells of another.
+QUOTES_ANOTHER = re.compile(
+    r"\b(?:dang|ghi|viet|nhan|post|dang story|dang status)\b[^«“\"]{0,30}[«“\"]"
+    r"|\b(?:cau ay|ban ay|no|ban do) (?:khong|chua|van khong|van chua)"
+    r" (?:tra loi|rep|nghe may|bat may)"
+)
+
+
 def about_a_friend(text: str) -> bool:
     """A child telling what a friend said or did (a bystander), not about themselves."""
     folded = f" {fold(text)} "
     if SELF.search(folded):
         return False
-    return bool(BYSTANDER.search(folded)) or (bool(FRIEND.search(folded)) and " no " in folded)
+    return (
+        bool(BYSTANDER.search(folded))
+        or (bool(FRIEND.search(folded)) and " no " in folded)
+        or bool(QUOTES_ANOTHER.search(folded))
+    )
 
 
 # "ko phai e dau, e ko phai nan nhan, la ban e": said once, it holds for the conversation.
@@ -333,6 +346,12 @@ def self_harm_next(turn: Turn) -> list[EventType]:
     if turn.content.self_harm_danger_now(turn.text) and not turn.said_before(danger):
         # "t dang o tren san thuong": leave that place, people, 111/113/115, before anything else
         turn.send(danger, safety_buttons(turn))
+        turn.keep("pending", "safety_check")
+    elif turn.content.self_harm_means(turn.text) and not turn.said_before(
+        means := turn.content.protocol("self_harm", "means_at_hand", turn.role)
+    ):
+        # "em vừa lấy dao rọc giấy ra" at 1 a.m.: put it down, go to a person, 115/111
+        turn.send(means, safety_buttons(turn))
         turn.keep("pending", "safety_check")
     elif (asked := self_harm_question(turn)) is not None:
         # "Tôi có nên đánh thức nó dậy hỏi luôn không?", "Sáng mai tôi nói gì với nó?": answered

@@ -264,6 +264,10 @@ class Content:
         """Whether `text` says the person is at a dangerous place now (a rooftop, a bridge…)."""
         return _says(text, self.self_harm["danger_now"])
 
+    def self_harm_means(self, text: str) -> bool:
+        """Whether `text` says the person holds something to hurt themselves with ("cầm dao")."""
+        return _says(text, self.self_harm["means_at_hand"])
+
     def self_harm_distress(self, text: str) -> bool:
         """Whether `text` has words of one's own distress ("buồn", "mệt mỏi", "không ai hiểu")."""
         return _says(text, self.self_harm["distress"])

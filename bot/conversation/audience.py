@@ -131,6 +131,13 @@ _EVIDENCE = (
     # not "dì": folded, "còn đi" would read "con dì" ("còn đi cmt linh tinh")
     (2.0, r"\b(con|chau|be|con gai|con trai) (chi|anh|co|chu|bac|cau|mo)\b(?! (ay|oi)\b)"),
     (1.5, r"^ ?(chao|da|a) em\b"),  # "Chào em, chị…": an adult greets the bot as younger
+    (1.5, r"^ ?(em|e) oi\b"),  # "Em ơi cho chị hỏi": an adult calls the bot younger
+    (2.0, r"\bcho (chi|anh|co|chu|bac|di|cau|mo|thim) (hoi|xin|nho)\b"),  # "cho chị hỏi"
+    # "thằng Bin nhà chị", "bé Na nhà tôi": one's child by name (not "thằng em nhà mình")
+    (
+        2.0,
+        r"\b(thang|be|con be|thang cu) (?!em\b|anh\b|chi\b)\w+ nha (chi|anh|co|chu|toi|tui|bac)\b",
+    ),
     # "thằng con 13 tuổi", "bé nhà em (4 tuổi)": one's child and its age
     (
         2.0,

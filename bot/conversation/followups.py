@@ -39,6 +39,14 @@ def _has(folded: str, cues: Iterable[str]) -> bool:
     return any(f" {fold(str(cue))} " in folded for cue in cues)
 
 
+def _has_as_typed(text: str, cues: Iterable[str]) -> bool:
+    """`_has`, with the diacritics when the text has them: "chán" (bored) is not "chặn" (block)."""
+    if not has_diacritics(text):
+        return _has(_folded(text), cues)
+    accented = f" {normalize_text(text)} "
+    return any(f" {normalize_text(str(cue))} " in accented for cue in cues)
+
+
 def _blanked(form: str, cues: Iterable[str], norm: Callable[[str], str]) -> str:
     """`form` (a spaced, normalised text) with each cue, normalised by `norm`, blanked out."""
     for cue in cues:
@@ -162,7 +170,7 @@ class Followups:
         platform = self.platform(text)
         if platform is None:
             return None
-        action = self._platform_action(_folded(text), platform)
+        action = self._platform_action(text, platform)
         return (platform, action) if action else None
 
     def is_question(self, text: str) -> bool:
@@ -255,7 +263,7 @@ class Followups:
             return Choice("item", topic, own, strength=2)
         platform = self.platform(text)
         if platform is not None:
-            action = self._platform_action(folded, platform)
+            action = self._platform_action(text, platform)
             if action is not None:
                 return Choice("platform", topic, action, platform, strength=2)
         for key, cues in self.generic.items():
@@ -293,11 +301,11 @@ class Followups:
             return None  # no clear lead
         return Choice("item", topic, scores[0][1], strength=1)
 
-    def _platform_action(self, folded: str, platform: str) -> str | None:
+    def _platform_action(self, text: str, platform: str) -> str | None:
         guide = self.platforms.get(platform) or {}
         for action, cues in self.platform_cues.items():
-            if action in guide and _has(folded, cues):
+            if action in guide and _has_as_typed(text, cues):
                 return action
-        if "report" in guide and _has(folded, self.generic.get("report") or []):
+        if "report" in guide and _has_as_typed(text, self.generic.get("report") or []):
             return "report"
         return None
