@@ -53,6 +53,8 @@ MAY_NAME_SHARED = {
     "tests/conversations/blind10/scenarios.yml",
     "tests/conversations/blind11/README.md",
     "tests/conversations/blind11/scenarios.yml",
+    "tests/conversations/blind12/README.md",
+    "tests/conversations/blind12/scenarios.yml",
 }
 
 
