@@ -204,7 +204,19 @@ def only_the_model_worries(turn: Turn) -> bool:
         and turn.topic not in ("urgent_danger", "self_harm")
         and not turn.content.self_harm_attempt(turn.text)
         and not turn.content.self_harm_danger_now(turn.text)
+        and not had_self_harm_protocol(turn)
+        and not about_a_friend(turn.text)  # a friend's farewell story: the bystander's protocol
     )
+
+
+def had_self_harm_protocol(turn: Turn) -> bool:
+    """Whether the self-harm protocol already began in this conversation.
+
+    Then the model's despair inside a later topic is believed ("đùa thôi", the bullying answer,
+    then "thật ra lúc nãy t ko đùa, t nghĩ đến chuyện đó mấy lần r"): the protocol again.
+    """
+    first = turn.content.protocol("self_harm", "first", turn.role)
+    return turn.said_ever(first) or turn.said_ever(turn.personal(first))
 
 
 def check_in(turn: Turn) -> list[EventType]:
