@@ -91,6 +91,11 @@ RETRIEVED_LEAD = 1.15  # and how far ahead of the next one it must be
 DELETE_PHRASES = ("xoa du lieu", "xoa het du lieu", "xoa thong tin cua toi", "xoa thong tin cua em",
                   "xoa thong tin cua minh", "xoa cuoc tro chuyen", "xoa het tin nhan o day",
                   "xoa lich su chat", "xoa het cuoc", "delete my data")  # fmt: skip
+# "Xoá hết đi.", "xóa giúp tôi luôn": deleting, nothing named (our records, after ask_anonymity).
+BARE_DELETE = re.compile(
+    r"^\s*(?:(?:vay|the|thoi|ok|oke|da|vang) )?xoa(?: (?:het|di|luon|giup|ho|dum|gium|nhe|nha"
+    r"|ngay|cho|toi|em|minh|tui|tat ca))*\s*[.!]*\s*$"
+)
 # Words that make a question about the bot's own records (ask_anonymity) rather than the topic's.
 ABOUT_US = ("du lieu", "luu", "an danh", "bi mat", "ai doc", "ai se doc", "ai biet", "dong hanh",
             "bot", "tu van vien", "ten that", "so dien thoai", "gui day", "nhan day", "gui o day",
@@ -1025,9 +1030,15 @@ class Turn:
         return any(e.get("event") == "bot" and e.get("text") == text for e in self.tracker.events)
 
     def asks_deletion(self) -> bool:
-        """Whether the words ask to delete one's data, whatever the NLU read ("xóa hết dữ liệu")."""
+        """Whether the words ask to delete one's data, whatever the NLU read ("xóa hết dữ liệu").
+
+        A bare "Xoá hết đi." right after what we keep (ask_anonymity) asks the same (it was read
+        as a goodbye).
+        """
         folded = f" {fold(self.text)} "
-        return any(f" {p} " in folded for p in DELETE_PHRASES)
+        if any(f" {p} " in folded for p in DELETE_PHRASES):
+            return True
+        return bool(BARE_DELETE.match(folded)) and self.slot("last_topic") == "ask_anonymity"
 
     def wants_deletion(self) -> bool:
         """Whether the person asks to delete their data (the button's entity, or the words)."""
