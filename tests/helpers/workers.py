@@ -195,7 +195,10 @@ async def send(
         IN_FLIGHT[worker.port] = IN_FLIGHT.get(worker.port, 0) + 1
         try:
             response = await client.post(f"{worker.url}/webhooks/rest/webhook", json=body)
-        except httpx.HTTPError:
+        except (httpx.HTTPError, AttributeError):
+            # AttributeError: anyio's socket stream, closed while httpcore opens a connection to
+            # the worker just killed, has no socket to ask for its peer (a client-side race): the
+            # request never reached a worker, so it is retried like any failed connection
             await asyncio.sleep(0.25)
             continue
         finally:
