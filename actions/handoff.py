@@ -68,7 +68,7 @@ class ActionRequestHuman(Action):
             and not turn.follow.asks_for_a_person(turn.text)
         ):
             # "Giờ chị gọi cho ai, nói với người ta sao?" (0.32) asks who to call, in the topic
-            turn.intent, turn.confidence = turn.topic, turn.confidence
+            turn.intent = turn.topic
             return turn.answer()
         if not turn.payload:
             choice = turn.in_topic()

@@ -49,13 +49,17 @@ FRIEND = re.compile(
 )
 
 
-# Someone else's words quoted from a post or a message ("Quân đăng story nền đen, ghi «…»"), or a
-# friend who does not answer ("tớ nhắn mà cậu ấy không trả lời"): the writer tells of another.
+# Someone else's words quoted from a post ("Quân đăng story nền đen, ghi «…»"), or a friend who does
+# not answer ("tớ nhắn mà cậu ấy không trả lời"): the writer tells of another. Not when the writer
+# posted it ("em đăng story ghi «…»"): the word before the post names who posted.
 QUOTES_ANOTHER = re.compile(
-    r"\b(?:dang|ghi|viet|nhan|post|dang story|dang status)\b[^«“\"]{0,30}[«“\"]"
+    r"(?P<who>\w+) (?:dang|post)\b[^«“\"]{0,40}[«“\"]"
+    r"|\b(?:lop|truong|nhom|ban) (?:em|to|minh|tui|t) (?:dang|post)\b[^«“\"]{0,40}[«“\"]"
     r"|\b(?:cau ay|ban ay|no|ban do) (?:khong|chua|van khong|van chua)"
     r" (?:tra loi|rep|nghe may|bat may)"
 )
+# the word before "đăng" when the writer posted it ("em vừa đăng", "mình đã đăng")
+WRITER = frozenset({"em", "e", "minh", "to", "tui", "tao", "t", "toi", "con", "chau", "vua", "da"})
 
 
 def about_a_friend(text: str) -> bool:
@@ -66,7 +70,7 @@ def about_a_friend(text: str) -> bool:
     return (
         bool(BYSTANDER.search(folded))
         or (bool(FRIEND.search(folded)) and " no " in folded)
-        or bool(QUOTES_ANOTHER.search(folded))
+        or any(m.group("who") not in WRITER for m in QUOTES_ANOTHER.finditer(folded))
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions.urgent import ActionSelfHarm, ActionUrgent
+from actions.urgent import ActionSelfHarm, ActionUrgent, about_a_friend
 from bot.content import Content
 from tests.actions.conftest import make_tracker, slot_events
 from tests.helpers.fakes import MemoryStore
@@ -180,3 +180,14 @@ def test_an_urgent_reply_that_would_ask_before_111_gets_the_hotline_first(
     dispatcher.utter_message(text="Gọi 111 ngay. Con có đang ở cạnh anh/chị không?")
     hotline_first(turn)
     assert dispatcher.messages[0]["text"] == "Gọi 111 ngay. Con có đang ở cạnh anh/chị không?"
+
+
+def test_a_friends_quoted_post_makes_a_bystander() -> None:
+    farewell = "từ mai sẽ không ai phải thấy mặt tôi nữa"
+    assert about_a_friend(f"Quân lớp tớ đăng story nền đen, ghi «{farewell}»")
+    assert about_a_friend('nó đăng "bye mọi người" rồi tắt máy')
+
+
+def test_the_writers_own_quoted_post_is_not_a_bystanders() -> None:
+    assert not about_a_friend('em vừa đăng story ghi "tạm biệt mọi người"')
+    assert not about_a_friend('mình đăng status "mệt quá, muốn biến mất"')
