@@ -294,7 +294,7 @@ def self_harm_first(turn: Turn) -> list[EventType]:
         return turn.events
     attempt = turn.content.self_harm_attempt(turn.text)
     key = "attempt" if attempt else "first"
-    if key == "first" and turn.said_ever(turn.content.protocol("self_harm", key, turn.role)):
+    if key == "first" and had_self_harm_protocol(turn):
         key = "first_again"  # the protocol again in the same conversation: not the same text
     turn.send(turn.content.protocol("self_harm", key, turn.role), safety_buttons(turn))
     saved = open_case(turn.tracker, "self_harm", "self_harm", "self_harm", turn.role)
