@@ -39,12 +39,16 @@ def _has(folded: str, cues: Iterable[str]) -> bool:
     return any(f" {fold(str(cue))} " in folded for cue in cues)
 
 
+def _has_accented(accented: str, cues: Iterable[str]) -> bool:
+    """`_has` on a spaced, normalised text that keeps its diacritics."""
+    return any(f" {normalize_text(str(cue))} " in accented for cue in cues)
+
+
 def _has_as_typed(text: str, cues: Iterable[str]) -> bool:
     """`_has`, with the diacritics when the text has them: "chán" (bored) is not "chặn" (block)."""
     if not has_diacritics(text):
         return _has(_folded(text), cues)
-    accented = f" {normalize_text(text)} "
-    return any(f" {normalize_text(str(cue))} " in accented for cue in cues)
+    return _has_accented(f" {normalize_text(text)} ", cues)
 
 
 def _blanked(form: str, cues: Iterable[str], norm: Callable[[str], str]) -> str:
@@ -192,7 +196,7 @@ class Followups:
             return False  # "cho", "doi" alone may be "cho em hỏi", "đổi": too unsure
         # a one-word cue counts with its diacritics: "chờ" is not "cho", "đợi" not "đổi"
         accented = _blanked(f" {normalize_text(text)} ", self.waiting_questions, normalize_text)
-        return any(f" {normalize_text(str(c))} " in accented for c in self.waiting_words)
+        return _has_accented(accented, self.waiting_words)
 
     def is_kidding(self, text: str) -> bool:
         """Whether the person says they were joking ("đùa thôi, test bot thôi")."""
