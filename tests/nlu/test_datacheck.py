@@ -32,6 +32,7 @@ BLIND3 = [
         "blind12",
         "blind13",
         "blind14",
+        "blind15",
     )
 ]
 EVALUATION = [HELDOUT, HELDOUT2, DEV, PROBES, *BLIND3]
