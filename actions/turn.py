@@ -841,7 +841,11 @@ class Turn:
 
     def danger_step(self) -> list[EventType] | None:
         """Inside a danger, a message naming one of its steps: that step's answer, or None."""
-        if self.protocol == "urgent_danger" and self.content.urgent_step(self.text) is not None:
+        if (
+            self.protocol == "urgent_danger"
+            and self.content.urgent_step(self.text) is not None
+            and not self.content.self_harm_attempt(self.text)  # "lấy dao lam rạch tay rồi": 115
+        ):
             return self.protocol_answer(strong=True)
         return None
 

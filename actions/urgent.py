@@ -163,7 +163,11 @@ def model_reads_despair_in_a_danger(turn: Turn) -> bool:
         and not turn.payload
         and not said_self_harm(turn)
         and not turn.content.self_harm_attempt(turn.text)
-        and (weak or turn.follow.is_question(turn.text))
+        and (
+            weak
+            or turn.follow.is_question(turn.text)
+            or turn.content.urgent_step(turn.text) is not None  # "tối nay mẹ em đi làm ca đêm"
+        )
     )
 
 
@@ -359,7 +363,16 @@ def self_harm_next(turn: Turn) -> list[EventType]:
         return turn.events
     unsafe = turn.content.protocol("self_harm", "unsafe", turn.role)
     danger = turn.content.protocol("self_harm", "danger_now", turn.role)
-    if turn.content.self_harm_danger_now(turn.text) and not turn.said_before(danger):
+    better = turn.content.protocol("self_harm", "better", turn.role)
+    if (
+        turn.content.self_harm_better(turn.text)
+        and not said_self_harm(turn)
+        and not turn.content.self_harm_means(turn.text)
+        and not turn.said_before(better)
+    ):
+        # "Dạ em cảm ơn, em thấy đỡ hơn rồi": glad, it may come back, 111; not "call 111 now"
+        turn.send(better)
+    elif turn.content.self_harm_danger_now(turn.text) and not turn.said_before(danger):
         # "t dang o tren san thuong": leave that place, people, 111/113/115, before anything else
         turn.send(danger, safety_buttons(turn))
         turn.keep("pending", "safety_check")

@@ -79,7 +79,18 @@ def _says(text: str, entry: dict[str, Any]) -> bool:
 
 
 # questions inside a danger that have an answer of their own
-URGENT_STEPS = ("confront", "pickup", "no_wait", "new_lead", "pose_as_child", "police_here")
+URGENT_STEPS = (
+    "blade_in_hand",
+    "alone_tonight",
+    "send_back_home",
+    "photo_injuries",
+    "confront",
+    "pickup",
+    "no_wait",
+    "new_lead",
+    "pose_as_child",
+    "police_here",
+)
 
 
 @dataclass(frozen=True)
@@ -275,6 +286,10 @@ class Content:
     def self_harm_in_care(self, text: str) -> bool:
         """Whether `text` says the person is now in medical care ("đang trên xe cấp cứu")."""
         return _says(text, self.self_harm["in_care"])
+
+    def self_harm_better(self, text: str) -> bool:
+        """Whether `text` says they feel better ("em thấy đỡ hơn rồi"), with no attempt told."""
+        return _says(text, self.self_harm["better"])
 
     def self_harm_ok(self, text: str) -> bool:
         """Whether `text` says they feel fine now ("em ổn rồi"): after an attempt, still 115."""

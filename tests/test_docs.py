@@ -35,6 +35,7 @@ MAY_NAME_SHARED = {
     "tests/nlu/blind12.yml",
     "tests/nlu/blind13.yml",
     "tests/nlu/blind14.yml",
+    "tests/nlu/blind15.yml",
     "tests/conversations/blind3/README.md",
     "tests/conversations/blind3/scenarios.yml",
     "tests/conversations/blind4/README.md",
@@ -55,6 +56,8 @@ MAY_NAME_SHARED = {
     "tests/conversations/blind11/scenarios.yml",
     "tests/conversations/blind12/README.md",
     "tests/conversations/blind12/scenarios.yml",
+    "tests/conversations/blind13/README.md",
+    "tests/conversations/blind13/scenarios.yml",
 }
 
 

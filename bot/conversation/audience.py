@@ -48,6 +48,8 @@ _GRANDPARENT = (
     # typed without accents, an elder asking the bot ("con") to show them: "con chi tung buoc giup
     # ba"; not a child's "cháu chỉ cho bà cách dùng zalo" (the clause ends elsewhere)
     r"^(con|chau) (chi|chi giup|chi cho|chi dum)( \w+){0,4} (ba|ong)$",
+    # no accents, an elder's grandchild: "chau oi ba hoi, … thang chau ba no co dung zalo khong"
+    r"\b(thang|con|dua) chau (ba|ong) (no|nay|o|hoc|di|len)\b",
 )  # fmt: skip
 _TEACHER = (
     r"^(toi|tui|minh|em|co|thay) la (giao vien|co giao|thay giao|gv|gvcn|can bo|hieu truong"

@@ -26,7 +26,7 @@ _DECLARED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for pattern, term in (
         (
             rf"\b{_SELF} là (?:bà nội|bà ngoại|bà)\b|\bbà (?:nội|ngoại) (?:đây|nè|của)\b"
-            r"|^bà đây\b",
+            r"|^bà đây\b|^(?:cháu|chau) (?:ơi|oi),? ba (?:hoi|muon|can|nho|xin|khong|dang|lo)\b",
             "bà",
         ),
         (rf"\b{_SELF} là (?:ông nội|ông ngoại|ông)\b|\bông (?:nội|ngoại) (?:đây|nè|của)\b", "ông"),

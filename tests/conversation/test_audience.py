@@ -52,6 +52,9 @@ from bot.conversation.audience import Audience, read_message
         ("alo alo có ai đấy không bà ngoại đây bà nhờ thằng cháu nó cài cho", "grandparent", True),
         # no accents, the bot called "con": "ba" is "bà" here, not a Southern father
         ("ba khong biet bam cho nao, con chi tung buoc giup ba", "grandparent", True),
+        # session 17: calling the bot "cháu" and speaking of "thằng cháu bà" (multiturn13 m10)
+        ("chau oi ba hoi, lam sao biet thang chau ba no dung zalo khong", "grandparent", True),
+        ("thang chau ba no hoc o ha noi", "grandparent", True),
         # session 13: boarding-school staff (multiturn9 h07); "tôi quản lý" alone is a parent's word
         ("chào bạn, tôi quản lý ký túc xá trường nội trú. Có em H 15 tuổi bị lừa", "teacher", True),
         ("mình là giám thị trường THPT, có em học sinh bị dọa", "teacher", True),

@@ -14,6 +14,7 @@ from bot.conversation.honorific import honorific, personal
         ("toi la bo, con gai toi 11 tuoi", "anh"),
         ("tôi là bố nó mà, sao gọi tôi là em", "anh"),
         ("Chào cháu, bà nội đây. Bà nhờ cháu xem giúp cái tin này", "bà"),
+        ("chau oi ba hoi, lam sao biet thang chau ba no co dang dung zalo khong", "bà"),
         ("Tui là ông nội hắn", "ông"),
         ("Em là mẹ của bé Bông, 2 tuổi", "chị"),
         ("tôi là giáo viên chủ nhiệm, cô là giáo viên nên cần biết", "cô"),
