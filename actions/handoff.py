@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import claim_timeout_minutes, counsellors_on_duty, open_case
 from actions.turn import CONFIDENT, PROTOCOLS, Turn
+from bot.conversation.followups import Choice
 from bot.runtime import services
 
 # The queue's priority for a case, from the last topic of the conversation.
@@ -33,6 +34,9 @@ def pass_to_person(turn: Turn) -> list[EventType]:
         return turn.events
     on_duty = counsellors_on_duty()
     minutes = str(claim_timeout_minutes())
+    if not turn.payload and turn.follow.asks_if_human(turn.text):
+        # "cô có phải người thật không, bà muốn lói chuyện với người thật cơ": the truth first
+        turn.send(turn.say("bot_then_person"))
     if topic in PROTOCOLS:
         key = "handed_over" if on_duty else "handed_over_closed"
         turn.send(turn.content.protocol(topic, key, turn.role, minutes=minutes))
@@ -70,6 +74,16 @@ class ActionRequestHuman(Action):
             # "Giờ chị gọi cho ai, nói với người ta sao?" (0.32) asks who to call, in the topic
             turn.intent = turn.topic
             return turn.answer()
+        if (
+            not turn.payload
+            and not turn.waiting
+            and turn.follow.is_question(turn.text)
+            and turn.follow.own_item(turn.text, "ask_capabilities") == "reach_a_person"
+        ):
+            # "Khi học sinh cần nói chuyện với người thật thì sao? Có chuyên viên trực 24/7 không?":
+            # how reaching a person works, asked by a counsellor or a parent, not a request
+            how = Choice("item", "ask_capabilities", "reach_a_person", strength=2)
+            return turn.answer_choice(how)
         if not turn.payload:
             choice = turn.in_topic()
             if choice is not None and choice.strength == 2 and turn.confidence < CONFIDENT + 0.15:

@@ -636,13 +636,26 @@ class Turn:
                 self.send(self.fresh("waiting_protocol_unknown", "waiting_protocol_unknown_again"),
                           self.person_buttons()[1:])  # fmt: skip
                 return self.events
+        thanks = self.say("waiting_thanks")
+        if (
+            self.intent in ("thank", "goodbye")
+            and not self.follow.is_question(self.text)
+            and not self.said_ever(thanks)
+        ):
+            self.send(thanks)  # "Cảm ơn cô nhá.": a close, not the acknowledgment a third time
+            return self.events
+        # the long acknowledgment once in a conversation, then the short one
         if on_duty:
-            text = self.fresh("waiting_ack", "waiting_ack_again", minutes=minutes)
+            text = self.say("waiting_ack", minutes=minutes)
+            if self.said_ever(text):
+                text = self.say("waiting_ack_again")
         else:
-            text = self.fresh("waiting_ack_closed", "waiting_ack_closed_again")
+            text = self.say("waiting_ack_closed")
             hours = opening_hours()
             if hours:
                 text += "\n" + self.say("opening_hours", hours=hours)
+            if self.said_ever(text):
+                text = self.say("waiting_ack_closed_again")
         self.send(text, self.person_buttons()[1:])
         return self.events
 
@@ -1030,8 +1043,9 @@ class Turn:
         return any(f" {w} " in folded for w in ABOUT_US)
 
     def said_ever(self, text: str) -> bool:
-        """Whether the bot sent exactly this text earlier in the conversation."""
-        return any(e.get("event") == "bot" and e.get("text") == text for e in self.tracker.events)
+        """Whether the bot sent exactly this text earlier in the conversation (as addressed)."""
+        forms = {text, self.personal(text)}
+        return any(e.get("event") == "bot" and e.get("text") in forms for e in self.tracker.events)
 
     def asks_deletion(self) -> bool:
         """Whether the words ask to delete one's data, whatever the NLU read ("xóa hết dữ liệu").

@@ -12,7 +12,7 @@ from actions.answer import MISSES_BEFORE_PERSON, topic_reply, two_misses
 from actions.common import send, yes_no
 from actions.handoff import pass_to_person
 from actions.turn import Turn
-from actions.urgent import offer_once
+from actions.urgent import offer_once, self_harm_next
 from bot.content import Content
 from bot.nlu.textnorm import fold
 from bot.runtime import services
@@ -57,7 +57,15 @@ def safe_yes(turn: Turn) -> list[EventType]:
 
 
 def safe_no(turn: Turn) -> list[EventType]:
-    """Not safe: 111 now (115 if hurt)."""
+    """Not safe: 111 now (115 if hurt); said once, never the same text twice.
+
+    "có ai không?" after "are you safe?" asks who is there (honestly); a question the protocol
+    knows ("mình không dám gọi, nhắn tin được không") gets its answer.
+    """
+    if turn.follow.asks_if_human(turn.text) or turn.follow.about_waiting(turn.text):
+        return turn.honest_about_us()
+    if turn.said_before(turn.content.protocol("self_harm", "unsafe", turn.role)):
+        return self_harm_next(turn)
     return reply_then_offer(turn, "unsafe")
 
 

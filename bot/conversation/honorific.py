@@ -26,10 +26,15 @@ _DECLARED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for pattern, term in (
         (
             rf"\b{_SELF} là (?:bà nội|bà ngoại|bà)\b|\bbà (?:nội|ngoại) (?:đây|nè|của)\b"
-            r"|^bà đây\b|^(?:cháu|chau) (?:ơi|oi),? ba (?:hoi|muon|can|nho|xin|khong|dang|lo)\b",
+            r"|^bà đây\b|^(?:cháu|chau) (?:ơi|oi),? ba (?:hoi|muon|can|nho|xin|khong|dang|lo)\b"
+            r"|\bcho bà hỏi\b|\b(?:thằng|con|đứa) cháu bà\b",
             "bà",
         ),
-        (rf"\b{_SELF} là (?:ông nội|ông ngoại|ông)\b|\bông (?:nội|ngoại) (?:đây|nè|của)\b", "ông"),
+        (
+            rf"\b{_SELF} là (?:ông nội|ông ngoại|ông)\b|\bông (?:nội|ngoại) (?:đây|nè|của)\b"
+            r"|\bcho ông hỏi\b|\b(?:thằng|con|đứa) cháu ông\b",
+            "ông",
+        ),
         (rf"\b{_SELF} là (?:mẹ|má|mạ|u)\b|\b(?:toi|minh|em) la (?:me|ma)\b", "chị"),
         (rf"\b{_SELF} là (?:bố|ba|cha|tía)\b|\b(?:toi|minh|tui) la (?:bo|ba|cha)\b", "anh"),
         (rf"\b{_SELF} là (?:cô giáo|cô chủ nhiệm|cô)\b|\bcô là giáo viên\b", "cô"),
