@@ -37,6 +37,9 @@ BYSTANDER = re.compile(
     r"(?: \w+)? (?:bi|dang bi|ke|noi|nhan|bao|tam su|muon|doi|dang|post|viet|vua)\b"
     # "mình hỏi hộ bạn mình", "em hỏi giùm nhỏ bạn"
     rf"|\bhoi (?:ho|gium|dum|giup|thay) {_FOR_FRIEND}"
+    # "là bạn t, bồ cũ nó gửi ảnh nó vô gr chat": it is a friend's story
+    r"|(?:^ |\. |, )la (?:ban|ban than|nho ban|thang ban|con ban|dua ban)"
+    r" (?:cua )?(?:em|minh|tui|t|tao|to)\b"
 )
 # Said earlier in the conversation ("em muốn hỏi giúp bạn em"), "hỏi cho bạn" too.
 ASKS_FOR_A_FRIEND = re.compile(rf"\bhoi (?:giup|ho|gium|dum|thay|cho) {_FOR_FRIEND}")
@@ -45,7 +48,7 @@ ASKS_FOR_A_FRIEND = re.compile(rf"\bhoi (?:giup|ho|gium|dum|thay|cho) {_FOR_FRIE
 # A friend named, and "nó" (he/she) doing the worrying thing: "thằng bạn thân… nó cho em hết đồ".
 FRIEND = re.compile(
     r"\b(?:ban than|thang ban|con ban|nho ban|dua ban|ban cung lop|ban em|ban minh|ban tui|ban tao"
-    r"|ban to|ban cua em|ban ay|ban do)\b"
+    r"|ban to|ban t|ban cua em|ban ay|ban do)\b"
 )
 
 

@@ -84,6 +84,7 @@ URGENT_STEPS = (
     "alone_tonight",
     "send_back_home",
     "photo_injuries",
+    "call_for_friend",
     "confront",
     "pickup",
     "no_wait",

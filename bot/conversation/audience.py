@@ -155,6 +155,9 @@ _EVIDENCE = (
     (1.0, r"\b(lay|muon|xai|dung) (dt|dien thoai|may) (cua )?(em|toi|tui|minh|chi|anh)\b"),
     (-2.0, r"\b(muon|lay|xai|dung) (dt|dien thoai|may) (cua )?(me|bo|ba|ma)\b"),  # "mượn đt mẹ"
     (-1.0, r"(?<!con )(?<!chau )(?<!chao )\b(em|e)\b(?! oi\b)"),
+    # "t" for oneself, a teenager's word: "acc fb t", "bot ơi cho t hỏi" (multiturn13 m16, m20)
+    (-1.0, r"\b(acc|nick|fb|facebook|tai khoan|ny|nguoi yeu|crush|bo cu) (cua )?t\b"),
+    (-1.0, r"\bcho t hoi\b"),
 )
 TO = -1.5
 # Children rarely call themselves "tôi" when they write to us; adults often do.

@@ -55,6 +55,8 @@ from bot.conversation.audience import Audience, read_message
         # session 17: calling the bot "cháu" and speaking of "thằng cháu bà" (multiturn13 m10)
         ("chau oi ba hoi, lam sao biet thang chau ba no dung zalo khong", "grandparent", True),
         ("thang chau ba no hoc o ha noi", "grandparent", True),
+        ("bot ơi cho t hỏi, ảnh nhạy cảm của 1 đứa bị đăng lên nhóm có gỡ đc ko", "child", False),
+        ("sao acc fb t tự nhiên toàn gái xinh kb v", "child", False),
         # session 13: boarding-school staff (multiturn9 h07); "tôi quản lý" alone is a parent's word
         ("chào bạn, tôi quản lý ký túc xá trường nội trú. Có em H 15 tuổi bị lừa", "teacher", True),
         ("mình là giám thị trường THPT, có em học sinh bị dọa", "teacher", True),
