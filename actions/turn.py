@@ -644,18 +644,17 @@ class Turn:
         ):
             self.send(thanks)  # "Cảm ơn cô nhá.": a close, not the acknowledgment a third time
             return self.events
-        # the long acknowledgment once in a conversation, then the short one
+        # the long acknowledgment once in a conversation, then the short one; never one twice in
+        # a row
         if on_duty:
-            text = self.say("waiting_ack", minutes=minutes)
-            if self.said_ever(text):
-                text = self.say("waiting_ack_again")
+            long, short = self.say("waiting_ack", minutes=minutes), self.say("waiting_ack_again")
         else:
-            text = self.say("waiting_ack_closed")
-            hours = opening_hours()
-            if hours:
-                text += "\n" + self.say("opening_hours", hours=hours)
-            if self.said_ever(text):
-                text = self.say("waiting_ack_closed_again")
+            long, short = self.say("waiting_ack_closed"), self.say("waiting_ack_closed_again")
+            if hours := opening_hours():
+                long += "\n" + self.say("opening_hours", hours=hours)
+        text = short if self.said_ever(long) else long
+        if self.said_before(text):
+            text = long if text == short else short
         self.send(text, self.person_buttons()[1:])
         return self.events
 

@@ -449,11 +449,23 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
     if asked is not None:
         # only the model reads a danger the words do not name ("cái zalo của nó bị lấy mất, nó
         # nhắn cho cả họ hàng vay tiền"): 111 first, then the question, in case nobody is in danger
-        turn.send(content.say("answer_too", turn.role))
         choice = turn.follow.choose(turn.text, asked)
         item = choice.item if choice is not None and choice.kind == "item" else None
-        answer = content.followup(asked, item, turn.role) if item else None
-        turn.send(answer or content.answer(asked, turn.role))
+        answer = (content.followup(asked, item, turn.role) if item else None) or content.answer(
+            asked, turn.role
+        )
+        if turn.said_ever(answer):
+            # "Như thế có phải là nghiện không?" after the screen-time answer: never that answer
+            # again; the topic's next follow-up the person has not read, if any
+            unread = (
+                text
+                for key, _ in content.followups(asked)
+                if (text := content.followup(asked, key, turn.role)) and not turn.said_ever(text)
+            )
+            answer = next(unread, None)
+        if answer is not None:
+            turn.send(content.say("answer_too", turn.role))
+            turn.send(answer)
         turn.keep("last_topic", asked)
     offer_once(turn, "urgent_danger")
     return turn.events
