@@ -451,16 +451,17 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
         # nhắn cho cả họ hàng vay tiền"): 111 first, then the question, in case nobody is in danger
         choice = turn.follow.choose(turn.text, asked)
         item = choice.item if choice is not None and choice.kind == "item" else None
-        answer = (content.followup(asked, item, turn.role) if item else None) or content.answer(
-            asked, turn.role
-        )
-        if turn.said_ever(answer):
+        answer: str | None = (
+            content.followup(asked, item, turn.role) if item else None
+        ) or content.answer(asked, turn.role)
+        if turn.said_ever(str(answer)):
             # "Như thế có phải là nghiện không?" after the screen-time answer: never that answer
             # again; the topic's next follow-up the person has not read, if any
             unread = (
-                text
+                other
                 for key, _ in content.followups(asked)
-                if (text := content.followup(asked, key, turn.role)) and not turn.said_ever(text)
+                if (other := content.followup(asked, key, turn.role)) is not None
+                and not turn.said_ever(other)
             )
             answer = next(unread, None)
         if answer is not None:
