@@ -254,7 +254,10 @@ def check_in(turn: Turn) -> list[EventType]:
 
     asked = False
     if float(safety.get("score") or 0.0) < LOW_SCORE:
-        turn.send(said(turn.say("safety_check")), safety_check_buttons(turn.content))
+        check = said(turn.say("safety_check"))
+        if turn.said_before(check):  # never the same check twice in a row (multiturn4 c12)
+            check = said(turn.content.protocol("self_harm", "check_in_again", turn.role))
+        turn.send(check, safety_check_buttons(turn.content))
     elif (
         is_adult(turn.role)
         or not turn.content.self_harm_distress(turn.text)
