@@ -226,8 +226,7 @@ def had_self_harm_protocol(turn: Turn) -> bool:
     Then the model's despair inside a later topic is believed ("đùa thôi", the bullying answer,
     then "thật ra lúc nãy t ko đùa, t nghĩ đến chuyện đó mấy lần r"): the protocol again.
     """
-    first = turn.content.protocol("self_harm", "first", turn.role)
-    return turn.said_ever(first) or turn.said_ever(turn.personal(first))
+    return turn.said_ever(turn.content.protocol("self_harm", "first", turn.role))
 
 
 def check_in(turn: Turn) -> list[EventType]:
@@ -454,10 +453,9 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
         # nhắn cho cả họ hàng vay tiền"): 111 first, then the question, in case nobody is in danger
         choice = turn.follow.choose(turn.text, asked)
         item = choice.item if choice is not None and choice.kind == "item" else None
-        answer: str | None = (
-            content.followup(asked, item, turn.role) if item else None
-        ) or content.answer(asked, turn.role)
-        if turn.said_ever(str(answer)):
+        item_text = content.followup(asked, item, turn.role) if item else None
+        answer: str | None = item_text or content.answer(asked, turn.role)
+        if answer is not None and turn.said_ever(answer):
             # "Như thế có phải là nghiện không?" after the screen-time answer: never that answer
             # again; the topic's next follow-up the person has not read, if any
             unread = (
