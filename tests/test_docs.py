@@ -36,6 +36,7 @@ MAY_NAME_SHARED = {
     "tests/nlu/blind13.yml",
     "tests/nlu/blind14.yml",
     "tests/nlu/blind15.yml",
+    "tests/nlu/blind16.yml",
     "tests/conversations/blind3/README.md",
     "tests/conversations/blind3/scenarios.yml",
     "tests/conversations/blind4/README.md",
@@ -58,6 +59,8 @@ MAY_NAME_SHARED = {
     "tests/conversations/blind12/scenarios.yml",
     "tests/conversations/blind13/README.md",
     "tests/conversations/blind13/scenarios.yml",
+    "tests/conversations/blind14/README.md",
+    "tests/conversations/blind14/scenarios.yml",
 }
 
 

@@ -40,6 +40,7 @@ async def heldout_predictions(parser, root):  # noqa: ANN001, ANN201
         "blind13.yml",
         "blind14.yml",
         "blind15.yml",
+        "blind16.yml",
     ],
 )
 async def test_no_urgent_message_is_missed(parser, root, name: str) -> None:  # noqa: ANN001

@@ -33,6 +33,7 @@ BLIND3 = [
         "blind13",
         "blind14",
         "blind15",
+        "blind16",
     )
 ]
 EVALUATION = [HELDOUT, HELDOUT2, DEV, PROBES, *BLIND3]
