@@ -743,6 +743,19 @@ class Turn:
         if not self.said_before(text) and text not in self.sent:
             self.send(text, self.person_buttons())
 
+    def asks_who_is_there(self) -> bool:
+        """"có ai không?", "are you a real person?", "bao lâu nữa thì có người": who is there.
+
+        A bot challenge counts when it names a bot; a question about waiting only when the person
+        is not already waiting (then it is the wait's own question).
+        """
+        return (
+            (self.intent == "bot_challenge" and self.names_a_bot())
+            or self.follow.asks_if_human(self.text)
+            or asks_if_human_in_english(self.text)
+            or (not self.waiting and self.follow.about_waiting(self.text))
+        )
+
     def in_protocol(self) -> list[EventType] | None:
         """A non-urgent message during a protocol: its topic's follow-up, or the protocol goes on.
 
@@ -783,12 +796,7 @@ class Turn:
         if (own := self.hotline_item()) is not None:
             # "111 giờ này có ai nghe máy k, e chỉ nhắn tin được thôi": about 111, not about us
             return self.answer_choice(own)
-        if (
-            (self.intent == "bot_challenge" and self.names_a_bot())
-            or self.follow.asks_if_human(self.text)
-            or asks_if_human_in_english(self.text)
-            or (not self.waiting and self.follow.about_waiting(self.text))
-        ):
+        if self.asks_who_is_there():
             # "có người thật ở đó không", "12h đêm rồi có ai nói chuyện với em được không", "bao
             # lâu nữa thì có người": who is there, honestly, before any follow-up
             return self.honest_about_us()

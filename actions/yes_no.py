@@ -62,7 +62,7 @@ def safe_no(turn: Turn) -> list[EventType]:
     "có ai không?" after "are you safe?" asks who is there (honestly); a question the protocol
     knows ("mình không dám gọi, nhắn tin được không") gets its answer.
     """
-    if turn.follow.asks_if_human(turn.text) or turn.follow.about_waiting(turn.text):
+    if turn.asks_who_is_there():
         return turn.honest_about_us()
     if turn.said_before(turn.content.protocol("self_harm", "unsafe", turn.role)):
         return self_harm_next(turn)
