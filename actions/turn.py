@@ -744,7 +744,7 @@ class Turn:
             self.send(text, self.person_buttons())
 
     def asks_who_is_there(self) -> bool:
-        """"có ai không?", "are you a real person?", "bao lâu nữa thì có người": who is there.
+        """Whether the message asks who is there ("có ai không?", "are you a real person?").
 
         A bot challenge counts when it names a bot; a question about waiting only when the person
         is not already waiting (then it is the wait's own question).

@@ -40,6 +40,11 @@ _GRANDPARENT_ACCENTED = (
     r"^(bà|ông) (hỏi|muốn|không|chưa|cần|đang|có|nhờ|xin|mới|thấy|lo)\b",
     r"\b(cháu|thằng cu|thằng cháu|con bé|cái con|thằng nhỏ|con nhỏ) nhà (bà|ông)\b",
     r"^(con|cháu) ơi\b",
+    # how they ask to be called, or whom they raise: "bà là bà chớ không phải chị", "bà nuôi hai đứa
+    # cháu nội" (multiturn14 m04)
+    r"^(bà|ông) là (bà|ông)\b", r"\b(gọi|kêu) (bà|ông) (là|bằng) (bà|ông)\b",
+    r"\b(gọi|kêu) (tôi|tui|mình) (là|bằng) (bà|ông)\b",
+    r"^(bà|ông) (nuôi|trông|giữ|chăm) (hai |ba |mấy )?(đứa )?cháu\b",
 )  # fmt: skip
 _GRANDPARENT = (
     r"^(toi|tui|minh) la (ba|ong) (noi|ngoai)\b", r"\bchau (noi|ngoai) (cua )?(toi|tui|minh)\b",
@@ -77,6 +82,10 @@ _PARENT = (
     r"^(toi|tui|minh|em|chi|anh|tao) la (di|co|chu|bac|cau|mo|thim|duong)( ruot| ho)?( cua| chau)?"
     r" (be|chau|no|con|em|thang|con be|thang be)\b",
     r"^(toi|tui|minh|em) (nam nay |da )?[2-5]\d tuoi\b", r"\bme bim\b",
+    # how they ask to be called: "gọi chị là chị thôi nhé", "đừng kêu chú bằng anh, chú 55 rồi"
+    r"\b(goi|keu) (chi|anh|chu|bac|di) (la|bang) (chi|anh|chu|bac|di)\b",
+    r"\bdung (goi|keu) (chi|chu|bac|di) (la|bang) (em|anh|ban|con)\b",
+    r"^(chu|bac) (nam nay |da )?[3-9]\d( tuoi)? roi\b",
 )  # fmt: skip
 _CHILD = (
     r"^(em|minh|chau|tui|con|t|tao) (la |dang la )?hoc sinh\b",
@@ -93,8 +102,10 @@ TUI_PLURAL = re.compile(r"\b[Tt]ụi\b")
 QUOTED = re.compile(r"'[^']{2,200}'|\"[^\"]{2,200}\"|“[^”]{2,200}”|‘[^’]{2,200}’")
 _CLAUSE_END = re.compile(r"[.,!?;:\n]")
 _OPENING = re.compile(
-    r"^(?:(?:chao|xin chao|da|vang|thua|a|ah|ad|admin|bot|oi|hi|hello|alo|that ra|thuc ra|nhung|ma"
-    r"|thật ra|thực ra|nhưng|mà|dạ|vâng)\s+|\S+ oi\s+)*"
+    r"^(?:(?:chao|xin chao|chào|xin chào)"
+    r"(?: (?:chau|cháu|con|em|e|bot|ad|admin|ban|bạn|chi|chị|anh|co|cô))?\s+"
+    r"|(?:da|vang|thua|a|ah|ad|admin|bot|oi|hi|hello|alo|that ra|thuc ra|nhung|ma"
+    r"|thật ra|thực ra|nhưng|mà|dạ|vâng)\s+|\S+ oi\s+|\S+ ơi\s+)*"
 )
 
 
@@ -120,7 +131,12 @@ _EVIDENCE = (
     (1.0, r"\b(chau|be) (nha|em|minh)\b"),
     (1.5, r"\b(ba me no|bo me no|cha me no|bo no|me no)\b"),
     (1.5, r"\b(bo|me|ba|ma|cha) (cua )?(chau|be)\b(?! (noi|ngoai|em|minh))"),
-    (-2.0, r"\b(bo me|ba me|cha me|bo|me|ba|ma|anh|chi|co giao|thay|co) (em|minh|tui|t|tao)\b"),
+    # not "à mà em gọi…" typed without accents ("a ma em"): the bot addressed, no mother
+    (
+        -2.0,
+        r"\b(bo me|ba me|cha me|bo|me|ba|(?<!\ba )ma|anh|chi|co giao|thay|co)"
+        r" (em|minh|tui|t|tao)\b",
+    ),
     (
         -2.0,
         r"\b(lop|truong|ban|ban than|ban cung lop|crush|nguoi yeu) (em|minh|tui|t|tao)\b",
@@ -147,6 +163,13 @@ _EVIDENCE = (
         r"( (nha|cua) \w+)?( \(| )(nam nay |moi )?(\d{1,2}|muoi \w+) (tuoi|thang)\b",
     ),
     (1.0, r"\b(nhom|hoi|hop|group) phu huynh\b"),
+    # a mother of a newborn: "e mới sinh bé đc 5 ngày" (multiturn14 m06), not "mẹ em mới sinh em bé"
+    (
+        2.0,
+        r"(?<!me )(?<!ma )\b(e|em|chi|toi|tui|minh) (moi|vua) sinh\b"
+        r"|\bsinh (be|con) (duoc|dc) \d+ (ngay|tuan|thang)\b"
+        r"|\b(dang )?o cu\b|\bcho (con|be) bu\b",
+    ),
     (
         1.5,
         r"\b(truong|co giao|thay giao|lop|lich hoc|giao vien|co chu nhiem|hinh|anh|dien thoai)"

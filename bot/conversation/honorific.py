@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import re
 
-TERMS = ("chị", "anh", "bà", "ông", "cô", "thầy")
+TERMS = ("chị", "anh", "bà", "ông", "cô", "thầy", "chú", "bác", "dì")
+# A professional who is not a teacher (a social worker, a commune officer) reads the teacher's
+# content, addressed "anh/chị" instead of "thầy/cô".
+PROFESSIONAL = "anh/chị"
 _SELF = r"(?:tôi|toi|mình|minh|tui|em|tớ)"
 _VERBS = (
     r"(?:cần|muốn|hỏi|có|đang|sợ|thử|lo|không|chưa|đã|vừa|mới|bị|thấy|nghĩ|biết|tính|định|cài|"
@@ -53,14 +56,44 @@ _RULES = _DECLARED + tuple(
         (rf"{_START}anh {_VERBS}\b|\b(?:nhà|của|cho|giúp|để|con) anh\b{_NOT_SELF}", "anh"),
     )
 )
+# How they ask to be called, whatever else the message says: "gọi chị là chị thôi nhé", "bà là bà
+# chớ không phải chị", "đừng kêu chú bằng anh… kêu chú được rồi", "cứ gọi tôi là ông" (multiturn14).
+_TERM = r"(chú|bác|dì|cô|chị|anh|bà|ông|thầy)"
+_REQUESTED: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern)
+    for pattern in (
+        rf"\b(?:gọi|kêu) (?:tôi|tui|mình|em|tớ) (?:là|bằng) {_TERM}\b",
+        rf"\b(?:gọi|kêu) {_TERM} (?:là|bằng) \1\b",
+        rf"^{_TERM} là \1\b",
+        rf"\bđừng (?:gọi|kêu) {_TERM} (?:là|bằng) ",
+        rf"\b(?:gọi|kêu) {_TERM} (?:được rồi|là được|thôi)\b",
+    )
+)
+# The same typed without accents; "ba" (father, or bà) and "co" (cô, or có) are left out.
+_PLAIN = {"chi": "chị", "anh": "anh", "chu": "chú", "bac": "bác", "di": "dì", "ong": "ông"}
+_REQUESTED_PLAIN = re.compile(r"\b(?:goi|keu) (chi|anh|chu|bac|di|ong) (?:la|bang) \1\b")
+_PROFESSIONAL = re.compile(
+    rf"\b{_SELF} là (?:cán bộ|nhân viên công tác xã hội|nhân viên xã hội|cộng tác viên"
+    r"|chuyên viên)\b|\b(?:toi|minh|tui|em) la (?:can bo|nhan vien cong tac xa hoi|nhan vien xa hoi"
+    r"|cong tac vien|chuyen vien)\b"
+    r"|\b(?:cán bộ|can bo|nhân viên|nhan vien) (?:ctxh|công tác xã hội|cong tac xa hoi)\b"
+)
 _WRITES_TOI = re.compile(r"\btôi\b")
 # The slash forms of the parent's content, as `bot.content.ADDRESS` leaves them.
 _SLASH = re.compile(r"\b(anh/chị|Anh/chị|ông/bà|Ông/bà|thầy/cô|Thầy/cô)\b")
+_TEACHER_SLASH = re.compile(r"\b(thầy/cô|Thầy/cô)\b")
 
 
 def honorific(text: str) -> str | None:
     """How the writer of `text` is to be addressed, if the message says it."""
     lowered = text.lower().strip()
+    for pattern in _REQUESTED:
+        if (asked := pattern.search(lowered)) is not None:
+            return asked.group(1)
+    if (plain := _REQUESTED_PLAIN.search(lowered)) is not None:
+        return _PLAIN[plain.group(1)]
+    if _PROFESSIONAL.search(lowered):
+        return PROFESSIONAL
     if _WRITES_TOI.search(lowered):
         # "tôi" is the writer: a chị or anh in the message is someone else (who they are is then
         # only what they declare: "tôi là bố nó")
@@ -73,6 +106,8 @@ def honorific(text: str) -> str | None:
 
 def personal(text: str, term: str | None) -> str:
     """`text` with its slash forms ("anh/chị") replaced by `term` ("chị"), capitalised alike."""
+    if term == PROFESSIONAL:
+        return _TEACHER_SLASH.sub(lambda m: "Anh/chị" if m.group(1)[0] == "T" else "anh/chị", text)
     if not term or term not in TERMS:
         return text
 

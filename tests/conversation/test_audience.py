@@ -69,6 +69,15 @@ from bot.conversation.audience import Audience, read_message
         ),
         ("bạn bè mình đang share acc đó kiểu cho vui, mình nhục lắm", "child", False),
         ("Facebook của mình bị hack, lấy lại thế nào", None, False),
+        # session 18 (multiturn14): an elder dictating after "chào cháu"; how they ask to be called;
+        # "à mà em gọi…" typed without accents is no mother; the mother of a newborn
+        ("chào cháu bà hỏi cái ni với bà nuôi hai đứa cháu nội", "grandparent", True),
+        ("bà là bà chớ không phải chị mô, cháu gọi bà là bà được rồi", "grandparent", True),
+        ("a ma em goi chi la chi thoi nhe, dung goi quy phu huynh", "parent", True),
+        ("À mà đừng kêu chú bằng anh, chú 55 rồi, kêu chú được rồi con.", "parent", True),
+        ("a ma em goi cho me roi", "child", False),
+        ("má em đánh em", "child", False),
+        ("mẹ em mới sinh em bé, em muốn đăng ảnh em bé lên fb", "child", False),
     ],
 )
 def test_one_message(text: str, role: str, declared: bool) -> None:
@@ -148,3 +157,12 @@ def test_grandparent_address_keeps_words_that_only_contain_con() -> None:
     text = load_content().say("delete_confirm", "grandparent")
     assert "con số" not in text or "cháu số" not in text
     assert "cháu số" not in text
+
+
+def test_a_mother_of_a_newborn_who_writes_e_is_a_parent() -> None:
+    # "chị ơi e mới sinh bé đc 5 ngày" (multiturn14 m06): "e" and "chị ơi" say little, a birth
+    # says more
+    audience = Audience(None, False, 0.0).after(
+        read_message("chị ơi e mới sinh bé đc 5 ngày, đăng ảnh bé có sao k ạ")
+    )
+    assert audience.role == "parent"

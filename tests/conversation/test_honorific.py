@@ -20,6 +20,12 @@ from bot.conversation.honorific import honorific, personal
         ("tôi là giáo viên chủ nhiệm, cô là giáo viên nên cần biết", "cô"),
         ("Mình là dì của cháu, bố mẹ cháu đi Nhật", "chị"),
         ("cho anh hỏi cách chặn tin nhắn người lạ", "anh"),
+        # session 18 (multiturn14): how they ask to be called wins, even in a message with "tôi"
+        ("a ma em goi chi la chi thoi nhe, dung goi quy phu huynh", "chị"),
+        ("bà là bà chớ không phải chị mô, cháu gọi bà là bà được rồi", "bà"),
+        ("À mà đừng kêu chú bằng anh, chú 55 rồi, kêu chú được rồi con.", "chú"),
+        ("Cháu cứ gọi tôi là ông, tôi ngoài bảy mươi rồi", "ông"),
+        ("Chào bạn, mình là cán bộ CTXH cấp huyện, đang theo dõi một ca", "anh/chị"),
     ],
 )
 def test_what_a_person_says_of_themself(text: str, term: str) -> None:
@@ -49,3 +55,14 @@ def test_slash_forms_become_the_term_capitalised_alike() -> None:
 
 def test_no_term_leaves_the_text_as_it_is() -> None:
     assert personal("Anh/chị gọi 111.", None) == "Anh/chị gọi 111."
+
+
+def test_a_professional_reads_anh_chi_not_thay_co() -> None:
+    # a social worker reads the teacher's content, but is no "thầy/cô" (multiturn14 m11)
+    assert personal("Thầy/cô nên ghi lại; thầy/cô gọi 111.", "anh/chị") == (
+        "Anh/chị nên ghi lại; anh/chị gọi 111."
+    )
+
+
+def test_chu_replaces_the_slash_forms() -> None:
+    assert personal("Anh/chị gọi 111.", "chú") == "Chú gọi 111."
