@@ -33,6 +33,7 @@ from actions.common import (
     text_of,
 )
 from bot.content import Content, address
+from bot.conversation.apps import unknown_app
 from bot.conversation.audience import Audience, read_message
 from bot.conversation.followups import Choice, Followups
 from bot.conversation.honorific import honorific, personal
@@ -723,6 +724,10 @@ class Turn:
             events = continue_protocol(self)  # "con chị về rồi": what now, and to the case
         elif self.waiting:
             events = self.while_waiting()
+        elif not self.slot("attempt") and (app := self.unknown_app_answer()) is not None:
+            # "app KidGuard Sakura có an toàn không", in a topic or a protocol: we do not know it,
+            # and how to check (not while 115 may be needed: then the protocol goes on)
+            events = app
         elif self.protocol is not None and (done := self.in_protocol()) is not None:
             events = done
         elif place and self.in_topic() is None and not self.confident_topic():
@@ -732,6 +737,17 @@ class Turn:
         if place:
             self.offer_local_help(place)
         return events
+
+    def unknown_app_answer(self) -> list[EventType] | None:
+        """An app, page or brand the content does not know, asked about by name: said honestly."""
+        name = unknown_app(self.text) if not self.payload else None
+        if name is None:
+            return None
+        text = self.say("unknown_app", name=name)
+        if self.said_ever(text):
+            return None  # asked again about the same app: the topic's answer, not the same text
+        self.send(text, self.person_buttons())
+        return self.events
 
     def confident_topic(self) -> bool:
         """Whether the NLU reads a topic question it is sure of."""

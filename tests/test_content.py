@@ -22,7 +22,7 @@ RISK_TOPICS = [label for label in ALL_LABELS if label.startswith("ask_")]
 FIRST_ANSWER_MAX = 600
 MESSAGE_MAX = 2000  # Zalo's limit
 BUTTON_MAX = 40
-PLACEHOLDERS = {"title", "first", "second", "link", "limit", "minutes", "hours"}
+PLACEHOLDERS = {"title", "first", "second", "link", "limit", "minutes", "hours", "name"}
 LOCAL_PLACEHOLDERS = {"place", "contacts", "line", "phone", "url"}  # filled by bot/local_help.py
 URL = re.compile(r"https?://[^\s)\"'<>]+")
 # keys whose values no person reads: ids, dates, cues and place names the code matches, references
@@ -189,6 +189,7 @@ def test_every_key_the_code_uses_exists(content: Content) -> None:
                 limit="1",
                 minutes="10",
                 hours="08:00-22:00",
+                name="n",
             ), key
     for key in set(re.findall(r'\.button\(\s*"([a-z_0-9]+)"', code)):
         assert 0 < len(content.button(key)) <= 30, key
