@@ -99,6 +99,7 @@ _CHILD = (
     r" (dau|nha|a|ma)\b",
 )  # fmt: skip
 TUI_PLURAL = re.compile(r"\b[Tt]ụi\b")
+CONJUNCTION_MA = re.compile(r"\b[Mm]à\b")
 QUOTED = re.compile(r"'[^']{2,200}'|\"[^\"]{2,200}\"|“[^”]{2,200}”|‘[^’]{2,200}’")
 _CLAUSE_END = re.compile(r"[.,!?;:\n]")
 _OPENING = re.compile(
@@ -261,7 +262,8 @@ def read_message(text: str) -> Reading:
         return Reading(None, False, 0.0)  # English words say nothing here ("can't" is no "t")
     accented = _clauses(normalize_text(text).lower())
     clauses = _clauses(fold(text))
-    folded = f" {fold(text)} "
+    # "mà tui", "mà em" typed with accents: a conjunction, not "má" (folded, both are "ma")
+    folded = f" {fold(CONJUNCTION_MA.sub('nhưng', text))} "
     sibling = SIBLING.search(folded)  # "chị em 16 tuổi", "anh em bảo…": one's own older sibling
     # "bạn bè mình": one's own friends (read before "bạn bè" is blanked as no person)
     own_friends = re.search(r"\bban be (em|minh|tui|t|tao)\b", folded)

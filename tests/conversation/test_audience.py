@@ -76,6 +76,13 @@ from bot.conversation.audience import Audience, read_message
         ("a ma em goi chi la chi thoi nhe, dung goi quy phu huynh", "parent", True),
         ("À mà đừng kêu chú bằng anh, chú 55 rồi, kêu chú được rồi con.", "parent", True),
         ("a ma em goi cho me roi", "child", False),
+        # "mà tui" with its accents is "but I", not "my mother" (multiturn14 m03)
+        (
+            "Khuya rồi mà tui ngủ hông được. Con gái tui 14 tuổi có tài khoản tiktok thứ hai",
+            "parent",
+            False,
+        ),
+        ("má tui đánh tui hoài", "child", False),
         ("má em đánh em", "child", False),
         ("mẹ em mới sinh em bé, em muốn đăng ảnh em bé lên fb", "child", False),
     ],
