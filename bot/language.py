@@ -23,7 +23,7 @@ SHORT = 5  # words: in a message this short, one Vietnamese-only word makes it V
 VIETNAMESE_ONLY = frozenset({
     "thoi", "roi", "khong", "ko", "hok", "nhe", "nha", "nhi", "vay", "vs", "duoc", "dc", "oi", "ak",
     "ah", "ha", "ua", "uk", "ukm", "toi", "chi", "minh", "giup", "sao", "gi", "j", "ma", "cung",
-    "nua", "luon",
+    "nua", "luon", "cam", "em", "nhen", "nghen", "ne", "hen",  # "ok cam on" (multiturn14 m19)
 })  # fmt: skip
 _WORD = re.compile(r"[a-z']+")
 # An unaccented Vietnamese syllable: an onset, one to three vowels, a final. Most English words are
