@@ -26,7 +26,7 @@ def test_english_messages(text: str) -> None:
     "help me",
     "an toan tren mang cho tre em",
     "me oi con so qua",
-    "ok cam on",  # thanks typed without accents, after a conversation in Vietnamese (multiturn14 m19)
+    "ok cam on",  # thanks typed without accents (multiturn14 m19)
     "Ok thanks. Con tôi cũng hay xem YouTube với ông bà ngoại",  # mostly Vietnamese
     "the thoi a",  # "thế thôi à": two of three words are English ones
     "ok a, the thi sao",
