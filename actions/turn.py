@@ -579,7 +579,10 @@ class Turn:
         ):
             near = self.follow.closest(self.text, topic, self.shown) or self.retrieved()
             return self.answer_choice(near or Choice("unknown", topic))
-        if self.confidence < CLARIFY_BELOW:
+        # "Ừ để chị thử" after an answer (affirm, 0.43): a short reply of small talk is taken in,
+        # not a which-topic question
+        short_small_talk = small and topic and len(self.text.split()) <= 6
+        if self.confidence < CLARIFY_BELOW and not short_small_talk:
             near = self.follow.closest(self.text, topic, self.shown) if topic else None
             if near is not None:
                 return self.answer_choice(near)
@@ -802,7 +805,11 @@ class Turn:
             return self_harm_first(self)  # "2 vỉ thuốc trống không" inside a danger: 115 first
         if (
             self.protocol == "self_harm"
-            and self.content.self_harm_question(self.text, asked=self.follow.is_question(self.text))
+            and self.content.self_harm_question(
+                self.text,
+                asked=self.follow.is_question(self.text),
+                bystander=self.slot("situation") == "bystander",
+            )
             is not None
             and not self.asks_about_111()  # "e ko bt nói j khi gọi 111": how to call 111
         ):

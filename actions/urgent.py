@@ -72,6 +72,7 @@ def about_a_friend(text: str) -> bool:
         return False
     return (
         bool(BYSTANDER.search(folded))
+        or bool(FRIEND_HURTS_SELF.search(folded))
         or (bool(FRIEND.search(folded)) and " no " in folded)
         or any(m.group("who") not in WRITER for m in QUOTES_ANOTHER.finditer(folded))
     )
@@ -92,6 +93,15 @@ def told_it_is_a_friend(turn: Turn) -> bool:
 
 
 # The writer's own despair in the same message ("bạn em… còn em cũng muốn chết"): not a bystander.
+# A friend's self-injury told by a bystander ("hình cổ tay bạn ấy cứa mấy đường chảy máu",
+# multiturn14 m15): about the friend, whatever else the message says of the writer.
+FRIEND_HURTS_SELF = re.compile(
+    r"\b(?:ban ay|ban do|ban em|ban minh|ban to|nho ban|thang ban|con ban|ban cung lop)\b.{0,40}?"
+    r"\b(?:cua tay|cua co tay|cua may duong|rach tay|cat tay|tu cua|tu rach|tu cat|tu lam dau"
+    r"|tu hai|muon chet|tu tu|khong muon song)\b"
+    r"|\b(?:co tay|tay|dui) (?:cua )?(?:ban ay|ban do|nho ban|thang ban|con ban)\b.{0,20}?"
+    r"\b(?:cua|rach|cat)\b"
+)
 SELF = re.compile(
     r"\b(?:em|minh|tui|tao|t) (?:cung |con |dang |)(?:muon chet|muon tu tu|khong muon song)"
 )
@@ -239,6 +249,8 @@ def check_in(turn: Turn) -> list[EventType]:
     (`check_in_gentle`): in the session-10 blind conversations every such direct question was a
     false alarm.
     """
+    if turn.role in (None, "child") and FRIEND_HURTS_SELF.search(f" {fold(turn.text)} "):
+        return self_harm_first(turn)  # a friend's cuts, told inside a topic: what a bystander does
     safety = turn.tracker.latest_message.get("safety") or {}
     topic = str(turn.topic)
     choice = (
@@ -441,6 +453,8 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
     general = situation == "general" and not bystander
     asked = asked_topic(turn) if general else None
     named = followup_named(turn) if general and asked is None else None
+    if general and asked is None and named is None:
+        named = followup_cued(turn)  # "1 đứa rủ video call. t nhận r": the call's own follow-up
     if named is not None:
         # only the model reads a danger in a follow-up of the topic under way ("Phụ huynh mấy em
         # đó có phải được báo không?" from a teacher): 111 first, then the follow-up it names
@@ -485,6 +499,23 @@ def followup_named(turn: Turn) -> Choice | None:
         return None
     choice = turn.in_topic()
     return choice if choice is not None and choice.kind == "item" and choice.strength == 2 else None
+
+
+def followup_cued(turn: Turn) -> Choice | None:
+    """The follow-up of any topic whose own words the message uses (model's guesses first).
+
+    Only when the model or the detector alone reads a danger that no situation names.
+    """
+    safety = turn.tracker.latest_message.get("safety") or {}
+    if safety.get("reason") not in ("model", "detector") or turn.payload:
+        return None
+    ranked = [
+        str(g.get("name") or "") for g in turn.tracker.latest_message.get("intent_ranking") or []
+    ]
+    for topic in dict.fromkeys([*ranked, *turn.content.topics]):
+        if turn.content.has_topic(topic) and (key := turn.follow.own_item(turn.text, topic)):
+            return Choice("item", topic, key, strength=2)
+    return None
 
 
 def asked_topic(turn: Turn) -> str | None:
