@@ -221,13 +221,27 @@ def only_the_model_worries(turn: Turn) -> bool:
         not turn.payload
         and safety.get("reason") in ("model", "detector")
         and turn.protocol is None
-        and turn.topic is not None
+        # a first message too, from an adult whose question the model reads as a topic ("Con gái
+        # tui 14 tuổi có tài khoản tiktok thứ hai… mặc đồ ngắn, ghi tên trường": multiturn14 m03)
+        and (turn.topic is not None or (is_adult(turn.role) and topic_guess(turn) is not None))
         and turn.topic not in ("urgent_danger", "self_harm")
         and not turn.content.self_harm_attempt(turn.text)
         and not turn.content.self_harm_danger_now(turn.text)
         and not had_self_harm_protocol(turn)
         and not about_a_friend(turn.text)  # a friend's farewell story: the bystander's protocol
     )
+
+
+FIRST_TOPIC_GUESS = 0.3  # the model's topic guess, this sure, behind a reading of despair
+
+
+def topic_guess(turn: Turn) -> str | None:
+    """The topic the model guesses first for the message, if it is sure enough of it."""
+    for guess in turn.tracker.latest_message.get("intent_ranking") or []:
+        name = str(guess.get("name") or "")
+        if turn.content.has_topic(name):
+            return name if float(guess.get("confidence") or 0.0) >= FIRST_TOPIC_GUESS else None
+    return None
 
 
 def had_self_harm_protocol(turn: Turn) -> bool:
@@ -252,13 +266,16 @@ def check_in(turn: Turn) -> list[EventType]:
     if turn.role in (None, "child") and FRIEND_HURTS_SELF.search(f" {fold(turn.text)} "):
         return self_harm_first(turn)  # a friend's cuts, told inside a topic: what a bystander does
     safety = turn.tracker.latest_message.get("safety") or {}
-    topic = str(turn.topic)
+    first_topic = None if turn.topic is not None else topic_guess(turn)
+    topic = str(turn.topic or first_topic)
     choice = (
         turn.in_topic()
         or turn.asked_topic_item()
         or turn.follow.closest(turn.text, topic, turn.shown)
         or (Choice("unknown", topic) if turn.follow.is_question(turn.text) else None)
     )
+    if first_topic is not None and (choice is None or choice.kind != "item"):
+        choice = Choice("answer", first_topic)  # a first message: its topic's answer
 
     def said(text: str) -> str:  # no "the answer is below" when no answer follows
         return text if choice is not None else ANSWER_BELOW.sub("", text).strip()
@@ -289,7 +306,10 @@ def check_in(turn: Turn) -> list[EventType]:
         asked = True
     open_case(turn.tracker, "self_harm", "self_harm (check-in)", "self_harm", turn.role)
     # a remark ("thật ra em không phải mẹ, em là Na") asks nothing: the check-in alone
-    events = turn.answer_choice(choice) if choice is not None else turn.events
+    if choice is not None and choice.kind == "answer":
+        events = turn.topic_answer(choice.topic)
+    else:
+        events = turn.answer_choice(choice) if choice is not None else turn.events
     if asked:
         turn.keep("pending", "thoughts")  # "có" starts the protocol (actions/yes_no.py)
     return events
