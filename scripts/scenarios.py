@@ -40,10 +40,14 @@ def voice_kept(voice: str, texts: list[str]) -> bool:
     if voice in ("child", "bystander_child"):
         return not any(a in joined for a in ADULT.values())
     own = ADULT.get(voice, "anh/chị")
-    others = [a for a in ADULT.values() if a != own]
+    # another adult (a teacher, a social worker) may be a teacher, addressed "thầy/cô", who reads
+    # the pupil called "em"
+    allowed = {own, "thầy/cô"} if voice == "other_adult" else {own}
+    others = [a for a in ADULT.values() if a not in allowed]
     if any(a in joined for a in others):
         return False
-    return voice == "teacher" or not CHILD_ADDRESS.search(joined)
+    teacher = voice == "teacher" or (voice == "other_adult" and "thầy/cô" in joined.lower())
+    return teacher or not CHILD_ADDRESS.search(joined)
 
 
 async def run(path: Path, out: Path) -> dict[str, Any]:
@@ -66,7 +70,13 @@ async def run(path: Path, out: Path) -> dict[str, Any]:
     if found is None:
         raise SystemExit("no trained model: run `donghanh train` first")
     agent = model.load_agent(found)
-    core = Core(Engine(agent), store, Pseudonymizer(b"k" * 32), content, max_chars=settings.max_message_chars)
+    core = Core(
+        Engine(agent),
+        store,
+        Pseudonymizer(b"k" * 32),
+        content,
+        max_chars=settings.max_message_chars,
+    )
     lines: list[str] = []
     checks: dict[str, Any] = {}
     for scenario in yaml.safe_load(path.read_text(encoding="utf-8")):

@@ -150,6 +150,12 @@ _EVIDENCE = (
     # not "dì": folded, "còn đi" would read "con dì" ("còn đi cmt linh tinh")
     (2.0, r"\b(con|chau|be|con gai|con trai) (chi|anh|co|chu|bac|cau|mo)\b(?! (ay|oi)\b)"),
     (1.5, r"^ ?(chao|da|a) em\b"),  # "Chào em, chị…": an adult greets the bot as younger
+    # ... and speaks of themself as anh or chị at once: "Chào em, anh ở Quảng Ngãi" (multiturn14)
+    (
+        2.0,
+        r"^ ?(chao|xin chao|da|a) (em|ban|bot|ad)\W* (anh|chi|co|chu|bac)"
+        r" (o|la|co|can|muon|hoi|dang|moi|vua|thay|de|nho|xin)\b",
+    ),
     (1.5, r"^ ?(em|e) oi\b"),  # "Em ơi cho chị hỏi": an adult calls the bot younger
     (2.0, r"\bcho (chi|anh|co|chu|bac|di|cau|mo|thim) (hoi|xin|nho)\b"),  # "cho chị hỏi"
     # "thằng Bin nhà chị", "bé Na nhà tôi": one's child by name (not "thằng em nhà mình")

@@ -83,6 +83,7 @@ from bot.conversation.audience import Audience, read_message
             False,
         ),
         ("má tui đánh tui hoài", "child", False),
+        ("Chào em, anh ở Quảng Ngãi, nhà bị ngập. Có tin được không em", "parent", False),
         ("má em đánh em", "child", False),
         ("mẹ em mới sinh em bé, em muốn đăng ảnh em bé lên fb", "child", False),
     ],
