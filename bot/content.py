@@ -80,7 +80,9 @@ def _says(text: str, entry: dict[str, Any]) -> bool:
 
 # questions inside a danger that have an answer of their own
 URGENT_STEPS = (
+    "someone_bleeding",
     "blade_in_hand",
+    "cant_speak",
     "alone_tonight",
     "send_back_home",
     "photo_injuries",
