@@ -584,6 +584,20 @@ def urgent_next(turn: Turn) -> list[EventType]:
         turn.send(safe)
         turn.keep("protocol_step", float(step + 1))
         return turn.events
+    more = turn.content.urgent_more(situation, turn.role)
+    if (
+        situation not in ("general", "bystander")
+        and more
+        and not turn.said_ever(more)
+        and not turn.follow.is_question(turn.text)
+        and turn.situation() == situation
+    ):
+        # news of the same danger, told not asked ("tin mới nhất: mai không nộp đủ thì ra cổng sau
+        # ăn đập… sáng nay nó xin nghỉ học"): the danger's next steps before any topic's follow-up
+        turn.send(more)
+        offer_once(turn, "urgent_danger")
+        turn.keep("protocol_step", float(step + 1))
+        return turn.events
     if (done := turn.protocol_answer(strong=True)) is not None:
         return done  # wake a parent now, 111, a follow-up its words name ("có nên chuyển tiền?")
     if situation == "bystander":
@@ -593,7 +607,6 @@ def urgent_next(turn: Turn) -> list[EventType]:
             turn.send(variant(turn, "urgent_danger", "bystander_next", step))
         turn.keep("protocol_step", float(step + 1))
         return turn.events
-    more = turn.content.urgent_more(situation, turn.role)
     if more and not turn.said_ever(more):
         turn.send(more)  # the next steps for this danger, before any general follow-up
         offer_once(turn, "urgent_danger")

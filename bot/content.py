@@ -82,11 +82,12 @@ def _says(text: str, entry: dict[str, Any]) -> bool:
 URGENT_STEPS = (
     "someone_bleeding",
     "blade_in_hand",
-    "cant_speak",
     "alone_tonight",
     "send_back_home",
     "photo_injuries",
     "call_for_friend",
+    "cant_speak",
+    "confront_children",
     "confront",
     "pickup",
     "no_wait",
