@@ -50,6 +50,21 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\S)" + "".join(parts))
 
 
+Words = frozenset[str]
+
+
+def _needed(phrase: str) -> Words:
+    """The words a phrase needs in a message, accents stripped ("*" needs none)."""
+    words = normalize_text(phrase.lstrip("=")).split()
+    return frozenset(strip_accents(w) for w in words if w != "*")
+
+
+@functools.lru_cache(maxsize=256)
+def _words(prepared: str) -> Words:
+    """The words of a prepared text, accents stripped (shared by every rule checked on it)."""
+    return frozenset(strip_accents(prepared).split())
+
+
 def _spaced(text: str) -> str:
     """The normalised text as single-spaced words, ending in a space (what patterns expect)."""
     return " ".join(normalize_text(text).split()) + " "
@@ -102,6 +117,28 @@ class Rule:
     def unless_pattern(self) -> re.Pattern[str] | None:
         """Words that stop the rule ("cứu" is no cry for help next to "bài tập")."""
         return _alternation(self.unless)
+
+    @functools.cached_property
+    def needs(self) -> tuple[list[Words], list[list[Words]], list[list[Words]]]:
+        """The words (accents stripped) each phrase needs: its phrases, each group's, concept's."""
+        return ([_needed(p) for p in self.phrases],
+                [[_needed(p) for p in group] for group in self.all_of],
+                [[_needed(p) for p in concept] for concept in self.near])  # fmt: skip
+
+    def could_fire(self, words: Words) -> bool:
+        """Whether a message with these words (accents stripped) has every word of some phrase.
+
+        A necessary condition of `RuleSet._fire` (a phrase matches whole words, each as typed or
+        without its accents), checked first: most of the ~130 rules miss most messages, and a set
+        lookup costs less than their alternations (session 18: 3.1 → 1.35 ms a message over the
+        9,563 texts of the training and evaluation sets, the same hits on every one).
+        """
+        phrases, groups, concepts = self.needs
+        if any(need <= words for need in phrases):
+            return True
+        if groups and all(any(need <= words for need in group) for group in groups):
+            return True
+        return bool(concepts) and all(any(need <= words for need in c) for c in concepts)
 
 
 @dataclass
@@ -258,6 +295,8 @@ class RuleSet:
         return None
 
     def _fire(self, rule: Rule, prepared: str, generic: bool) -> Hit | None:
+        if not rule.could_fire(_words(prepared)):
+            return None
         if rule.situational and generic:
             return None
         if rule.max_words and len(prepared.split()) > rule.max_words:
