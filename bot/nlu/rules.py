@@ -212,10 +212,20 @@ class RuleSet:
     def prepare(self, text: str) -> str:
         """Normalise `text` and blank its figures of speech; the result ends in a space."""
         prepared = _spaced(text)
-        blank = self.figure_patterns + ([self.harmless_pattern] if self.harmless_pattern else [])
+        words = _words(prepared)
+        # a figure whose words are not all in the message cannot match (blanking only removes words)
+        figures = zip(self.figure_patterns, self.figure_needs, strict=True)
+        blank = [pattern for pattern, need in figures if need <= words]
+        if self.harmless_pattern is not None:
+            blank.append(self.harmless_pattern)
         for pattern in blank:
             prepared = pattern.sub(lambda m: "_ " * len(m.group(0).split()), prepared)
         return prepared
+
+    @functools.cached_property
+    def figure_needs(self) -> list[Words]:
+        """The words each figure of speech needs, in the order of `figure_patterns`."""
+        return [_needed(p) for p in self.figures]
 
     @functools.cached_property
     def news_pattern(self) -> re.Pattern[str] | None:
