@@ -591,6 +591,7 @@ def urgent_next(turn: Turn) -> list[EventType]:
         and not turn.said_ever(more)
         and not turn.follow.is_question(turn.text)
         and turn.situation() == situation
+        and turn.content.urgent_step(turn.text) is None  # "mẹ em bị đứt tay chảy máu": 115 first
     ):
         # news of the same danger, told not asked ("tin mới nhất: mai không nộp đủ thì ra cổng sau
         # ăn đập… sáng nay nó xin nghỉ học"): the danger's next steps before any topic's follow-up
