@@ -223,7 +223,15 @@ def only_the_model_worries(turn: Turn) -> bool:
         and turn.protocol is None
         # a first message too, from an adult whose question the model reads as a topic ("Con gái
         # tui 14 tuổi có tài khoản tiktok thứ hai… mặc đồ ngắn, ghi tên trường": multiturn14 m03)
-        and (turn.topic is not None or (is_adult(turn.role) and topic_guess(turn) is not None))
+        # (not when the words speak of despair: "con tôi dạo này buồn, mệt mỏi" is the protocol)
+        and (
+            turn.topic is not None
+            or (
+                is_adult(turn.role)
+                and topic_guess(turn, FIRST_MESSAGE_GUESS) is not None
+                and not turn.content.self_harm_distress(ADULT_SLEEPLESS.sub(" ", turn.text))
+            )
+        )
         and turn.topic not in ("urgent_danger", "self_harm")
         and not turn.content.self_harm_attempt(turn.text)
         and not turn.content.self_harm_danger_now(turn.text)
@@ -232,15 +240,22 @@ def only_the_model_worries(turn: Turn) -> bool:
     )
 
 
+# An adult's own sleepless night over a child ("Khuya rồi mà tui hổng ngủ được"): worry, not despair
+ADULT_SLEEPLESS = re.compile(
+    r"\b(?:tôi|tui|mình|chị|anh|em|mẹ|bố|ba|má|bà|ông) (?:hổng|không|ko|chẳng|chưa) ngủ được\b"
+    r"|\b(?:tôi|tui|mình|chị|anh|mẹ|bố|bà|ông) (?:mất ngủ|thức trắng)\b",
+    re.IGNORECASE,
+)
 FIRST_TOPIC_GUESS = 0.3  # the model's topic guess, this sure, behind a reading of despair
+FIRST_MESSAGE_GUESS = 0.5  # ... and this sure for a first message to be answered as that topic
 
 
-def topic_guess(turn: Turn) -> str | None:
-    """The topic the model guesses first for the message, if it is sure enough of it."""
+def topic_guess(turn: Turn, sure: float = FIRST_TOPIC_GUESS) -> str | None:
+    """The topic the model guesses first for the message, if it is at least `sure` of it."""
     for guess in turn.tracker.latest_message.get("intent_ranking") or []:
         name = str(guess.get("name") or "")
         if turn.content.has_topic(name):
-            return name if float(guess.get("confidence") or 0.0) >= FIRST_TOPIC_GUESS else None
+            return name if float(guess.get("confidence") or 0.0) >= sure else None
     return None
 
 
