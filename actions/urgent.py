@@ -250,11 +250,13 @@ FIRST_TOPIC_GUESS = 0.3  # the model's topic guess, this sure, behind a reading 
 FIRST_MESSAGE_GUESS = 0.5  # ... and this sure for a first message to be answered as that topic
 
 
-def topic_guess(turn: Turn, sure: float = FIRST_TOPIC_GUESS) -> str | None:
-    """The topic the model guesses first for the message, if it is at least `sure` of it."""
+def topic_guess(
+    turn: Turn, sure: float = FIRST_TOPIC_GUESS, skip: tuple[str, ...] = ()
+) -> str | None:
+    """The model's first topic guess (`skip` aside), if it is at least `sure` of it."""
     for guess in turn.tracker.latest_message.get("intent_ranking") or []:
         name = str(guess.get("name") or "")
-        if turn.content.has_topic(name):
+        if turn.content.has_topic(name) and name not in skip:
             return name if float(guess.get("confidence") or 0.0) >= sure else None
     return None
 
@@ -544,13 +546,7 @@ def followup_cued(turn: Turn) -> Choice | None:
     safety = turn.tracker.latest_message.get("safety") or {}
     if safety.get("reason") not in ("model", "detector") or turn.payload:
         return None
-    ranked = [
-        str(g.get("name") or "") for g in turn.tracker.latest_message.get("intent_ranking") or []
-    ]
-    for topic in dict.fromkeys([*ranked, *turn.content.topics]):
-        if turn.content.has_topic(topic) and (key := turn.follow.own_item(turn.text, topic)):
-            return Choice("item", topic, key, strength=2)
-    return None
+    return turn.follow.any_item(turn.text, turn.ranked_topics())
 
 
 def asked_topic(turn: Turn) -> str | None:
@@ -558,11 +554,7 @@ def asked_topic(turn: Turn) -> str | None:
     safety = turn.tracker.latest_message.get("safety") or {}
     if safety.get("reason") not in ("model", "detector") or turn.payload:
         return None
-    for guess in turn.tracker.latest_message.get("intent_ranking") or []:
-        name = str(guess.get("name") or "")
-        if turn.content.has_topic(name) and name not in ("ask_capabilities", "ask_anonymity"):
-            return name if float(guess.get("confidence") or 0.0) >= ASKED_TOPIC else None
-    return None
+    return topic_guess(turn, ASKED_TOPIC, skip=("ask_capabilities", "ask_anonymity"))
 
 
 def open_urgent_case(turn: Turn, situation: str) -> bool:
