@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Any, Callable, Iterable, List, Text, Tuple
+from typing import Any, List, Text, Tuple
 
 import numpy as np
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -14,6 +13,7 @@ from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
 from rasa.shared.nlu.constants import TEXT
 from scipy.sparse import coo_matrix
 
+from bot.nlu.ngrams import Columns, column_counter
 from bot.nlu.textnorm import strip_accents
 
 
@@ -37,37 +37,36 @@ class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
         for tokens in all_tokens:
             if tokens and attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
                 vectorizer = self.vectorizers[attribute]
-                sentence_features.append(count_row(vectorizer, self._analyzer(vectorizer),
+                sentence_features.append(count_row(vectorizer, self._counter(vectorizer),
                                                    " ".join(tokens)))  # fmt: skip
             else:
                 sentence_features.append(None)
         return [None] * len(all_tokens), sentence_features
 
-    def _analyzer(self, vectorizer: Any) -> Callable[[str], Iterable[str]]:
-        """The vectorizer's text → n-grams function, built once per vectorizer."""
-        kept: dict[int, tuple[Any, Callable[[str], Iterable[str]]]]
-        kept = self.__dict__.setdefault("_analyzers", {})  # Rasa builds the instance
+    def _counter(self, vectorizer: Any) -> Columns:
+        """The vectorizer's text → counted columns function, built once per vectorizer."""
+        kept: dict[int, tuple[Any, Columns]]
+        kept = self.__dict__.setdefault("_counters", {})  # Rasa builds the instance
         found = kept.get(id(vectorizer))
         if found is None or found[0] is not vectorizer:  # a vectorizer trained since
-            found = kept[id(vectorizer)] = (vectorizer, vectorizer.build_analyzer())
+            found = kept[id(vectorizer)] = (vectorizer, column_counter(vectorizer))
         return found[1]
 
 
-def count_row(vectorizer: Any, analyze: Callable[[str], Iterable[str]], text: str) -> coo_matrix:
+def count_row(vectorizer: Any, count: Columns, text: str) -> coo_matrix:
     """`vectorizer.transform([text])` as a sorted 1-row COO matrix, without sklearn's overhead.
 
     The same counting as `CountVectorizer._count_vocab` (each n-gram of the fitted vocabulary,
     counted; unknown ones ignored; 1s when `binary`), the same shape and dtypes as
     `transform([text])` followed by `sort_indices()` and `tocoo()`, which is what Rasa stores. The
-    sklearn call costs ~0.15 ms of checks and conversions per message for a few dozen lookups.
+    sklearn call costs ~0.15 ms of checks and conversions per message for a few dozen lookups;
+    `count` (`bot.nlu.ngrams.column_counter`) keeps each word's character n-grams.
     """
-    vocabulary = vectorizer.vocabulary_
-    counts = Counter(map(vocabulary.get, analyze(text)))  # counted in C: ~160 n-grams a text
-    counts.pop(None, None)  # the n-grams not in the vocabulary
+    counts = count(text)
     columns = sorted(counts)
     data = np.fromiter((1 if vectorizer.binary else counts[c] for c in columns),
                        dtype=vectorizer.dtype, count=len(columns))  # fmt: skip
-    return row_matrix(data, columns, len(vocabulary))
+    return row_matrix(data, columns, len(vectorizer.vocabulary_))
 
 
 def row_matrix(data: np.ndarray, columns: list[int], width: int) -> coo_matrix:

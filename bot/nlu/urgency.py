@@ -27,6 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.extmath import softmax
 
 from bot.nlu.clauses import clauses, parts, sentences
+from bot.nlu.ngrams import Columns, column_counter
 from bot.nlu.textnorm import normalize_text, strip_accents
 from bot.nlu.triage import INTENT_OF
 
@@ -159,7 +160,7 @@ class UrgencyModel:
         self.vectorizers = _vectorizers()
         self.coef = np.zeros((len(CLASSES), 0), dtype=np.float64)
         self.intercept = np.zeros(len(CLASSES), dtype=np.float64)
-        self._views: list[tuple[Any, dict[str, int], np.ndarray, np.ndarray]] | None = None
+        self._views: list[tuple[Columns, np.ndarray, np.ndarray]] | None = None
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "UrgencyModel":
         """Train on texts in normal form (`training_set` gives them)."""
@@ -194,19 +195,16 @@ class UrgencyModel:
 
         sklearn's own formula for a multinomial logistic regression, softmax(X @ coef.T + b), with
         X computed here as `TfidfVectorizer.transform` does (sublinear tf x idf, L2-normalised per
-        view) but without building sparse matrices: ~0.1 ms for a short message instead of ~2 ms
-        (`tests/nlu/test_urgency.py` checks that both give the same numbers).
+        view) but without building sparse matrices, character n-grams kept per word: ~0.1 ms for a
+        short message instead of ~2 ms (`tests/nlu/test_urgency.py` checks that both give the same
+        numbers).
         """
         if self._views is None:
             self._views = self._prepare_views()
         scores = np.tile(self.intercept, (len(texts), 1))
         for row, text in enumerate(texts):
-            for analyzer, vocabulary, idf, weights in self._views:
-                counts: dict[int, int] = {}
-                for token in analyzer(text):
-                    column = vocabulary.get(token)
-                    if column is not None:
-                        counts[column] = counts.get(column, 0) + 1
+            for count, idf, weights in self._views:
+                counts = count(text)
                 if not counts:
                     continue
                 columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
@@ -215,12 +213,12 @@ class UrgencyModel:
                 scores[row] += weights[:, columns] @ values / np.sqrt(values @ values)
         return np.asarray(softmax(scores, copy=False))
 
-    def _prepare_views(self) -> list[tuple[Any, dict[str, int], np.ndarray, np.ndarray]]:
-        """Each view's analyzer, vocabulary, idf and slice of the weights."""
+    def _prepare_views(self) -> list[tuple[Columns, np.ndarray, np.ndarray]]:
+        """Each view's column counter (`bot.nlu.ngrams`), idf and slice of the weights."""
         views, start = [], 0
         for vec in self.vectorizers:
             width = len(vec.vocabulary_)
-            views.append((vec.build_analyzer(), vec.vocabulary_, np.asarray(vec.idf_, np.float64),
+            views.append((column_counter(vec), np.asarray(vec.idf_, np.float64),
                           np.ascontiguousarray(self.coef[:, start : start + width])))  # fmt: skip
             start += width
         return views

@@ -96,6 +96,8 @@ def test_the_fast_probabilities_are_sklearns(model: urgency.UrgencyModel) -> Non
     texts = [normalize_text(t) for t, _ in EXAMPLES] + ["", "xyz qqq", "em em em bị bị dọa dọa"]
     expected = softmax(np.asarray(model.matrix(texts) @ model.coef.T) + model.intercept)
     assert np.allclose(model.probabilities(texts), expected, atol=1e-9)
+    # again, now from each word's n-grams kept by the first pass (`bot.nlu.ngrams`)
+    assert np.allclose(model.probabilities(texts[::-1]), expected[::-1], atol=1e-9)
 
 
 def test_in_a_letter_only_its_parts_decide(model: urgency.UrgencyModel) -> None:
