@@ -37,6 +37,7 @@ MAY_NAME_SHARED = {
     "tests/nlu/blind14.yml",
     "tests/nlu/blind15.yml",
     "tests/nlu/blind16.yml",
+    "tests/nlu/blind17.yml",
     "tests/conversations/blind3/README.md",
     "tests/conversations/blind3/scenarios.yml",
     "tests/conversations/blind4/README.md",
@@ -61,6 +62,8 @@ MAY_NAME_SHARED = {
     "tests/conversations/blind13/scenarios.yml",
     "tests/conversations/blind14/README.md",
     "tests/conversations/blind14/scenarios.yml",
+    "tests/conversations/blind15/README.md",
+    "tests/conversations/blind15/scenarios.yml",
 }
 
 

@@ -34,6 +34,7 @@ BLIND3 = [
         "blind14",
         "blind15",
         "blind16",
+        "blind17",
     )
 ]
 EVALUATION = [HELDOUT, HELDOUT2, DEV, PROBES, *BLIND3]
