@@ -88,6 +88,9 @@ def small_talk_buttons(content: Content, intent: str) -> list[dict[str, str]]:
     if intent in ("greet", "out_of_scope", "bot_challenge"):
         return [button(content.button("more_topics"), "/ask_capabilities"),
                 button(content.button("talk_to_person"), "/request_human")]  # fmt: skip
+    if intent in ("thank", "goodbye"):  # a close: 111 and a person stay one tap away
+        return [button(content.button("talk_to_person"), "/request_human"),
+                button(content.button("call_111"), "/ask_hotline")]  # fmt: skip
     return []
 
 

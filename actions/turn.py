@@ -34,9 +34,9 @@ from actions.common import (
 )
 from bot.content import Content, address
 from bot.conversation.apps import unknown_app
-from bot.conversation.audience import Audience, read_message
+from bot.conversation.audience import SCORE_LIMIT, Audience, is_adult, read_message
 from bot.conversation.followups import Choice, Followups
-from bot.conversation.honorific import honorific, personal
+from bot.conversation.honorific import honorific, personal, requested, role_of
 from bot.conversation.retrieval import Retriever
 from bot.language import asks_if_human_in_english, is_english
 from bot.local_help import local_help, render_local_help
@@ -57,6 +57,11 @@ META_TOPICS = ("ask_anonymity", "ask_capabilities")
 EVERYDAY_TOPICS = ("ask_screen_time", "ask_parental_controls", "ask_digital_skills",
                    "ask_fake_news")  # fmt: skip
 ROLE_ITEMS = {"teacher": "teacher"}  # a follow-up written for a role, offered to it first
+# The question words that make a declaration of who is writing a question too ("bà có nên gọi nói
+# không"); "chứ không phải mẹ" is not one of them.
+ASKS_HOW = re.compile(
+    r"\b(lam sao|co nen|the nao|ra sao|o dau|duoc khong|duoc ko|bao lau|tai sao|vi sao|lam gi)\b"
+)
 ROLE_NOTE_WORDS = 20  # a declaration of who is writing this short is only that
 RANKED_TOPICS = 3  # inside a protocol, a follow-up of one of the NLU's top guesses is answered
 MIN_GUESS = 0.05
@@ -209,6 +214,14 @@ class Turn:
         if said and said != self.slot("honorific"):
             self.events.append(SlotSet("honorific", said))
         self.term = said or self.slot("honorific")
+        # "gọi cô là cô nhé", "gọi tôi là ông": an adult, for the rest of the conversation, whatever
+        # "em" they call the bot ("Cảm ơn em, cô sẽ nói chuyện với cháu": multiturn15)
+        self.asked_term = None if self.payload else requested(self.text)
+        if self.asked_term and not (self.audience.fixed and is_adult(self.role)):
+            role = role_of(self.asked_term) or (self.role if is_adult(self.role) else "parent")
+            self.audience = Audience(role, True, SCORE_LIMIT)
+            self.events += [SlotSet("audience", role), SlotSet("audience_fixed", True),
+                            SlotSet("audience_score", SCORE_LIMIT)]  # fmt: skip
 
     # State ----------------------------------------------------------------------------------------
     def slot(self, name: str) -> Any:
@@ -471,6 +484,15 @@ class Turn:
         """Whether the person wrote before this message in the conversation."""
         return sum(e.get("event") == "user" for e in self.tracker.events) > 1
 
+    def is_only_a_request(self) -> bool:
+        """Whether the message only says how to address the writer (no question, short)."""
+        return (
+            "?" not in self.text
+            and "111" not in self.text
+            and not self.follow.is_question(self.text)
+            and len(self.text.split()) <= ROLE_NOTE_WORDS
+        )
+
     def role_changed(self) -> bool:
         """Whether the person just said who they are ("tôi là bố nó mà"), and it is news."""
         return (
@@ -484,11 +506,18 @@ class Turn:
         """A typed message outside any protocol or wait: a follow-up, a topic, or small talk."""
         from actions.answer import clarify, small_talk_buttons
 
+        if self.asked_term and self.is_only_a_request():
+            # "Gọi cô là cô nhé", "Đừng gọi chị là quý phụ huynh, gọi chị được rồi": taken in
+            buttons = self.item_buttons(self.topic, set(self.shown)) if self.topic else []
+            self.send(self.fresh("address_noted", "address_noted_again"),
+                      buttons + self.person_buttons())  # fmt: skip
+            return self.events
         if (about_111 := self.about_111()) is not None:
             return about_111
         if (
             self.said_something_before()
             and read_message(self.text).declared
+            and not ASKS_HOW.search(fold(self.text))  # "Bà không biết dùng tiktok, làm sao xoá"
             and "?" not in self.text  # "chứ không phải mẹ" reads as a question to the cues
             and len(self.text.split()) <= ROLE_NOTE_WORDS
         ):

@@ -34,11 +34,17 @@ _NAMED = re.compile(
     r" (?:['\"“‘](?P<quoted>[^'\"”’]{2,40})['\"”’]"
     r"|(?P<name>[A-ZĐ][\w.\-]*(?: [A-ZĐ0-9][\w.\-]*){0,3}))"
 )
+# The name first: "StarNest là app chi rứa", "VayLien24 la app gi", "ProArena VN là ứng dụng gì".
+_NAMED_FIRST = re.compile(
+    r"(?P<name>[A-ZĐ][\w.\-]*(?: [A-ZĐ0-9][\w.\-]*){0,3}) (?:là|la) (?:cái )?"
+    r"(?:app|ứng dụng|ung dung|phần mềm|phan mem|trang|web|website|kênh|kenh)\b"
+)
 # A question whether it can be trusted, or what it is.
 _ASKS = re.compile(
     r"\b(an toan|uy tin|tin duoc|dang tin|co sao|duoc khong|duoc k|dc k|dc ko|duoc ko|lua dao"
     r"|that khong|that ko|co nen cai|co nen dung|nen cai|la app gi|la gi|dung duoc|xai duoc|co tot"
-    r"|co ok|co on|ban du lieu|lay du lieu|co lua|co that)\b"
+    r"|co ok|co on|ban du lieu|lay du lieu|co lua|co that|the nao|ra sao|co biet|biet khong|biet k"
+    r"|la app chi|chi rua|gi rua|gi vay|gi the)\b"
 )
 
 
@@ -47,8 +53,10 @@ def unknown_app(text: str) -> str | None:
     folded = fold(text)
     if not _ASKS.search(folded):
         return None
-    for match in _NAMED.finditer(text):
-        name = (match.group("quoted") or match.group("name") or "").strip(" .,!?")
+    for match in (*_NAMED_FIRST.finditer(text), *_NAMED.finditer(text)):
+        found = match.groupdict()
+        name = (found.get("quoted") or found.get("name") or "").strip(" .,!?")
+        name = re.split(r"[.!?] ", name)[0]  # "… tên TeamKick. Bạn thấy …": one sentence
         plain = fold(name)
         if len(plain) < 2 or any(plain == k or plain.startswith(f"{k} ") for k in KNOWN):
             continue

@@ -69,6 +69,16 @@ _REQUESTED: tuple[re.Pattern[str], ...] = tuple(
         rf"\b(?:gọi|kêu) {_TERM} (?:được rồi|là được|thôi)\b",
     )
 )
+# What they do not want to be called, left out before anything else is read: "cháu đừng gọi tôi là
+# bác, tôi là ông nó" is ông (multiturn15).
+_REFUSED = re.compile(
+    rf"\b(?:đừng|không được|chớ|đâu phải) (?:gọi|kêu) (?:tôi|tui|mình|em|tớ) (?:là|bằng) {_TERM}\b"
+)
+# A grandparent speaking of themself as bà or ông at the start ("Bà không biết dùng tiktok, làm sao
+# xoá"), when nothing in the message is a child's own word for themself ("bà không cho em chơi").
+_GRANDPARENT_SELF = re.compile(
+    rf"^(?:(?:cháu|chau) ơi,? )?(bà|ông) {_VERBS}\b(?!.*\b(?:em|con|tớ|tao|mình|cháu)\b)"
+)
 # The same typed without accents; "ba" (father, or bà) and "co" (cô, or có) are left out.
 _PLAIN = {"chi": "chị", "anh": "anh", "chu": "chú", "bac": "bác", "di": "dì", "ong": "ông"}
 _REQUESTED_PLAIN = re.compile(r"\b(?:goi|keu) (chi|anh|chu|bac|di|ong) (?:la|bang) \1\b")
@@ -86,12 +96,9 @@ _TEACHER_SLASH = re.compile(r"\b(thầy/cô|Thầy/cô)\b")
 
 def honorific(text: str) -> str | None:
     """How the writer of `text` is to be addressed, if the message says it."""
-    lowered = text.lower().strip()
-    for pattern in _REQUESTED:
-        if (asked := pattern.search(lowered)) is not None:
-            return asked.group(1)
-    if (plain := _REQUESTED_PLAIN.search(lowered)) is not None:
-        return _PLAIN[plain.group(1)]
+    if (asked := requested(text)) is not None:
+        return asked
+    lowered = _REFUSED.sub(" ", text.lower().strip())
     if _PROFESSIONAL.search(lowered):
         return PROFESSIONAL
     if _WRITES_TOI.search(lowered):
@@ -101,7 +108,25 @@ def honorific(text: str) -> str | None:
     for pattern, term in _RULES:
         if pattern.search(lowered):
             return term
+    if (elder := _GRANDPARENT_SELF.search(lowered)) is not None:
+        return elder.group(1)
     return None
+
+
+def requested(text: str) -> str | None:
+    """The term the writer asks to be called by ("gọi cô là cô nhé", "gọi tôi là ông"), if asked."""
+    lowered = _REFUSED.sub(" ", text.lower().strip())
+    for pattern in _REQUESTED:
+        if (asked := pattern.search(lowered)) is not None:
+            return asked.group(1)
+    if (plain := _REQUESTED_PLAIN.search(lowered)) is not None:
+        return _PLAIN[plain.group(1)]
+    return None
+
+
+def role_of(term: str) -> str | None:
+    """The adult role a term asked for implies, if one: bà, ông → grandparent; thầy → teacher."""
+    return {"bà": "grandparent", "ông": "grandparent", "thầy": "teacher"}.get(term)
 
 
 def personal(text: str, term: str | None) -> str:

@@ -21,6 +21,11 @@ from bot.conversation.apps import unknown_app
             "cô giới thiệu ứng dụng học tiếng Anh tên 'Kiddo Star'. Nó có đáng tin không?",
             "Kiddo Star",
         ),
+        # the name first, and "thế nào" / "chi rứa" (multiturn15)
+        ("StarNest là app chi rứa ad, ad có biết k", "StarNest"),
+        ("VayLien24 la app gi, co that ko", "VayLien24"),
+        ("ProArena VN là app gì, có uy tín không em?", "ProArena VN"),
+        ("CLB đang dùng một app quản lý đội tên TeamKick. Bạn thấy app đó thế nào?", "TeamKick"),
     ],
 )
 def test_a_name_the_content_does_not_know(text: str, name: str) -> None:
@@ -37,6 +42,8 @@ def test_a_name_the_content_does_not_know(text: str, name: str) -> None:
         "app này có an toàn không",  # no name: the topic answers
         "ứng dụng học tiếng Anh có an toàn không",
         "con tôi dùng app KidGuard Sakura",  # named, but nothing asked about it
+        "Zalo là app gì vậy em",
+        "Em ơi, Family Link là ứng dụng gì",
     ],
 )
 def test_no_unknown_name_asked_about(text: str) -> None:
