@@ -62,6 +62,8 @@ ROLE_ITEMS = {"teacher": "teacher"}  # a follow-up written for a role, offered t
 ASKS_HOW = re.compile(
     r"\b(lam sao|co nen|the nao|ra sao|o dau|duoc khong|duoc ko|bao lau|tai sao|vi sao|lam gi)\b"
 )
+# Words of hurting oneself: bleeding with them is the self-harm protocol's, without them an injury.
+SELF_INJURY = re.compile(r"\b(?:tu|rach|cua|cat tay|cat co tay|uong thuoc|thuoc ngu|dao lam)\b")
 ROLE_NOTE_WORDS = 20  # a declaration of who is writing this short is only that
 RANKED_TOPICS = 3  # inside a protocol, a follow-up of one of the NLU's top guesses is answered
 MIN_GUESS = 0.05
@@ -826,6 +828,15 @@ class Turn:
             return done
         if self.protocol == "urgent_danger" and situation not in known:
             return urgent_first(self, situation)  # a new danger in the same conversation
+        if (
+            self.protocol == "self_harm"
+            and self.intent == "urgent_danger"
+            and situation not in ("general", "bystander")
+            and not self.slot("attempt")
+        ):
+            # a friend's sadness, then "tối nay 12h có chị quen trên fb ra đầu hẻm đón nó lên SG"
+            # (multiturn15 m19): the danger's own protocol, not the self-harm one's next line
+            return urgent_first(self, situation)
         if self.slot("attempt"):
             return continue_protocol(self)  # 115 first while an attempt may be under way
         if self.protocol == "urgent_danger" and self.content.self_harm_attempt(self.text):
@@ -913,10 +924,13 @@ class Turn:
 
     def danger_step(self) -> list[EventType] | None:
         """Inside a danger, a message naming one of its steps: that step's answer, or None."""
-        if (
-            self.protocol == "urgent_danger"
-            and self.content.urgent_step(self.text) is not None
-            and not self.content.self_harm_attempt(self.text)  # "lấy dao lam rạch tay rồi": 115
+        step = self.content.urgent_step(self.text) if self.protocol == "urgent_danger" else None
+        if step is None:
+            return None
+        # "lấy dao lam rạch tay rồi": the self-harm protocol's 115; but a child beaten, bleeding
+        # and vomiting ("đầu nó chảy máu quá trời… ói hai lần": multiturn15 m03) is the injury's
+        if not self.content.self_harm_attempt(self.text) or (
+            step == "someone_bleeding" and not SELF_INJURY.search(fold(self.text))
         ):
             return self.protocol_answer(strong=True)
         return None

@@ -102,6 +102,22 @@ FRIEND_HURTS_SELF = re.compile(
     r"|\b(?:co tay|tay|dui) (?:cua )?(?:ban ay|ban do|nho ban|thang ban|con ban)\b.{0,20}?"
     r"\b(?:cua|rach|cat)\b"
 )
+# A child telling of a parent's despair or attempt ("mẹ e dạo này buồn lắm, tối nào cũng khóc", "mẹ
+# vừa vào phòng khóa cửa, trên bàn có mấy vỉ thuốc ngủ bóc hết": multiturn15 m10): the child is not
+# the one at risk, and is told what a child can do for a parent (`content/self_harm.yml`).
+PARENT_AT_RISK = re.compile(
+    # the despair in the parent's own clause: no comma, no "em"/"con" doing something in between
+    # ("mẹ em mắng em, em khóc hoài" is the child's)
+    r"\b(?:me|bo|ba|ma|cha) (?:em|e|con|minh|to|tui|t)\b"
+    r"(?:(?!\b(?:em|e|con|minh|to|tui|t)\b)[^,.!?;]){0,60}?"
+    r"\b(?:muon chet|tu tu|khong muon song|thuoc ngu|uong thuoc|khoa cua|khoc|buon lam|tram cam"
+    r"|doa tu tu|doi tu tu|cam dao|nhay)\b"
+    r"|\b(?:me|bo|ba|ma) (?:vua |da |dang )?(?:vao phong khoa cua|uong het|uong thuoc ngu)\b"
+)
+PARENT_ATTEMPT = re.compile(
+    r"\b(?:thuoc ngu|vi thuoc|lo thuoc|uong het|uong thuoc|khoa cua|cam dao|goi khong thua"
+    r"|goi k thua|goi ko thua|khong thua|bat tinh)\b"
+)
 SELF = re.compile(
     r"\b(?:em|minh|tui|tao|t) (?:cung |con |dang |)(?:muon chet|muon tu tu|khong muon song)"
 )
@@ -342,6 +358,9 @@ def self_harm_first(turn: Turn) -> list[EventType]:
     friend = about_a_friend(turn.text) or (
         told_it_is_a_friend(turn) and not SELF.search(f" {fold(turn.text)} ")
     )
+    folded = f" {fold(turn.text)} "
+    if turn.role in (None, "child") and PARENT_AT_RISK.search(folded) and not SELF.search(folded):
+        return parent_at_risk_first(turn)
     if turn.role in (None, "child") and friend:
         turn.send(turn.content.say("bystander_self_harm", "child"))
         open_case(turn.tracker, "self_harm", "self_harm (a friend)", "self_harm", turn.role)
@@ -377,6 +396,49 @@ def self_harm_question(turn: Turn) -> str | None:
     return None if turn.said_before(text) else text
 
 
+def parent_at_risk_first(turn: Turn) -> list[EventType]:
+    """A child whose parent may be about to take their life: 115 for an attempt, else an adult.
+
+    The child is not asked "are you safe?", and no script for their own despair: they are told
+    what a child can do for the parent, who to wake, and that it is not their fault.
+    """
+    attempt = bool(PARENT_ATTEMPT.search(f" {fold(turn.text)} "))
+    turn.send(turn.content.protocol("self_harm", "parent_attempt" if attempt else "parent_despair",
+                                    "child"), safety_buttons(turn))  # fmt: skip
+    open_case(turn.tracker, "self_harm", "self_harm (a parent)", "self_harm", turn.role)
+    turn.keep("protocol", "self_harm")
+    turn.keep("protocol_step", 1.0)
+    turn.keep("situation", "parent_at_risk")
+    turn.keep("last_topic", "self_harm")
+    turn.keep("attempt", False)
+    return turn.events
+
+
+def parent_at_risk_next(turn: Turn, step: int) -> list[EventType]:
+    """A later message from a child whose parent is at risk, never about the child's own safety.
+
+    The attempt's steps (told only now), the help on its way, not the child's fault, or the next
+    of `parent_next`.
+    """
+    folded = f" {fold(turn.text)} "
+    keys = []
+    if PARENT_ATTEMPT.search(folded) and not turn.said_ever(
+        turn.content.protocol("self_harm", "parent_attempt", "child")
+    ):
+        keys.append("parent_attempt")  # the attempt told only now ("mẹ vừa khóa cửa, vỉ thuốc…")
+    keys += [key for key in ("parent_not_your_fault", "parent_in_care", "parent_help_coming")
+             if turn.content.self_harm_says(key, turn.text)]  # fmt: skip
+    for key in keys:
+        text = turn.content.protocol("self_harm", key, "child")
+        if not turn.said_before(text):
+            turn.send(text, safety_buttons(turn))
+            break
+    else:
+        turn.send(variant(turn, "self_harm", "parent_next", step), safety_buttons(turn))
+    turn.keep("protocol_step", float(step + 1))
+    return turn.events
+
+
 def self_harm_next(turn: Turn) -> list[EventType]:
     """A later message in the self-harm protocol.
 
@@ -385,6 +447,8 @@ def self_harm_next(turn: Turn) -> list[EventType]:
     """
     step = int(turn.slot("protocol_step") or 0)
     open_case(turn.tracker, "self_harm", "self_harm", "self_harm", turn.role)
+    if turn.slot("situation") == "parent_at_risk":
+        return parent_at_risk_next(turn, step)
     if turn.content.self_harm_in_care(turn.text):
         # "đang trên xe cấp cứu rồi": in a doctor's hands; what to do and say next
         turn.send(turn.content.protocol("self_harm", "in_care", turn.role))
@@ -728,7 +792,12 @@ class ActionUrgent(Action):
         if (
             not turn.payload
             and not turn.waiting
-            and not said_self_harm(turn)
+            # someone bleeding is 115 whatever rule reads the message ("đầu nó chảy máu quá
+            # trời… ói hai lần": multiturn15 m03)
+            and (
+                not said_self_harm(turn)
+                or turn.content.urgent_step(turn.text) == "someone_bleeding"
+            )
             and (done := turn.danger_step()) is not None
         ):
             # "tôi có nên chạy xe qua đón cháu về nhà tôi?", read as a danger by the model alone,

@@ -81,6 +81,7 @@ def _says(text: str, entry: dict[str, Any]) -> bool:
 # questions inside a danger that have an answer of their own
 URGENT_STEPS = (
     "someone_bleeding",
+    "which_number",
     "blade_in_hand",
     "alone_tonight",
     "send_back_home",
@@ -88,12 +89,15 @@ URGENT_STEPS = (
     "call_for_friend",
     "cant_speak",
     "confront_children",
+    "stop_friend_alone",
+    "school_summons",
     "confront",
     "pickup",
     "no_wait",
     "new_lead",
     "pose_as_child",
     "police_here",
+    "help_on_the_way",  # last: "gọi rồi" with any step above is that step
 )
 
 
@@ -290,6 +294,10 @@ class Content:
     def self_harm_in_care(self, text: str) -> bool:
         """Whether `text` says the person is now in medical care ("đang trên xe cấp cứu")."""
         return _says(text, self.self_harm["in_care"])
+
+    def self_harm_says(self, key: str, text: str) -> bool:
+        """Whether `text` uses the cues of the self-harm protocol's item `key`."""
+        return _says(text, self.self_harm[key])
 
     def self_harm_better(self, text: str) -> bool:
         """Whether `text` says they feel better ("em thấy đỡ hơn rồi"), with no attempt told."""

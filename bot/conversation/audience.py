@@ -45,6 +45,9 @@ _GRANDPARENT_ACCENTED = (
     r"^(bà|ông) là (bà|ông)\b", r"\b(gọi|kêu) (bà|ông) (là|bằng) (bà|ông)\b",
     r"\b(gọi|kêu) (tôi|tui|mình) (là|bằng) (bà|ông)\b",
     r"^(bà|ông) (nuôi|trông|giữ|chăm) (hai |ba |mấy )?(đứa )?cháu\b",
+    # "con ơi cho bà hỏi…" (the "con ơi" is gone once normalised), "video thằng cháu nội bà nó bị…"
+    # (multiturn15 m03)
+    r"\bcho (bà|ông) (hỏi|xin|nhờ)\b", r"\b(thằng|con|đứa) cháu (nội|ngoại) (bà|ông)\b",
 )  # fmt: skip
 _GRANDPARENT = (
     r"^(toi|tui|minh) la (ba|ong) (noi|ngoai)\b", r"\bchau (noi|ngoai) (cua )?(toi|tui|minh)\b",
@@ -59,7 +62,7 @@ _GRANDPARENT = (
 _TEACHER = (
     r"^(toi|tui|minh|em|co|thay) la (giao vien|co giao|thay giao|gv|gvcn|can bo|hieu truong"
     r"|hieu pho|tong phu trach|bao mau|nhan vien tu van|tu van vien|chuyen vien tu van|giao vu"
-    r"|huan luyen vien|hlv)\b",
+    r"|huan luyen vien|hlv|nhan vien y te|y ta|y te truong|can bo y te|nhan vien tam ly)\b",
     r"^(toi|tui|minh|em|co|thay) la (co|thay) chu nhiem\b",
     r"^(toi|tui|minh|em|co|thay) (day|chu nhiem) lop\b",
     r"\b(hoc sinh|hs)( nu| nam)? (cua|lop|trong lop) (toi|tui|co|thay)\b",
