@@ -295,15 +295,17 @@ class Turn:
 
     def send(self, text: str, buttons: list[dict[str, str]] | None = None) -> None:
         """Utter one message (to a child who says "ba mẹ", in their words)."""
-        text = self.personal(text)
-        if self.role == "child" and self.says_ba_me:
-            text = BO_ME.sub(lambda m: "Ba mẹ" if m.group(0)[0] == "B" else "ba mẹ", text)
+        text = self.as_sent(text)
         self.dispatcher.utter_message(text=text, buttons=buttons or [])
         self.sent.append(text)
 
     def said_before(self, text: str) -> bool:
         """Whether the person read exactly this in the previous turn."""
-        return text in self.previous or self.personal(text) in self.previous
+        return (
+            text in self.previous
+            or self.personal(text) in self.previous
+            or self.as_sent(text) in self.previous
+        )
 
     def keep(self, name: str, value: Any) -> None:
         """Set a slot at the end of the turn."""
@@ -779,7 +781,11 @@ class Turn:
             return None
         text = self.say("unknown_app", name=name)
         if self.said_ever(text):
-            return None  # asked again about the same app: the topic's answer, not the same text
+            # asked again about the same app: still unknown, said shortly; a third time, the
+            # topic's answer, never the same text
+            text = self.say("unknown_app_again", name=name)
+            if self.said_ever(text):
+                return None
         self.send(text, self.person_buttons())
         return self.events
 
@@ -1115,9 +1121,16 @@ class Turn:
             return False
         return any(f" {w} " in folded for w in ABOUT_US)
 
+    def as_sent(self, text: str) -> str:
+        """`text` as `send` would send it: addressed, and in a child's "ba mẹ" if they say so."""
+        text = self.personal(text)
+        if self.role == "child" and self.says_ba_me:
+            text = BO_ME.sub(lambda m: "Ba mẹ" if m.group(0)[0] == "B" else "ba mẹ", text)
+        return text
+
     def said_ever(self, text: str) -> bool:
         """Whether the bot sent exactly this text earlier in the conversation (as addressed)."""
-        forms = {text, self.personal(text)}
+        forms = {text, self.personal(text), self.as_sent(text)}
         return any(e.get("event") == "bot" and e.get("text") in forms for e in self.tracker.events)
 
     def asks_deletion(self) -> bool:
