@@ -114,6 +114,7 @@ PARENT_AT_RISK = re.compile(
     r"|doa tu tu|doi tu tu|cam dao|nhay)\b"
     r"|\b(?:me|bo|ba|ma) (?:vua |da |dang )?(?:vao phong khoa cua|uong het|uong thuoc ngu)\b"
 )
+PARENT_AT_RISK_NOW, PARENT_ATTEMPTING = "parent_at_risk", "parent_attempt"  # the `situation` slot
 PARENT_ATTEMPT = re.compile(
     r"\b(?:thuoc ngu|vi thuoc|lo thuoc|uong het|uong thuoc|khoa cua|cam dao|goi khong thua"
     r"|goi k thua|goi ko thua|khong thua|bat tinh)\b"
@@ -404,11 +405,12 @@ def parent_at_risk_first(turn: Turn) -> list[EventType]:
     """
     attempt = bool(PARENT_ATTEMPT.search(f" {fold(turn.text)} "))
     turn.send(turn.content.protocol("self_harm", "parent_attempt" if attempt else "parent_despair",
-                                    "child"), safety_buttons(turn))  # fmt: skip
+                                    "child"), turn.person_buttons())  # fmt: skip
     open_case(turn.tracker, "self_harm", "self_harm (a parent)", "self_harm", turn.role)
+    offer_once(turn, "self_harm")  # a person now, or, at night, the truth that nobody is on duty
     turn.keep("protocol", "self_harm")
     turn.keep("protocol_step", 1.0)
-    turn.keep("situation", "parent_at_risk")
+    turn.keep("situation", PARENT_ATTEMPTING if attempt else PARENT_AT_RISK_NOW)
     turn.keep("last_topic", "self_harm")
     turn.keep("attempt", False)
     return turn.events
@@ -421,20 +423,28 @@ def parent_at_risk_next(turn: Turn, step: int) -> list[EventType]:
     of `parent_next`.
     """
     folded = f" {fold(turn.text)} "
+    attempting = turn.slot("situation") == PARENT_ATTEMPTING
     keys = []
     if PARENT_ATTEMPT.search(folded) and not turn.said_ever(
         turn.content.protocol("self_harm", "parent_attempt", "child")
     ):
         keys.append("parent_attempt")  # the attempt told only now ("mẹ vừa khóa cửa, vỉ thuốc…")
-    keys += [key for key in ("parent_not_your_fault", "parent_in_care", "parent_help_coming")
+        attempting = True
+    found = [key for key in ("parent_not_your_fault", "parent_in_care", "parent_help_coming")
              if turn.content.self_harm_says(key, turn.text)]  # fmt: skip
-    for key in keys:
+    if "parent_in_care" in found:
+        attempting = False  # the parent is with a doctor now
+    for key in [*keys, *found]:
         text = turn.content.protocol("self_harm", key, "child")
         if not turn.said_before(text):
-            turn.send(text, safety_buttons(turn))
+            turn.send(text, turn.person_buttons())
             break
     else:
-        turn.send(variant(turn, "self_harm", "parent_next", step), safety_buttons(turn))
+        # "e gọi bố k nghe máy" while the parent may be dying: the attempt's next steps, not the
+        # everyday ones ("nhắn cho bố: mẹ buồn lắm")
+        key = "parent_attempt_next" if attempting else "parent_next"
+        turn.send(variant(turn, "self_harm", key, step), turn.person_buttons())
+    turn.keep("situation", PARENT_ATTEMPTING if attempting else PARENT_AT_RISK_NOW)
     turn.keep("protocol_step", float(step + 1))
     return turn.events
 
@@ -447,7 +457,7 @@ def self_harm_next(turn: Turn) -> list[EventType]:
     """
     step = int(turn.slot("protocol_step") or 0)
     open_case(turn.tracker, "self_harm", "self_harm", "self_harm", turn.role)
-    if turn.slot("situation") == "parent_at_risk":
+    if turn.slot("situation") in (PARENT_AT_RISK_NOW, PARENT_ATTEMPTING):
         return parent_at_risk_next(turn, step)
     if turn.content.self_harm_in_care(turn.text):
         # "đang trên xe cấp cứu rồi": in a doctor's hands; what to do and say next

@@ -124,3 +124,16 @@ def test_ai_in_capitals_is_the_acronym_unless_the_message_shouts() -> None:
     assert not says_ai("có ai ở đó không")
     assert not says_ai("Ai cũng bảo vậy")
     assert normalize_text("CÓ AI Ở ĐÓ KHÔNG") == "có ai ở đó không"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ra dau hem don no len SG", "ra dau hẻm don no len sg"),  # the alley (multiturn15)
+        ("ở trong hem nhà em", "ở trong hẻm nhà em"),
+        ("em hem biet", "em không biet"),  # "hem" is still "không"
+        ("co dau hem", "co dau không"),  # "có đau không": does it hurt?
+    ],
+)
+def test_hem_is_the_alley_only_after_where(text: str, expected: str) -> None:
+    assert textnorm.normalize_text(text) == expected
