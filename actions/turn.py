@@ -753,6 +753,17 @@ class Turn:
             from actions.handoff import pass_to_person
 
             return pass_to_person(self)  # asked for a person inside a longer greeting
+        if (
+            self.protocol is None
+            and not self.waiting
+            and self.topic is not None
+            and self.follow.asks_if_human(self.text)
+        ):
+            # "có ai thật để nói chuyện k, giờ này" mid-topic (multiturn15 m16): a person, honestly
+            # (at night: nobody on duty, 111, a message for the next shift), not a follow-up
+            from actions.handoff import pass_to_person
+
+            return pass_to_person(self)
         place = local_help(self.text, self.content.contacts)
         if self.waiting and self.protocol == "urgent_danger" and self.says_child_is_safe():
             from actions.urgent import continue_protocol
