@@ -51,6 +51,7 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
 
 
 Words = frozenset[str]
+Filed = tuple[Words, int, int]  # a phrase's needed words, its rule's position and its slot
 
 
 def _needed(phrase: str) -> Words:
@@ -304,8 +305,54 @@ class RuleSet:
                     return f"{v_text} … {h_text}" if v_last < h_first else f"{h_text} … {v_text}"
         return None
 
-    def _fire(self, rule: Rule, prepared: str, generic: bool) -> Hit | None:
-        if not rule.could_fire(_words(prepared)):
+    @functools.cached_property
+    def _phrase_index(self) -> tuple[dict[str, list[Filed]], set[tuple[int, int]]]:
+        """Every phrase's needed words, filed under the longest of them, with its rule and slot.
+
+        Slot 0 is the rule's phrases, 1… its `all_of` groups, then its `near` concepts; also
+        returned: the slots one phrase of which needs no word (always met).
+        """
+        index: dict[str, list[Filed]] = {}
+        always: set[tuple[int, int]] = set()
+        for r, rule in enumerate(self.rules):
+            phrases, groups, concepts = rule.needs
+            for slot, needs in enumerate([phrases, *groups, *concepts]):
+                for need in needs:
+                    if not need:
+                        always.add((r, slot))
+                    else:
+                        index.setdefault(max(need, key=len), []).append((need, r, slot))
+        return index, always
+
+    def possible(self, words: Words) -> frozenset[int]:
+        """The rules (positions in `rules`) that could fire on a text with these words.
+
+        The same answer as asking each rule's `could_fire` (tested), found from the message's own
+        words: only the phrases filed under one of them are checked, not ~130 rules' phrases.
+        """
+        index, always = self._phrase_index
+        met = set(always)
+        for word in words:
+            for need, r, slot in index.get(word, ()):
+                if need <= words:
+                    met.add((r, slot))
+        found = set()
+        for r in {r for r, _ in met}:
+            if (r, 0) in met:
+                found.add(r)
+                continue
+            _, groups, concepts = self.rules[r].needs
+            first = 1
+            for parts in (groups, concepts):
+                if parts and all((r, first + i) in met for i in range(len(parts))):
+                    found.add(r)
+                first += len(parts)
+        return frozenset(found)
+
+    def _fire(
+        self, rule: Rule, prepared: str, generic: bool, could: bool | None = None
+    ) -> Hit | None:
+        if not (rule.could_fire(_words(prepared)) if could is None else could):
             return None
         if rule.situational and generic:
             return None
@@ -345,18 +392,29 @@ class RuleSet:
         due = due and bool(self.deadline_pattern.search(prepared))  # type: ignore[union-attr]
         generic = generic and not due
         pieces = [] if resolved else [self.prepare(s) for s in sentences(text)]
+        kept: dict[str, frozenset[int]] = {}
+
+        def could(r: int, piece: str) -> bool:  # the rules that could fire, found once a text
+            if (found := kept.get(piece)) is None:
+                found = kept[piece] = self.possible(_words(piece))
+            return r in found
+
         if len(pieces) < 2:
-            return [hit for rule in self.rules if (hit := self._fire(rule, prepared, generic))]
+            return [hit for r, rule in enumerate(self.rules)
+                    if (hit := self._fire(rule, prepared, generic,
+                                          could(r, prepared)))]  # fmt: skip
         general = [self.is_generic(p) and not due for p in pieces]
         hits = []
-        for rule in self.rules:
+        for r, rule in enumerate(self.rules):
             if not rule.situational:
-                hit = self._fire(rule, prepared, generic)
+                hit = self._fire(rule, prepared, generic, could(r, prepared))
             else:
                 hit = next((h for p, g in zip(pieces, general, strict=True)
-                            if not g and (h := self._fire(rule, p, False))), None)  # fmt: skip
+                            if not g and (h := self._fire(rule, p, False, could(r, p)))),
+                           None)  # fmt: skip
                 if hit is None and not any(general) and len(text.split()) < LETTER_WORDS:
-                    hit = self._fire(rule, prepared, generic)  # words across sentences
+                    # words across sentences
+                    hit = self._fire(rule, prepared, generic, could(r, prepared))
             if hit:
                 hits.append(hit)
         return hits

@@ -95,9 +95,33 @@ def test_the_word_prefilter_changes_no_decision(monkeypatch) -> None:  # noqa: A
         e.text for e in load_examples([root / "tests" / "nlu" / f"blind{n}.yml" for n in (16, 17)])
     ]
     with_prefilter = [RULES.match(t) for t in texts]
+    every = frozenset(range(len(RULES.rules)))
+    monkeypatch.setattr(rules.RuleSet, "possible", lambda self, words: every)
     monkeypatch.setattr(rules.Rule, "could_fire", lambda self, words: True)
     assert [RULES.match(t) for t in texts] == with_prefilter
     assert any(with_prefilter)  # the comparison saw rules fire
+
+
+def test_the_phrase_index_finds_the_rules_each_rule_would_let_through() -> None:
+    # `RuleSet.possible` looks up the message's words in an index of every phrase's words instead
+    # of asking each rule (`Rule.could_fire`): the same rules, on every rule's own examples, a
+    # blind set and their sentences (session 19)
+    from bot.nlu import rules
+    from bot.nlu.clauses import sentences
+    from bot.nlu.datacheck import load_examples
+
+    root = Path(__file__).resolve().parents[2]
+    texts = [t for r in RULES.rules for t in r.must + r.must_not]
+    texts += [e.text for e in load_examples([root / "tests" / "nlu" / "blind17.yml"])]
+    prepared = [RULES.prepare(t) for t in texts]
+    prepared += [RULES.prepare(s) for t in texts for s in sentences(t)]
+    seen = 0
+    for text in prepared:
+        words = rules._words(text)
+        expected = {i for i, rule in enumerate(RULES.rules) if rule.could_fire(words)}
+        assert RULES.possible(words) == expected, text
+        seen += len(expected)
+    assert seen > 1000  # the comparison saw many rules let through
 
 
 def test_the_figure_prefilter_blanks_the_same_words() -> None:
