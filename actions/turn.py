@@ -36,7 +36,15 @@ from bot.content import Content, address
 from bot.conversation.apps import unknown_app
 from bot.conversation.audience import SCORE_LIMIT, Audience, is_adult, read_message
 from bot.conversation.followups import Choice, Followups
-from bot.conversation.honorific import honorific, personal, requested, role_of
+from bot.conversation.honorific import (
+    PEER,
+    as_peer,
+    honorific,
+    peer_requested,
+    personal,
+    requested,
+    role_of,
+)
 from bot.conversation.retrieval import Retriever
 from bot.language import asks_if_human_in_english, is_english
 from bot.local_help import local_help, render_local_help
@@ -212,14 +220,18 @@ class Turn:
             SlotSet("audience_fixed", self.audience.fixed),
             SlotSet("audience_score", self.audience.score),
         ]
-        said = None if self.payload else honorific(self.text)
+        said = (
+            None if self.payload else (PEER if peer_requested(self.text) else honorific(self.text))
+        )
         if said and said != self.slot("honorific"):
             self.events.append(SlotSet("honorific", said))
         self.term = said or self.slot("honorific")
         # "gọi cô là cô nhé", "gọi tôi là ông": an adult, for the rest of the conversation, whatever
         # "em" they call the bot ("Cảm ơn em, cô sẽ nói chuyện với cháu": multiturn15)
         self.asked_term = None if self.payload else requested(self.text)
-        if self.asked_term and not (self.audience.fixed and is_adult(self.role)):
+        if said == PEER:
+            self.asked_term = PEER  # acknowledged like any other request (`typed`); a child still
+        elif self.asked_term and not (self.audience.fixed and is_adult(self.role)):
             role = role_of(self.asked_term) or (self.role if is_adult(self.role) else "parent")
             self.audience = Audience(role, True, SCORE_LIMIT)
             self.events += [SlotSet("audience", role), SlotSet("audience_fixed", True),
@@ -288,7 +300,12 @@ class Turn:
 
     # Sending --------------------------------------------------------------------------------------
     def personal(self, text: str) -> str:
-        """`text` as this person reads it: "chị", not "anh/chị", once an adult has said so."""
+        """`text` as this person reads it: "chị", not "anh/chị", once an adult has said so.
+
+        To a young writer who asked for it, "bạn", not "em".
+        """
+        if self.term == PEER and self.role in (None, "child"):
+            return as_peer(text)
         if self.role in (None, "child") or not self.term:
             return text
         return personal(text, str(self.term))

@@ -124,6 +124,35 @@ def requested(text: str) -> str | None:
     return None
 
 
+# A child or teenager who asks to be called "bạn", not "em" ("đừng gọi mình là em nha, nghe như thầy
+# cô. gọi bạn thôi": multiturn15 m16); typed with or without accents.
+PEER = "bạn"
+_PEER_ASKED = re.compile(
+    r"\b(?:gọi|kêu|goi|keu) (?:mình|tớ|tui|em|tao|minh|to|t) (?:là|bằng|la|bang) (?:bạn|ban)\b"
+    r"|\b(?:gọi|goi) (?:bạn|ban) (?:thôi|được rồi|là được|thoi|duoc roi|la duoc)\b"
+    r"|\b(?:đừng|dung|đừng có) (?:gọi|kêu|goi|keu) (?:mình|tớ|tui|minh|to)"
+    r" (?:là|bằng|la|bang) (?:em|e)\b"
+    r"|\bxưng (?:hô )?(?:là )?bạn\b"
+)
+# In a child's text, "em" is the reader, except a younger one ("em ấy", "em trai", "anh chị em").
+_YOU_EM = re.compile(
+    r"(?<![Aa]nh )(?<![Cc]hị )(?<![Cc]ác )(?<!những )(?<!đứa )\b([Ee])m\b"
+    r"(?! (?:ấy|trai|gái|bé|họ|út|nhỏ|học sinh)\b)"
+)
+_FRIEND_OF_YOU = re.compile(r"\b([Bb])ạn em\b")
+
+
+def peer_requested(text: str) -> bool:
+    """Whether a young writer asks to be called "bạn" instead of "em"."""
+    return bool(_PEER_ASKED.search(text.lower()))
+
+
+def as_peer(text: str) -> str:
+    """A child's text with the reader called "bạn": "bạn em" is "bạn của bạn"."""
+    text = _FRIEND_OF_YOU.sub(lambda m: f"{m.group(1)}ạn của em", text)
+    return _YOU_EM.sub(lambda m: "Bạn" if m.group(1) == "E" else "bạn", text)
+
+
 def role_of(term: str) -> str | None:
     """The adult role a term asked for implies, if one: bà, ông → grandparent; thầy → teacher."""
     return {"bà": "grandparent", "ông": "grandparent", "thầy": "teacher"}.get(term)

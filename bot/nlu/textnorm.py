@@ -390,13 +390,14 @@ def says_ai(text: str) -> bool:
     return bool(letters) and sum(c.isupper() for c in letters) < len(letters) / 2
 
 
-# Cached: the conversation's cues (content/, place names) are folded again at every turn, ~900
-# folds a turn without the cache, ~40% of a turn's CPU (docs/performance.md, session 14).
 # "hem" is "không" ("hem biết"), except as the alley of "đầu hẻm", "cuối hẻm", "trong hẻm" typed
-# without accents ("ra dau hem don no len SG": multiturn15); "có đau hem" (does it hurt?) stays "không".
+# without accents ("ra dau hem don no len SG": multiturn15); "có đau hem" (does it hurt?) stays
+# "không".
 _ALLEY = re.compile(r"(?i)(?<!co )(?<!có )\b(đầu|dau|cuối|cuoi|trong|ngoài|ngoai) hem\b")
 
 
+# Cached: the conversation's cues (content/, place names) are folded again at every turn, ~900
+# folds a turn without the cache, ~40% of a turn's CPU (docs/performance.md, session 14).
 @functools.lru_cache(maxsize=1 << 16)
 def normalize_text(text: str) -> str:
     """Normalise a whole message for matching: NFC, lower case, teencode expanded, marks spaced."""

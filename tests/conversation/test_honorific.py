@@ -66,3 +66,28 @@ def test_a_professional_reads_anh_chi_not_thay_co() -> None:
 
 def test_chu_replaces_the_slash_forms() -> None:
     assert personal("Anh/chị gọi 111.", "chú") == "Chú gọi 111."
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("Cháu đừng gọi tôi là bác, tôi là ông nó, cháu nội tôi học lớp 5.", "ông"),  # refused
+        ("Bà không biết dùng tiktok, làm sao xoá mấy cái video đó", "bà"),
+        ("bà không cho em chơi điện thoại", None),  # a child speaking of her grandmother
+        ("Gọi cô là cô nhé, cô bằng tuổi mẹ em rồi.", "cô"),
+    ],
+)
+def test_multiturn15_terms(text: str, term: str | None) -> None:
+    assert honorific(text) == term
+
+
+def test_a_young_writer_may_ask_for_ban() -> None:
+    from bot.conversation.honorific import as_peer, peer_requested
+
+    assert peer_requested("đừng gọi mình là em nha, nghe như thầy cô. gọi bạn thôi")
+    assert peer_requested("goi minh la ban thoi")
+    assert not peer_requested("em bị bạn cùng lớp bắt nạt")
+    assert not peer_requested("gọi bạn thân em ra nói chuyện")
+    assert as_peer("Em làm đúng. Bạn em cần giúp, em ấy và anh chị em. Mình ở đây với em.") == (
+        "Bạn làm đúng. Bạn của bạn cần giúp, em ấy và anh chị em. Mình ở đây với bạn."
+    )
