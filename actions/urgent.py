@@ -397,6 +397,35 @@ def self_harm_question(turn: Turn) -> str | None:
     return None if turn.said_before(text) else text
 
 
+FATHER = re.compile(r"\b(?:bo|ba|cha|tia) (?:em|e|con|minh|to|tui|t)\b")
+MOTHER = re.compile(r"\b(?:me|ma|u) (?:em|e|con|minh|to|tui|t)\b")
+_MOTHER_FATHER = re.compile(r"\b([Mm])ẹ\b|\b([Bb])ố\b")
+
+
+def for_the_parent(turn: Turn, text: str) -> str:
+    """A `parent_*` text (written about a mother) about the father when the child speaks of him.
+
+    "bố em say cầm dao dọa tự tử": "mẹ" and "bố" change places ("nhắn cho mẹ: bố buồn lắm").
+    """
+    said = [str(e.get("text") or "") for e in turn.tracker.events if e.get("event") == "user"]
+    for message in reversed([*said, turn.text]):
+        folded = f" {fold(message)} "
+        father, mother = FATHER.search(folded), MOTHER.search(folded)
+        if father and not mother:
+            break
+        if mother:
+            return text
+    else:
+        return text
+
+    def swap(match: re.Match[str]) -> str:
+        if match.group(1):
+            return "Bố" if match.group(1) == "M" else "bố"
+        return "Mẹ" if match.group(2) == "B" else "mẹ"
+
+    return _MOTHER_FATHER.sub(swap, text)
+
+
 def parent_at_risk_first(turn: Turn) -> list[EventType]:
     """A child whose parent may be about to take their life: 115 for an attempt, else an adult.
 
@@ -404,8 +433,9 @@ def parent_at_risk_first(turn: Turn) -> list[EventType]:
     what a child can do for the parent, who to wake, and that it is not their fault.
     """
     attempt = bool(PARENT_ATTEMPT.search(f" {fold(turn.text)} "))
-    turn.send(turn.content.protocol("self_harm", "parent_attempt" if attempt else "parent_despair",
-                                    "child"), turn.person_buttons())  # fmt: skip
+    key = "parent_attempt" if attempt else "parent_despair"
+    turn.send(for_the_parent(turn, turn.content.protocol("self_harm", key, "child")),
+              turn.person_buttons())  # fmt: skip
     open_case(turn.tracker, "self_harm", "self_harm (a parent)", "self_harm", turn.role)
     offer_once(turn, "self_harm")  # a person now, or, at night, the truth that nobody is on duty
     turn.keep("protocol", "self_harm")
@@ -435,7 +465,7 @@ def parent_at_risk_next(turn: Turn, step: int) -> list[EventType]:
     if "parent_in_care" in found:
         attempting = False  # the parent is with a doctor now
     for key in [*keys, *found]:
-        text = turn.content.protocol("self_harm", key, "child")
+        text = for_the_parent(turn, turn.content.protocol("self_harm", key, "child"))
         if not turn.said_before(text):
             turn.send(text, turn.person_buttons())
             break
@@ -443,7 +473,8 @@ def parent_at_risk_next(turn: Turn, step: int) -> list[EventType]:
         # "e gọi bố k nghe máy" while the parent may be dying: the attempt's next steps, not the
         # everyday ones ("nhắn cho bố: mẹ buồn lắm")
         key = "parent_attempt_next" if attempting else "parent_next"
-        turn.send(variant(turn, "self_harm", key, step), turn.person_buttons())
+        text = for_the_parent(turn, variant(turn, "self_harm", key, step))
+        turn.send(text, turn.person_buttons())
     turn.keep("situation", PARENT_ATTEMPTING if attempting else PARENT_AT_RISK_NOW)
     turn.keep("protocol_step", float(step + 1))
     return turn.events
