@@ -73,6 +73,7 @@ ASKS_HOW = re.compile(
 # Words of hurting oneself: bleeding with them is the self-harm protocol's, without them an injury.
 SELF_INJURY = re.compile(r"\b(?:tu|rach|cua|cat tay|cat co tay|uong thuoc|thuoc ngu|dao lam)\b")
 ROLE_NOTE_WORDS = 20  # a declaration of who is writing this short is only that
+REQUEST_WORDS = 14  # a request to be called chị this short is only that (multiturn15's longest: 13)
 RANKED_TOPICS = 3  # inside a protocol, a follow-up of one of the NLU's top guesses is answered
 MIN_GUESS = 0.05
 GUESS_IN_GENERAL = 0.3  # a question in a danger the bot could not name: its topic, this sure
@@ -506,12 +507,17 @@ class Turn:
         return sum(e.get("event") == "user" for e in self.tracker.events) > 1
 
     def is_only_a_request(self) -> bool:
-        """Whether the message only says how to address the writer (no question, short)."""
+        """Whether the message only says how to address the writer (no question, short).
+
+        "Gọi chị là chị nhé, con chị bị lừa nạp thẻ game" says more: the topic is answered (and
+        the term kept all the same).
+        """
         return (
             "?" not in self.text
             and "111" not in self.text
             and not self.follow.is_question(self.text)
-            and len(self.text.split()) <= ROLE_NOTE_WORDS
+            and len(self.text.split()) <= REQUEST_WORDS
+            and not self.confident_topic()
         )
 
     def role_changed(self) -> bool:
