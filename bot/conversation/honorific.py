@@ -96,9 +96,9 @@ _TEACHER_SLASH = re.compile(r"\b(thầy/cô|Thầy/cô)\b")
 
 def honorific(text: str) -> str | None:
     """How the writer of `text` is to be addressed, if the message says it."""
-    if (asked := requested(text)) is not None:
+    lowered = _unrefused(text)
+    if (asked := _requested_in(lowered)) is not None:
         return asked
-    lowered = _REFUSED.sub(" ", text.lower().strip())
     if _PROFESSIONAL.search(lowered):
         return PROFESSIONAL
     if _WRITES_TOI.search(lowered):
@@ -113,9 +113,17 @@ def honorific(text: str) -> str | None:
     return None
 
 
+def _unrefused(text: str) -> str:
+    """The message lowercased, without the terms it refuses ("đừng gọi tôi là bác")."""
+    return _REFUSED.sub(" ", text.lower().strip())
+
+
 def requested(text: str) -> str | None:
     """The term the writer asks to be called by ("gọi cô là cô nhé", "gọi tôi là ông"), if asked."""
-    lowered = _REFUSED.sub(" ", text.lower().strip())
+    return _requested_in(_unrefused(text))
+
+
+def _requested_in(lowered: str) -> str | None:
     for pattern in _REQUESTED:
         if (asked := pattern.search(lowered)) is not None:
             return asked.group(1)
