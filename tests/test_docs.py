@@ -38,6 +38,7 @@ MAY_NAME_SHARED = {
     "tests/nlu/blind15.yml",
     "tests/nlu/blind16.yml",
     "tests/nlu/blind17.yml",
+    "tests/nlu/blind18.yml",
     "tests/conversations/blind3/README.md",
     "tests/conversations/blind3/scenarios.yml",
     "tests/conversations/blind4/README.md",

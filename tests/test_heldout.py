@@ -42,6 +42,7 @@ async def heldout_predictions(parser, root):  # noqa: ANN001, ANN201
         "blind15.yml",
         "blind16.yml",
         "blind17.yml",
+        "blind18.yml",
     ],
 )
 async def test_no_urgent_message_is_missed(parser, root, name: str) -> None:  # noqa: ANN001

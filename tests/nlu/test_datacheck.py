@@ -35,6 +35,7 @@ BLIND3 = [
         "blind15",
         "blind16",
         "blind17",
+        "blind18",
     )
 ]
 EVALUATION = [HELDOUT, HELDOUT2, DEV, PROBES, *BLIND3]
