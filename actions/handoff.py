@@ -92,4 +92,14 @@ class ActionRequestHuman(Action):
                 return turn.answer_choice(choice)  # "hay là chuyển tiền cho nó cho xong?"
             if turn.waiting:
                 return turn.while_waiting()
-        return pass_to_person(turn)
+        events = pass_to_person(turn)
+        if (
+            turn.protocol == "self_harm"
+            and not turn.payload
+            and turn.content.self_harm_question(turn.text, asked=False) == "cant_call"
+            and (by_message := turn.self_harm_answer()) is not None
+        ):
+            # "minh khong dam goi dau, nha ngu het roi. nhan tin voi nguoi that dc ko": who is
+            # there, honestly, and 111 by message (Zalo) for someone who dares not call
+            turn.send(by_message)
+        return events

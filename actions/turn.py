@@ -883,15 +883,19 @@ class Turn:
             from actions.urgent import self_harm_first
 
             return self_harm_first(self)  # "2 vỉ thuốc trống không" inside a danger: 115 first
-        if (
-            self.protocol == "self_harm"
-            and self.content.self_harm_question(
+        own_question = (
+            self.content.self_harm_question(
                 self.text,
                 asked=self.follow.is_question(self.text),
                 bystander=self.slot("situation") == "bystander",
             )
-            is not None
-            and not self.asks_about_111()  # "e ko bt nói j khi gọi 111": how to call 111
+            if self.protocol == "self_harm"
+            else None
+        )
+        if own_question is not None and not (
+            # "e ko bt nói j khi gọi 111": how to call 111; but "Chị đang gọi 111 mà máy bận. Trong
+            # lúc đó chị có nên gọi bố nó dậy không?" asks, in its last sentence, about the father
+            self.asks_about_111() and ASKS_111.search(last_sentence(self.text))
         ):
             # "Tôi đang gọi mà em ấy không bắt máy", "Sáng mai tôi nói gì với nó cho đúng?":
             # the protocol's own answer, whatever the model reads (a bot challenge, a topic)
@@ -1015,6 +1019,10 @@ class Turn:
         if self.follow.asks_if_we_tell(self.text):
             # "bot có báo bố mẹ em không?": what we do and do not tell, honestly
             answer = ("choice", Choice("item", "ask_anonymity", "tell_parents", strength=2))
+        elif self.protocol == "self_harm" and (own_answer := self.self_harm_answer()) is not None:
+            # while waiting, the protocol's own answers first: "Chị gọi 111 rồi đang chờ máy. Trong
+            # lúc chờ chị có nên gọi bố nó dậy không?" is about waking the father, not about 111
+            answer = ("tell", own_answer)
         elif (
             self.protocol == "urgent_danger"
             and (step := self.content.urgent_step(self.text)) is not None
@@ -1024,6 +1032,14 @@ class Turn:
             # về nhà tôi?" (113, stay with him where it is lit); before any follow-up a topic's
             # words name: "công an xã bảo chờ thêm xem sao" is the no-wait step, not where to report
             answer = ("tell", own)
+        elif (
+            self.protocol == "urgent_danger"
+            and (law := self.content.urgent_law(str(self.slot("situation")), self.text, self.role))
+            and not self.said_before(law)
+        ):
+            # "luật nào cấm, điều bao nhiêu, tôi muốn nói cho gia đình nghe" about a girl promised
+            # in marriage: the marriage law, not the articles on abuse (multiturn16 m18)
+            answer = ("tell", law)
         elif named is not None and named.strength == 2 and named.kind == "item":
             # a follow-up its own words name comes before "tell an adult now": "báo bố mẹ bé
             # trước hay báo giám đốc trước?" asks whom first
@@ -1071,6 +1087,19 @@ class Turn:
         if kind == "choice":
             return self.answer_choice(value)
         return self.topic_answer(value)
+
+    def self_harm_answer(self) -> str | None:
+        """The self-harm protocol's answer to what the message asks or tells, unless just read."""
+        if self.payload:
+            return None
+        bystander = self.slot("situation") == "bystander"
+        key = self.content.self_harm_question(
+            self.text, asked=self.follow.is_question(self.text), bystander=bystander
+        )
+        if key is None:
+            return None
+        text = self.content.self_harm_answer(key, self.role)
+        return None if self.said_before(text) else text
 
     def general_topic(self) -> str | None:
         """Inside a danger, the topic a question is about, so that it is answered, not listened to.

@@ -388,13 +388,7 @@ def self_harm_first(turn: Turn) -> list[EventType]:
 
 def self_harm_question(turn: Turn) -> str | None:
     """The protocol's answer to a question it knows, unless the person just read it."""
-    if turn.payload:
-        return None
-    key = turn.content.self_harm_question(turn.text, asked=turn.follow.is_question(turn.text))
-    if key is None:
-        return None
-    text = turn.content.self_harm_answer(key, turn.role)
-    return None if turn.said_before(text) else text
+    return turn.self_harm_answer()
 
 
 FATHER = re.compile(r"\b(?:bo|ba|cha|tia) (?:em|e|con|minh|to|tui|t)\b")
@@ -506,6 +500,10 @@ def self_harm_next(turn: Turn) -> list[EventType]:
         if turn.said_before(text):
             text = turn.content.protocol("self_harm", "attempt", turn.role)
         turn.send(text, safety_buttons(turn))
+        if (asked := self_harm_question(turn)) is not None:
+            # 115 first, then what was asked: "Bé xin tôi đừng gọi cho mẹ. Tôi có phải báo
+            # không?" (multiturn16 m16) is answered, not only met with "have you called 115?"
+            turn.send(asked)
         turn.keep("attempt", True)
         turn.keep("pending", "safety_check")
         return turn.events
@@ -559,6 +557,12 @@ def self_harm_next(turn: Turn) -> list[EventType]:
     return turn.events
 
 
+# Dangers whose own first step comes before what a professional told of a child must do (the
+# teacher's disclosure script): a girl about to be taken away to be married (multiturn16 m18), a
+# child missing, held or unconscious
+ACT_FIRST = ("child_marriage", "trafficking", "missing", "abduction", "unconscious", "kidnap_scam")
+
+
 def urgent_first(turn: Turn, situation: str) -> list[EventType]:
     """The first reply to a danger: 111 (113 where it leads), the most important step, the case."""
     in_english(turn)
@@ -570,7 +574,7 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
         or turn.slot("situation") == "bystander"
         or asked_for_a_friend(turn)
     )
-    if turn.role == "teacher" and not turn.said_ever(told):
+    if turn.role == "teacher" and situation not in ACT_FIRST and not turn.said_ever(told):
         text = told
     elif bystander:
         text = content.say("bystander", "child")

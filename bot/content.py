@@ -73,8 +73,10 @@ def _cue_match(folded_text: str, cue: str) -> bool:
 
 
 def _says(text: str, entry: dict[str, Any]) -> bool:
-    """Whether `text` uses one of a content entry's `cues` (accents and teencode folded)."""
+    """Whether `text` uses one of a content entry's `cues` and none of its `unless` (folded)."""
     folded = f" {fold(text)} "
+    if any(_cue_match(folded, cue) for cue in entry.get("unless") or []):
+        return False
     return any(_cue_match(folded, cue) for cue in entry["cues"])
 
 
@@ -274,6 +276,12 @@ class Content:
     def urgent_more(self, situation: str, audience: str | None) -> str | None:
         """The next steps of an urgent situation, for the message after its first reply."""
         return self._situation_part(situation, "more", audience)
+
+    def urgent_law(self, situation: str, text: str, audience: str | None) -> str | None:
+        """The law of an urgent situation when `text` asks about it ("luật nào cấm, điều mấy")."""
+        if not _says(text, self.urgent_danger["asks_law"]):
+            return None
+        return self._situation_part(situation, "law", audience)
 
     def urgent_for_a_friend(self, situation: str, audience: str | None) -> str | None:
         """What a child told of a friend's danger says to the friend now ("đừng chuyển tiền")."""
