@@ -58,6 +58,10 @@ _GRANDPARENT = (
     r"^(con|chau) (chi|chi giup|chi cho|chi dum)( \w+){0,4} (ba|ong)$",
     # no accents, an elder's grandchild: "chau oi ba hoi, … thang chau ba no co dung zalo khong"
     r"\b(thang|con|dua) chau (ba|ong) (no|nay|o|hoc|di|len)\b",
+    # a grandfather typing with one finger: "chau oi ong hoi. Chau gai ong 9 tuoi…", "ong khong
+    # biet dung may" (multiturn16 m14); "ông" is never a father, and "cháu ông ấy" is someone else's
+    r"^ong (hoi|muon|nho|xin|khong|chua|can|dang|moi|thay|lo|go|doc)\b",
+    r"\bchau (gai |trai |noi |ngoai )?ong\b(?! (ay|ta|kia|do|nay|hang xom|chu|lao))",
 )  # fmt: skip
 _TEACHER = (
     r"^(toi|tui|minh|em|co|thay) la (giao vien|co giao|thay giao|gv|gvcn|can bo|hieu truong"
