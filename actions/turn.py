@@ -563,6 +563,9 @@ class Turn:
         if self.app_item is not None:
             return self.answer_choice(self.app_item)
         choice = self.in_topic()
+        if (decisive := self.decisive()) is not None and (choice is None or choice.strength < 2):
+            # "có ng trên tele rủ e cho thuê tk ngân hàng…": its own answer, not the privacy topic's
+            return self.answer_choice(decisive)
         if choice is not None:
             return self.answer_choice(choice)
         intent = self.intent
@@ -1087,6 +1090,16 @@ class Turn:
         if kind == "choice":
             return self.answer_choice(value)
         return self.topic_answer(value)
+
+    def decisive(self) -> Choice | None:
+        """A `decisive` follow-up the message names, unless the person has read it already."""
+        if self.payload:
+            return None
+        for found in self.follow.decisive_items(self.text):
+            text = self.content.followup(found.topic, str(found.item), self.role)
+            if text is not None and not self.said_ever(text):
+                return found
+        return None
 
     def self_harm_answer(self) -> str | None:
         """The self-harm protocol's answer to what the message asks or tells, unless just read."""

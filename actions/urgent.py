@@ -597,8 +597,11 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
         turn.keep("pending", None)
         return turn.events
     general = situation == "general" and not bystander
-    asked = asked_topic(turn) if general else None
-    named = followup_named(turn) if general and asked is None else None
+    # a subject of its own that only the model reads as a danger ("h tk e có tiền vô ra lung tung"
+    # after renting out a bank account, "fb của mẹ" after her death): 111 first, then its answer
+    decisive = turn.decisive() if general and model_only(turn) else None
+    asked = asked_topic(turn) if general and decisive is None else None
+    named = decisive or (followup_named(turn) if general and asked is None else None)
     if general and asked is None and named is None:
         named = followup_cued(turn)  # "1 đứa rủ video call. t nhận r": the call's own follow-up
     if named is not None:
@@ -634,6 +637,12 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
 
 
 ASKED_TOPIC = 0.3  # the model's best topic guess, this sure, behind a danger no words name
+
+
+def model_only(turn: Turn) -> bool:
+    """Whether only the model or the urgency detector read a danger (no rule)."""
+    safety = turn.tracker.latest_message.get("safety") or {}
+    return safety.get("reason") in ("model", "detector") and not turn.payload
 
 
 def followup_named(turn: Turn) -> Choice | None:

@@ -142,6 +142,21 @@ class Followups:
                 return Choice("item", topic, key, strength=2)
         return None
 
+    def decisive_items(self, text: str) -> list[Choice]:
+        """The follow-ups marked `decisive` whose own cues the message uses, in any topic.
+
+        For subjects no topic's first answer covers and the intent model reads as a neighbour
+        ("cho thuê tk ngân hàng" as privacy, "nhóm bán pod" as bullying, a dead mother's Facebook
+        as a danger): their own answer whatever topic the model names (multiturn16).
+        """
+        folded = _folded(text)
+        return [
+            Choice("item", topic, str(key), strength=2)
+            for topic in self.topics
+            for key, item in self.items(topic).items()
+            if item.get("decisive") and _first_cue(folded, item.get("cues") or []) is not None
+        ]
+
     def longest_item(self, text: str) -> Choice | None:
         """The follow-up of any topic whose longest own cue the message uses (the most specific).
 
