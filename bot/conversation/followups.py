@@ -154,7 +154,12 @@ class Followups:
             Choice("item", topic, str(key), strength=2)
             for topic in self.topics
             for key, item in self.items(topic).items()
-            if item.get("decisive") and _first_cue(folded, item.get("cues") or []) is not None
+            if item.get("decisive")
+            and _first_cue(folded, item.get("cues") or []) is not None
+            # `requires`: one of these too ("tài khoản ngân hàng" names renting it out only with
+            # "cho thuê", "hoa hồng"…; a 15-year-old's first account is another question)
+            and (not item.get("requires") or _first_cue(folded, item["requires"]) is not None)
+            and _first_cue(folded, item.get("unless") or []) is None  # "tố cáo đường dây thuê tk"
         ]
 
     def longest_item(self, text: str) -> Choice | None:

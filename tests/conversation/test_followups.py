@@ -158,3 +158,28 @@ def test_platform_steps_names_the_platform_and_the_action_in_any_language() -> N
     assert follow.platform_steps("how do I report someone on TikTok") == ("tiktok", "report")
     assert follow.platform_steps("báo cáo trên zalo") is None  # Zalo has no report steps here
     assert follow.platform_steps("is this app safe for kids") is None  # no platform named
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("ad ơi có ng rủ e cho thuê tk ngân hàng, 1tr5 hoa hồng mỗi tháng", "rent_bank_account"),
+        ("e lỡ đưa r, h tk e có tiền vô ra lung tung", "rent_bank_account_done"),
+        ("nhóm zalo bán pod, vape ship tận cổng trường", "vape_group"),
+        ("me tui moi mat 2 thang, fb cua me van con", "deceased_account"),
+        # the same words in other questions name nothing (multiturn16 m05: "tài khoản của bố mẹ")
+        ("youtube có cho trẻ 12 tuổi tự lập kênh ko, hay phải dùng tài khoản của bố mẹ?", None),
+        ("tide pod challenge o vn co ko ad", None),
+        ("mở tk ngân hàng cho con 15 tuổi được không", None),
+        ("muốn tố cáo một đường dây thuê tài khoản ngân hàng thì báo ở đâu", None),
+        ("em tìm việc làm thêm phụ mẹ, ba em mất rồi, nhóm facebook tuyển like dạo", None),
+        ("tinh dầu tràm cho bé có an toàn không", None),
+    ],
+)
+def test_decisive_items(text: str, item: str | None) -> None:
+    from bot.content import load_content
+
+    content = load_content()
+    real = Followups(content.topics, content.dialogue, content.platforms)
+    found = real.decisive_items(text)
+    assert (found[0].item if found else None) == item
