@@ -90,6 +90,7 @@ URGENT_STEPS = (
     "photo_injuries",
     "call_for_friend",
     "cant_speak",
+    "afraid_he_finds_out",
     "confront_children",
     "stop_friend_alone",
     "school_summons",
