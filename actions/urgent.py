@@ -303,7 +303,8 @@ def check_in(turn: Turn) -> list[EventType]:
     first_topic = None if turn.topic is not None else topic_guess(turn)
     topic = str(turn.topic or first_topic)
     choice = (
-        turn.in_topic()
+        turn.decisive()  # "không chia sẻ cho 5 người thì ma đến nhà": the chain letter's answer
+        or turn.in_topic()
         or turn.asked_topic_item()
         or turn.follow.closest(turn.text, topic, turn.shown)
         or (Choice("unknown", topic) if turn.follow.is_question(turn.text) else None)
