@@ -65,6 +65,8 @@ MAY_NAME_SHARED = {
     "tests/conversations/blind14/scenarios.yml",
     "tests/conversations/blind15/README.md",
     "tests/conversations/blind15/scenarios.yml",
+    "tests/conversations/blind16/README.md",
+    "tests/conversations/blind16/scenarios.yml",
 }
 
 
