@@ -410,6 +410,11 @@ class Turn:
                 key = self.follow.own_item(self.text, guess) if guess != topic else None
                 if key is not None:
                     return Choice("item", guess, key, strength=2)
+            # ... or any topic's follow-up a long cue names: "Lỡ có người lạ trong máy nhắn tin
+            # dụ nó thì bà biết răng?" mid screen time is grooming's signs ("người lạ nhắn tin dụ")
+            found = self.follow.longest_item(self.text)
+            if found is not None and found.topic != topic and not self.is_shown(found):
+                return found
         return choice
 
     def situation(self) -> str:
@@ -453,6 +458,13 @@ class Turn:
         """The topics the NLU guessed, best first."""
         ranking = self.tracker.latest_message.get("intent_ranking") or []
         return [str(r["name"]) for r in ranking if self.content.has_topic(r.get("name"))]
+
+    def is_shown(self, choice: Choice) -> bool:
+        """Whether the person has already read this follow-up in the conversation."""
+        if choice.item is None:
+            return False
+        text = self.content.followup(choice.topic, choice.item, self.role)
+        return text is not None and self.said_ever(text)
 
     def may_name(self, topic: str) -> bool:
         """Whether another topic's follow-up may answer this message in place of the model's topic.
@@ -601,8 +613,13 @@ class Turn:
                 # không?" after the screen-time answer): the answer asked, not a first answer
                 return self.answer_choice(own)
             if intent == self.topic and "answer" in self.shown:
-                # the same topic asked again: what the first answer did not cover
+                # the same topic asked again: what the first answer did not cover; else a
+                # follow-up of another topic its own words name ("Lỡ có người lạ trong máy nhắn
+                # tin dụ nó thì bà biết răng?" after screen time: grooming's signs), before "I
+                # don't know"
                 near = self.follow.closest(self.text, intent, self.shown) or self.retrieved()
+                if near is None and (named := self.follow.longest_item(self.text)) is not None:
+                    near = named if named.topic != intent and self.may_name(named.topic) else None
                 return self.answer_choice(near or Choice("unknown", intent))
             if intent != self.topic and self.confidence < CONFIDENT:
                 # not sure of a new topic: a follow-up whose own words the message uses, of the
@@ -637,6 +654,9 @@ class Turn:
             and (small or self.confidence < CLARIFY_BELOW)
         ):
             near = self.follow.closest(self.text, topic, self.shown) or self.retrieved()
+            longest = self.follow.longest_item(self.text) if near is None else None
+            if longest is not None and longest.topic != topic and not self.is_shown(longest):
+                near = longest  # "…người lạ trong máy nhắn tin dụ nó thì bà biết răng?"
             return self.answer_choice(near or Choice("unknown", topic))
         # "Ừ để chị thử" after an answer (affirm, 0.43): a short reply of small talk is taken in,
         # not a which-topic question

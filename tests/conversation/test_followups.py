@@ -174,11 +174,15 @@ def test_platform_steps_names_the_platform_and_the_action_in_any_language() -> N
         ("muốn tố cáo một đường dây thuê tài khoản ngân hàng thì báo ở đâu", None),
         ("em tìm việc làm thêm phụ mẹ, ba em mất rồi, nhóm facebook tuyển like dạo", None),
         ("tinh dầu tràm cho bé có an toàn không", None),
-        ("video nói ai xem xong không chia sẻ cho 5 người thì đêm nay nó sẽ đến nhà", "chain_threat"),
+        ("video nói ai xem xong không chia sẻ cho 5 người thì đêm nay ma sẽ đến", "chain_threat"),
+        ("thằng đó nhắn là tối nay nó sẽ đến nhà em", None),  # a threat, never a chain letter
         ("hỏi chuyện con mà con cứ bảo mẹ không hiểu đâu", None),  # "con mà" folds to "con ma"
         ("nó đòi ảnh, ko gửi thì nó đăng thông tin của em", None),  # a threat, not a chain letter
         ("bố em quay video lúc bố phạt em rồi đăng lên tiktok", "parent_posts_child"),
-        ("mấy đứa cùng lớp quay clip đánh con tui rồi đăng lên fb", None),  # classmates, not a parent
+        (
+            "mấy đứa cùng lớp quay clip đánh con tui rồi đăng lên fb",
+            None,
+        ),  # classmates, not a parent
     ],
 )
 def test_decisive_items(text: str, item: str | None) -> None:
