@@ -376,6 +376,9 @@ def self_harm_first(turn: Turn) -> list[EventType]:
     if key == "first" and had_self_harm_protocol(turn):
         key = "first_again"  # the protocol again in the same conversation: not the same text
     turn.send(turn.content.protocol("self_harm", key, turn.role), safety_buttons(turn))
+    if not counsellors_on_duty():
+        # at night nobody is on duty: said at once, with the adult at home to wake (and 115)
+        turn.send(turn.content.protocol("self_harm", "nobody_on_duty", turn.role))
     saved = open_case(turn.tracker, "self_harm", "self_harm", "self_harm", turn.role)
     if not saved:
         turn.send(turn.content.protocol("self_harm", "not_recorded", turn.role))

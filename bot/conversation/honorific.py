@@ -79,6 +79,12 @@ _REFUSED = re.compile(
 _GRANDPARENT_SELF = re.compile(
     rf"^(?:(?:cháu|chau) ơi,? )?(bà|ông) {_VERBS}\b(?!.*\b(?:em|con|tớ|tao|mình|cháu)\b)"
 )
+# A grandfather typing without accents: "chau oi ong hoi", "chau gai ong 9 tuoi" (multiturn16 m14);
+# "ông" has no other reading, unlike "ba" (bố or bà); "cháu ông ấy" is someone else's grandchild.
+_GRANDFATHER_PLAIN = re.compile(
+    r"^(?:chau oi,? )?ong (?:hoi|muon|nho|xin|khong|chua|can|dang|moi|thay|lo|go|doc|phai)\b"
+    r"|\bchau (?:gai |trai |noi |ngoai )?ong\b(?! (?:ay|ta|kia|do|nay|hang xom|chu|lao))"
+)
 # The same typed without accents; "ba" (father, or bà) and "co" (cô, or có) are left out.
 _PLAIN = {"chi": "chị", "anh": "anh", "chu": "chú", "bac": "bác", "di": "dì", "ong": "ông"}
 _REQUESTED_PLAIN = re.compile(r"\b(?:goi|keu) (chi|anh|chu|bac|di|ong) (?:la|bang) \1\b")
@@ -110,6 +116,8 @@ def honorific(text: str) -> str | None:
             return term
     if (elder := _GRANDPARENT_SELF.search(lowered)) is not None:
         return elder.group(1)
+    if _GRANDFATHER_PLAIN.search(lowered):
+        return "ông"
     return None
 
 
