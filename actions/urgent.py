@@ -603,7 +603,9 @@ def urgent_first(turn: Turn, situation: str) -> list[EventType]:
     general = situation == "general" and not bystander
     # a subject of its own that only the model reads as a danger ("h tk e có tiền vô ra lung tung"
     # after renting out a bank account, "fb của mẹ" after her death): 111 first, then its answer
-    decisive = turn.decisive() if general and model_only(turn) else None
+    # (whatever situation its words name: "có người trên telegram rủ em cho thuê tài khoản ngân
+    # hàng" names a meeting by "rủ em")
+    decisive = turn.decisive() if not bystander and model_only(turn) else None
     asked = asked_topic(turn) if general and decisive is None else None
     named = decisive or (followup_named(turn) if general and asked is None else None)
     if general and asked is None and named is None:
