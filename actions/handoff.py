@@ -93,11 +93,12 @@ class ActionRequestHuman(Action):
             if turn.waiting:
                 return turn.while_waiting()
         events = pass_to_person(turn)
+        by_message = turn.content.self_harm_answer("cant_call", turn.role)
         if (
             turn.protocol == "self_harm"
             and not turn.payload
             and turn.content.self_harm_question(turn.text, asked=False) == "cant_call"
-            and (by_message := turn.self_harm_answer()) is not None
+            and not turn.said_before(by_message)
         ):
             # "minh khong dam goi dau, nha ngu het roi. nhan tin voi nguoi that dc ko": who is
             # there, honestly, and 111 by message (Zalo) for someone who dares not call

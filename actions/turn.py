@@ -1115,11 +1115,10 @@ class Turn:
         """A `decisive` follow-up the message names, unless the person has read it already."""
         if self.payload:
             return None
-        for found in self.follow.decisive_items(self.text):
-            text = self.content.followup(found.topic, str(found.item), self.role)
-            if text is not None and not self.said_ever(text):
-                return found
-        return None
+        return next(
+            (found for found in self.follow.decisive_items(self.text) if not self.is_shown(found)),
+            None,
+        )
 
     def self_harm_answer(self) -> str | None:
         """The self-harm protocol's answer to what the message asks or tells, unless just read."""

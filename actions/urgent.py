@@ -653,8 +653,7 @@ def model_only(turn: Turn) -> bool:
 
 def followup_named(turn: Turn) -> Choice | None:
     """A follow-up of the topic under way the message names, when only the model reads danger."""
-    safety = turn.tracker.latest_message.get("safety") or {}
-    if safety.get("reason") not in ("model", "detector") or turn.payload:
+    if not model_only(turn):
         return None
     if turn.topic is None or turn.topic in ("urgent_danger", "self_harm"):
         return None
@@ -667,16 +666,14 @@ def followup_cued(turn: Turn) -> Choice | None:
 
     Only when the model or the detector alone reads a danger that no situation names.
     """
-    safety = turn.tracker.latest_message.get("safety") or {}
-    if safety.get("reason") not in ("model", "detector") or turn.payload:
+    if not model_only(turn):
         return None
     return turn.follow.any_item(turn.text, turn.ranked_topics())
 
 
 def asked_topic(turn: Turn) -> str | None:
     """The topic a message asks about, when only the model or the detector reads a danger in it."""
-    safety = turn.tracker.latest_message.get("safety") or {}
-    if safety.get("reason") not in ("model", "detector") or turn.payload:
+    if not model_only(turn):
         return None
     return topic_guess(turn, ASKED_TOPIC, skip=("ask_capabilities", "ask_anonymity"))
 
