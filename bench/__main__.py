@@ -70,6 +70,13 @@ def options() -> argparse.Namespace:
         help="another checkout of the project (e.g. a git worktree of main): its pipeline is "
         "measured first, in the same run, with this virtualenv; a 'before' column is added",
     )
+    top.add_argument(
+        "--default-epochs",
+        type=int,
+        default=0,
+        help="train Rasa's default with this many epochs instead of 100: its serving figures "
+        "only (the same network per message), not its training time or accuracy",
+    )
     top.add_argument("--train-child", help=argparse.SUPPRESS)
     top.add_argument("--models-dir", default="bench-results/models", help=argparse.SUPPRESS)
     top.add_argument("--parse-child", help=argparse.SUPPRESS)
@@ -90,7 +97,9 @@ def main() -> None:
     if opts.train_child:
         from bench import pipelines
 
-        chosen = {p.name: p for p in pipelines.pipelines(ROOT)}[opts.train_child]
+        found = pipelines.pipelines(ROOT, default_epochs=opts.default_epochs,
+                                    models_dir=ROOT / opts.models_dir)  # fmt: skip
+        chosen = {p.name: p for p in found}[opts.train_child]
         print(json.dumps(pipelines.train_here(ROOT, chosen, ROOT / opts.models_dir)))
     elif opts.parse_child:
         from bench import parse
@@ -103,7 +112,7 @@ def main() -> None:
                   "think": opts.think,
                   "admin_url": opts.admin_url, "redis_url": opts.redis_url,
                   "base_port": opts.base_port, "models_dir": Path(opts.models_dir),
-                  "only": opts.only,
+                  "only": opts.only, "default_epochs": opts.default_epochs,
                   "before": opts.before.resolve() if opts.before else None}  # fmt: skip
         if opts.levels:
             common["levels"] = tuple(int(level) for level in opts.levels.split(","))

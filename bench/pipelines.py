@@ -44,11 +44,41 @@ def child_env(checkout: Path | None) -> dict[str, str] | None:
     return {**os.environ, "PYTHONPATH": str(checkout)}
 
 
-def pipelines(root: Path, before: Path | None = None) -> list[Pipeline]:
-    """Ours on `before` (another checkout) when given, ours, then Rasa's default."""
+def speed_only_config(epochs: int, folder: Path) -> Path:
+    """Rasa's default configuration with every `epochs:` set to `epochs`, written in `folder`.
+
+    For the serving figures only: the components, their layers and so the work a message costs
+    are the same as with 100 epochs; the weights are not, so its training time and accuracy say
+    nothing about Rasa's default. Everything else in the file is copied as it is.
+    """
+    if epochs < 1:
+        raise ValueError("epochs must be at least 1")
+    source = (BENCH_DIR / "rasa_default_config.yml").read_text("utf-8")
+    lines = [
+        line.split("epochs:")[0] + f"epochs: {epochs}"
+        if line.strip().startswith("epochs:")
+        else line
+        for line in source.splitlines()
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"rasa_default_config_{epochs}_epochs.yml"
+    target.write_text("\n".join(lines) + "\n", "utf-8")
+    return target
+
+
+def pipelines(root: Path, before: Path | None = None, *, default_epochs: int = 0,
+              models_dir: Path | None = None) -> list[Pipeline]:  # fmt: skip
+    """Ours on `before` (another checkout) when given, ours, then Rasa's default.
+
+    `default_epochs` (> 0): Rasa's default trained with that many epochs instead of 100, its
+    configuration written in `models_dir` (see `speed_only_config`).
+    """
+    default = BENCH_DIR / "rasa_default_config.yml"
+    if default_epochs:
+        default = speed_only_config(default_epochs, models_dir or root / "bench-results" / "models")
     found = [
         Pipeline("ours", root / "config.yml"),
-        Pipeline("default", BENCH_DIR / "rasa_default_config.yml"),
+        Pipeline("default", default),
     ]
     if before is not None:
         found.insert(0, Pipeline("before", before / "config.yml", checkout=before))
@@ -90,7 +120,8 @@ def train_here(root: Path, pipeline: Pipeline, output: Path) -> dict[str, float 
     return {"model": str(result.model), "seconds": seconds, "peak_mib": peak / 1024}
 
 
-def trained(root: Path, pipeline: Pipeline, output: Path, *, reuse: bool) -> dict[str, float | str]:
+def trained(root: Path, pipeline: Pipeline, output: Path, *, reuse: bool,
+            default_epochs: int = 0) -> dict[str, float | str]:  # fmt: skip
     """The pipeline's model in `output`: trained in a fresh process, or reused if asked and present.
 
     A reused model has no training figures (only "model").
@@ -108,6 +139,8 @@ def trained(root: Path, pipeline: Pipeline, output: Path, *, reuse: bool) -> dic
         old.unlink()
     command = [sys.executable, "-m", "bench", "--train-child", name, "--models-dir",
                str(output)]  # fmt: skip
+    if default_epochs and name == "default":
+        command += ["--default-epochs", str(default_epochs)]
     done = subprocess.run(command, cwd=pipeline.code(root), capture_output=True, text=True,
                           env=child_env(pipeline.checkout))  # fmt: skip
     if done.returncode != 0:

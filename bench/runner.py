@@ -46,6 +46,7 @@ class Plan:
     base_port: int = 18700
     seed: int = 6
     before: Path | None = None  # another checkout: its pipeline measured first, same run
+    default_epochs: int = 0  # > 0: Rasa's default trained with fewer epochs, serving figures only
 
 
 def quick_plan(**overrides: object) -> Plan:
@@ -144,9 +145,11 @@ def measure(root: Path, pipeline: pipelines.Pipeline, plan: Plan,
             pool: load.MessagePool) -> tuple[Figures, list[str]]:  # fmt: skip
     """Every figure of one pipeline."""
     progress(f"{pipeline.name}: training ({pipeline.config.name})")
-    trained = pipelines.trained(root, pipeline, root / plan.models_dir, reuse=plan.reuse_models)
+    trained = pipelines.trained(root, pipeline, root / plan.models_dir, reuse=plan.reuse_models,
+                                default_epochs=plan.default_epochs)  # fmt: skip
     figures: Figures = {}
-    if "seconds" in trained:  # a reused model has no training figures
+    speed_only = plan.default_epochs and pipeline.name == "default"
+    if "seconds" in trained and not speed_only:  # a reused model has no training figures
         figures = {
             "train_s": float(trained["seconds"]),
             "train_peak_mib": float(trained["peak_mib"]),
@@ -180,6 +183,11 @@ def footer(plan: Plan, results: dict[str, Figures], load_average: float) -> list
             else "no pause between a person's messages."
         ),
     ]
+    if plan.default_epochs:
+        lines.append(f"Rasa default trained with {plan.default_epochs} epochs instead of 100 "
+                     "(--default-epochs): the same components and layers, so the same work per "
+                     "message; its training time, memory while training and accuracy are not "
+                     "measured.")  # fmt: skip
     for level in plan.levels:
         answered = {n: int(f.get(f"c{level}_answered", 0)) for n, f in results.items()}
         counts = ", ".join(f"{n} {a}" for n, a in answered.items())
@@ -200,7 +208,9 @@ def run(root: Path, plan: Plan) -> str:
     out.mkdir(exist_ok=True)
     saved_plan = {**asdict(plan), "models_dir": str(plan.models_dir),
                   "before": str(plan.before or "")}  # fmt: skip
-    for pipeline in pipelines.pipelines(root, plan.before):
+    found_pipelines = pipelines.pipelines(root, plan.before, default_epochs=plan.default_epochs,
+                                          models_dir=root / plan.models_dir)  # fmt: skip
+    for pipeline in found_pipelines:
         if plan.only and pipeline.name not in (plan.only, "before"):
             continue
         results[pipeline.name], found = measure(root, pipeline, plan, pool)
