@@ -43,6 +43,7 @@ async def heldout_predictions(parser, root):  # noqa: ANN001, ANN201
         "blind16.yml",
         "blind17.yml",
         "blind18.yml",
+        "blind19.yml",
     ],
 )
 async def test_no_urgent_message_is_missed(parser, root, name: str) -> None:  # noqa: ANN001

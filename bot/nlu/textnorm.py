@@ -343,6 +343,36 @@ def _syllables(glued: str) -> list[str] | None:
     return best[-1]
 
 
+@functools.lru_cache(maxsize=1)
+def _plain_dictionary() -> frozenset[str]:
+    """The dictionary's syllables typed without accents ("chết" -> "chet", "đi" -> "di")."""
+    return frozenset(strip_accents(w) for w in _dictionary())
+
+
+GLUED_PLAIN = 12  # letters: an unaccented word this long may be several syllables without spaces
+
+
+_VI_PAIRS = re.compile(r"^(ngh|ng|nh|kh|tr|gi|qu|th|ch|ph)|(nh|ng|ch)$")
+
+
+def _vietnamese_pair(syllable: str) -> bool:
+    return bool(_VI_PAIRS.search(syllable))
+
+
+def _plain_syllables(glued: str) -> list[str] | None:
+    """The fewest unaccented dictionary syllables that make `glued` ("embibatnhot"), or None."""
+    known = _plain_dictionary()
+    best: list[list[str] | None] = [[]] + [None] * len(glued)
+    for end in range(1, len(glued) + 1):
+        for start in range(max(0, end - 7), end):
+            before = best[start]
+            if before is None or glued[start:end] not in known:
+                continue
+            if best[end] is None or len(before) + 1 < len(best[end] or []):
+                best[end] = [*before, glued[start:end]]
+    return best[-1]
+
+
 def _toneless_word(word: str) -> str:
     return "".join(_toneless(ch) for ch in word)
 
@@ -355,7 +385,14 @@ def retyped(word: str) -> str | None:
     if word.isascii():
         if _split_syllable(word) is not None:
             return None  # "moon", "tin": already a syllable as typed
-        return _from_telex(word) or _from_vni(word)
+        found = _from_telex(word) or _from_vni(word)
+        if found is None and len(word) >= GLUED_PLAIN and word.isalpha():
+            # "embibatnhottrongkho" (caps lock, no spaces): at least four syllables, each a word,
+            # two of them with a Vietnamese letter pair ("communication" splits, but has none)
+            parts = _plain_syllables(word)
+            if parts is not None and len(parts) >= 4 and sum(map(_vietnamese_pair, parts)) >= 2:
+                return " ".join(parts)
+        return found
     if len(word) >= GLUED and word.isalpha() and _split_syllable(_toneless_word(word)) is None:
         parts = _syllables(word)
         if parts is not None and len(parts) >= 3 and sum(map(has_diacritics, parts)) >= 2:

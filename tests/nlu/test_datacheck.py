@@ -36,6 +36,7 @@ BLIND3 = [
         "blind16",
         "blind17",
         "blind18",
+        "blind19",
     )
 ]
 EVALUATION = [HELDOUT, HELDOUT2, DEV, PROBES, *BLIND3]

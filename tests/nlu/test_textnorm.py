@@ -94,6 +94,8 @@ def test_a_horned_vowel_before_its_plain_letter_is_not_a_stretched_letter(word: 
             "có người theo em từ trường về nhà",
         ),  # VNI
         ("emmuốnbiếnmấtkhỏithếgiớinày", "em muốn biến mất khỏi thế giới này"),  # no spaces
+        ("EMBIBATNHOTTRONGKHO", "em bi bat nhot trong kho"),  # no spaces, no accents (blind19)
+        ("cuuemvoinodangdungngoaicua", "cuu em voi no dang dung ngoai cua"),
     ],
 )
 def test_keystrokes_and_glued_syllables_are_read_as_meant(typed: str, meant: str) -> None:
@@ -109,6 +111,8 @@ def test_keystrokes_and_glued_syllables_are_read_as_meant(typed: str, meant: str
         "lop7 a1 10h 5tr 2k",  # class names, times and sums are no VNI
         "cats and dogs of the car",
         "nhà mình ở gần trường",  # already Vietnamese
+        "internationally understanding communication relationships unfortunately",  # long English
+        "photosynthesis screenshotted",
     ],
 )
 def test_ordinary_words_are_not_read_as_keystrokes(text: str) -> None:
