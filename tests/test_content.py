@@ -154,8 +154,9 @@ def test_no_first_urgent_reply_asks_anything_before_111(content: Content) -> Non
 
 
 # Danger rules whose situation is the general one: a cry with no context, a child married off.
-GENERAL_RULES = {"cry_for_help", "distress_cry", "english_danger", "tells_crying",
-                 "child_hurt_on_video_now", "stuck_up_high", "forced_to_work"}  # fmt: skip
+GENERAL_RULES = {"cry_for_help", "distress_cry", "short_not_safe_reply", "english_danger",
+                 "tells_crying", "child_hurt_on_video_now", "stuck_up_high",
+                 "forced_to_work"}  # fmt: skip
 
 
 def test_every_danger_rule_names_a_situation_or_is_listed_as_general(content: Content) -> None:
