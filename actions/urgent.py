@@ -207,6 +207,8 @@ def said_self_harm(turn: Turn) -> bool:
     return safety.get("reason") == "rule"
 
 
+# Steps that, named inside a running danger, continue it rather than start another situation.
+CONTINUING_STEPS = ("pay_ransom", "no_wait", "police_here", "help_on_the_way")
 STRONG_SCORE = 0.7  # the urgency detector's score that alone makes a message urgent (triage.py)
 # Dangers that read like despair to the model but need the danger protocol (113 first).
 NOT_SELF_HARM = ("missing", "abduction", "meeting", "kidnap_scam", "trafficking")
@@ -861,8 +863,14 @@ class ActionUrgent(Action):
             # names one of the danger's steps and no new danger (no rule read one)
             return done
         told = turn.slot("situation")
+        # a step of the danger already told ("Thế bà có chuyển tiền không cháu, họ dọa không chuyển
+        # thì nó bị làm sao?" inside a ransom call: multiturn17 m15) continues it, whatever other
+        # situation the rules read in its words ("dọa": a threat)
+        step_of_told = told not in (None, "general") and turn.content.urgent_step(turn.text) in (
+            CONTINUING_STEPS
+        )
         same = turn.protocol == "urgent_danger" and (
-            situation in (told, "general") or told == "bystander"
+            situation in (told, "general") or told == "bystander" or step_of_told
         )
         events = urgent_next(turn) if same and not turn.payload else urgent_first(turn, situation)
         place = local_help(turn.text, turn.content.contacts)

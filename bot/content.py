@@ -94,6 +94,7 @@ URGENT_STEPS = (
     "confront_children",
     "stop_friend_alone",
     "school_summons",
+    "pay_ransom",
     "confront",
     "pickup",
     "no_wait",

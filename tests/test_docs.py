@@ -39,6 +39,7 @@ MAY_NAME_SHARED = {
     "tests/nlu/blind16.yml",
     "tests/nlu/blind17.yml",
     "tests/nlu/blind18.yml",
+    "tests/nlu/blind19.yml",
     "tests/conversations/blind3/README.md",
     "tests/conversations/blind3/scenarios.yml",
     "tests/conversations/blind4/README.md",
@@ -67,6 +68,8 @@ MAY_NAME_SHARED = {
     "tests/conversations/blind15/scenarios.yml",
     "tests/conversations/blind16/README.md",
     "tests/conversations/blind16/scenarios.yml",
+    "tests/conversations/blind17/README.md",
+    "tests/conversations/blind17/scenarios.yml",
 }
 
 
