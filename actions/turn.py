@@ -279,7 +279,7 @@ class Turn:
         before = Audience(self.slot("audience"), bool(self.slot("audience_fixed")),
                           float(self.slot("audience_score") or 0.0))  # fmt: skip
         chosen = self.entity("audience")
-        if chosen in ("parent", "child", "grandparent", "teacher"):
+        if chosen in ("parent", "child", "grandparent", "teacher", "adult"):
             return before.chosen(str(chosen))
         if self.payload:
             return before

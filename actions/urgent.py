@@ -197,6 +197,8 @@ def model_reads_despair_in_a_danger(turn: Turn) -> bool:
             weak
             or turn.follow.is_question(turn.text)
             or turn.content.urgent_step(turn.text) is not None  # "tối nay mẹ em đi làm ca đêm"
+            # a friend in a danger is about to pay ("ban ay dinh lay tien tiet kiem de chuyen")
+            or turn.content.bystander_says("bystander_paying", turn.text)
         )
     )
 

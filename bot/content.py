@@ -31,6 +31,8 @@ ADDRESS: dict[str, tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...]]
         (r"\banh/chị\b", "thầy/cô"), (r"\bAnh/chị\b", "Thầy/cô"),
         (_CON, lambda m: "Em" if m.group(1) == "C" else "em"),
     ),
+    # another adult (a neighbour, a pharmacist): anh/chị, and the child is someone else's
+    "adult": ((_CON, lambda m: "Cháu" if m.group(1) == "C" else "cháu"),),
 }  # fmt: skip
 
 
@@ -40,7 +42,11 @@ def voice(audience: str | None) -> str:
 
 
 def address(text: str, audience: str | None) -> str:
-    """A parent text addressed to a grandparent ("ông/bà", "cháu") or a teacher ("thầy/cô")."""
+    """A parent text addressed to another adult: a grandparent, a teacher, a neighbour.
+
+    A grandparent is "ông/bà" (the child "cháu"), a teacher "thầy/cô", another adult anh/chị
+    with the child "cháu".
+    """
     for pattern, replacement in ADDRESS.get(audience or "", ()):
         text = re.sub(pattern, replacement, text)
     return text

@@ -243,7 +243,12 @@ async def test_a_counsellors_pause_survives_a_new_session(core: Core) -> None:
 
 # Multi-turn dialogues (tests/conversations/dialogues.yml) ---------------------------------------
 CHILD_ADDRESS = re.compile(r"(^|\n|\. )Em |\bem (có|hãy|gọi|cứ|đang|muốn|nhé|ơi)\b")
-ADULT_ADDRESS = {"parent": "anh/chị", "grandparent": "ông/bà", "teacher": "thầy/cô"}
+ADULT_ADDRESS = {
+    "parent": "anh/chị",
+    "grandparent": "ông/bà",
+    "teacher": "thầy/cô",
+    "adult": "anh/chị",
+}
 
 
 def dialogues() -> list[dict[str, Any]]:
@@ -255,7 +260,7 @@ def check_voice(role: str, texts: list[str], where: str) -> None:
     if role == "child":
         assert not any(a in joined for a in ADULT_ADDRESS.values()), where
         return
-    others = [a for r, a in ADULT_ADDRESS.items() if r != role]
+    others = [a for a in ADULT_ADDRESS.values() if a != ADULT_ADDRESS[role]]
     assert not any(a in joined for a in others), where
     if role != "teacher":  # to a teacher, "em" is the pupil
         assert not CHILD_ADDRESS.search(joined), where

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from bot.language import is_english
 from bot.nlu.textnorm import fold, is_teencode, normalize_text
 
-ROLES = ("parent", "grandparent", "teacher", "child")
-ADULT_ROLES = ("parent", "grandparent", "teacher")
+ROLES = ("parent", "grandparent", "teacher", "adult", "child")
+ADULT_ROLES = ("parent", "grandparent", "teacher", "adult")
 # Evidence is clamped so that a long conversation can still change its mind.
 SCORE_LIMIT = 6.0
 DECIDES = 1.0
@@ -78,6 +78,17 @@ _TEACHER = (
     r"^(toi|tui|minh|em|co|thay) la (giam thi|quan sinh|co quan sinh|thay quan sinh"
     r"|nhan vien cong tac xa hoi)\b",
 )  # fmt: skip
+# Another adult who is not the child's parent nor a teacher: a neighbour, a pharmacist, a youth
+# union officer, a landlord ("mình là bí thư Đoàn xã": multiturn17 m18). Addressed as anh/chị,
+# the child as "cháu".
+_ADULT = (
+    r"^(toi|tui|minh|em|anh|chi) la (bi thu doan|bi thu chi doan|pho bi thu doan|can bo doan"
+    r"|thu thu|nhan vien thu vien|duoc si|y si|bac si|dieu duong|chu nha tro|chu tro|chu quan"
+    r"|chu tiem"
+    r"|hang xom|nguoi hang xom|tai xe|nhan vien xa hoi|truong thon|truong ban|truong khu pho"
+    r"|cong tac vien|tinh nguyen vien|nhan vien ban thuoc|nguoi ban thuoc)\b",
+    r"^(toi|tui|minh) (o|song|la nguoi o) (nha )?(ben canh|sat vach|doi dien)\b",
+)  # fmt: skip
 _PARENT = (
     r"^(toi|tui|minh|em|tao) la (bo|me|ba|ma|cha|phu huynh|mama|papa)\b",
     # "tôi là phụ huynh của bé…", "phụ huynh bé Na đây"; not a teacher's "Phụ huynh em ấy chưa biết"
@@ -96,7 +107,8 @@ _PARENT = (
 )  # fmt: skip
 _CHILD = (
     r"^(em|minh|chau|tui|con|t|tao) (la |dang la )?hoc sinh\b",
-    r"^(em|minh|tui|t|tao) (nam nay |moi |da )?(1[0-7]|[6-9]) tuoi\b",
+    # "mình 17t" (multiturn17)
+    r"^(em|minh|tui|t|tao) (nam nay |moi |da )?(1[0-7]|[6-9]) ?(tuoi|t)\b",
     r"^(em|minh|chau|tui|t) (dang )?hoc lop\b", r"^(em|minh|t) lop (\d|1[0-2])\b",
     # "cháu 13 tuổi", "con 12 tuổi": the writer, unless the message is about one's child
     r"^(chau|con) (nam nay |moi |da )?(1[0-7]|[6-9]) tuoi\b",
@@ -177,6 +189,8 @@ _EVIDENCE = (
         r"( (nha|cua) \w+)?( \(| )(nam nay |moi )?(\d{1,2}|muoi \w+) (tuoi|thang)\b",
     ),
     (1.0, r"\b(nhom|hoi|hop|group) phu huynh\b"),
+    # "nhà bên cạnh tui ông bố hay livestream con nhỏ" (multiturn17 m19): an adult neighbour
+    (1.5, r"\bnha ben canh (toi|tui)\b"),
     # a mother of a newborn: "e mới sinh bé đc 5 ngày" (multiturn14 m06), not "mẹ em mới sinh em bé"
     (
         2.0,
@@ -288,6 +302,7 @@ def read_message(text: str) -> Reading:
             [(p, accented) for p in _GRANDPARENT_ACCENTED] + [(p, clauses) for p in _GRANDPARENT],
         ),
         ("teacher", [(p, clauses) for p in _TEACHER]),
+        ("adult", [(p, clauses) for p in _ADULT]),
         ("parent", [(p, clauses) for p in _PARENT]),
         ("child", [(p, clauses) for p in _CHILD]),
     )

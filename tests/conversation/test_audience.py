@@ -68,6 +68,11 @@ from bot.conversation.audience import Audience, read_message
             False,
         ),
         ("bạn bè mình đang share acc đó kiểu cho vui, mình nhục lắm", "child", False),
+        # session 21 (multiturn17): other adults, and a teenager's "17t"
+        ("Chào Đồng Hành, mình là bí thư Đoàn xã, tháng sau mình tổ chức buổi", "adult", True),
+        ("em là dược sĩ, có bé gái tới mua nhiều thuốc ngủ", "adult", True),
+        ("tôi ở nhà bên cạnh, đêm nào cũng nghe thằng bé khóc", "adult", True),
+        ("Hi, mình 17t. Người yêu cũ của mình đăng tin nhắn riêng lên story", "child", True),
         ("Facebook của mình bị hack, lấy lại thế nào", None, False),
         # session 18 (multiturn14): an elder dictating after "chào cháu"; how they ask to be called;
         # "à mà em gọi…" typed without accents is no mother; the mother of a newborn
@@ -151,6 +156,7 @@ def test_weak_cues_add_up_instead_of_each_message_deciding() -> None:
         ("grandparent", ["ông/bà", "cháu"], ["anh/chị", "Anh/chị"]),
         ("teacher", ["thầy/cô"], ["anh/chị", "Anh/chị"]),
         ("parent", ["anh/chị"], ["ông/bà", "thầy/cô"]),
+        ("adult", ["anh/chị", "cháu"], ["ông/bà", "thầy/cô", "với con"]),
     ],
 )
 def test_adults_are_addressed_by_their_role(
