@@ -56,7 +56,7 @@ FRIEND = re.compile(
 # not answer ("tớ nhắn mà cậu ấy không trả lời"): the writer tells of another. Not when the writer
 # posted it ("em đăng story ghi «…»"): the word before the post names who posted.
 QUOTES_ANOTHER = re.compile(
-    r"(?P<who>\w+) (?:dang|post)\b[^«“\"]{0,40}[«“\"]"
+    r"(?P<who>\w+) (?:dang|post|nhan|ghi)\b[^«“\"']{0,40}[«“\"']"
     r"|\b(?:lop|truong|nhom|ban) (?:em|to|minh|tui|t) (?:dang|post)\b[^«“\"]{0,40}[«“\"]"
     r"|\b(?:cau ay|ban ay|no|ban do) (?:khong|chua|van khong|van chua)"
     r" (?:tra loi|rep|nghe may|bat may)"
@@ -515,6 +515,15 @@ def self_harm_next(turn: Turn) -> list[EventType]:
         turn.keep("attempt", True)
         turn.keep("pending", "safety_check")
         return turn.events
+    if (
+        turn.slot("situation") != "bystander"
+        and turn.role in (None, "child")
+        and urgent_now(turn)
+        and about_a_friend(turn.text)
+    ):
+        # a friend now at risk, told inside the child's own protocol ("thang Phuc trong nhom nhan
+        # 'tao cung muon lam vay, toi nay' roi out nhom": multiturn17 m20): what a bystander does
+        return self_harm_first(turn)
     if turn.slot("situation") == "bystander":
         question = turn.follow.is_question(turn.text)
         found = turn.content.self_harm_question(turn.text, asked=question, bystander=True)
