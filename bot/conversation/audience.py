@@ -48,6 +48,10 @@ _GRANDPARENT_ACCENTED = (
     # "con ơi cho bà hỏi…" (the "con ơi" is gone once normalised), "video thằng cháu nội bà nó bị…"
     # (multiturn15 m03)
     r"\bcho (bà|ông) (hỏi|xin|nhờ)\b", r"\b(thằng|con|đứa) cháu (nội|ngoại) (bà|ông)\b",
+    # a Southern grandmother calls herself "ngoại" or "nội": "con ơi ngoại hỏi con cái nè, ngoại hay
+    # chụp hình hai đứa cháu" (multiturn17 m14)
+    r"^(ngoại|nội) (hỏi|muốn|không|chưa|cần|đang|có|nhờ|xin|mới|thấy|lo|hay|chụp|đăng)\b",
+    r"\bcho (ngoại|nội) (hỏi|xin|nhờ)\b",
 )  # fmt: skip
 _GRANDPARENT = (
     r"^(toi|tui|minh) la (ba|ong) (noi|ngoai)\b", r"\bchau (noi|ngoai) (cua )?(toi|tui|minh)\b",
@@ -62,6 +66,7 @@ _GRANDPARENT = (
     # biet dung may" (multiturn16 m14); "ông" is never a father, and "cháu ông ấy" is someone else's
     r"^ong (hoi|muon|nho|xin|khong|chua|can|dang|moi|thay|lo|go|doc)\b",
     r"\bchau (gai |trai |noi |ngoai )?ong\b(?! (ay|ta|kia|do|nay|hang xom|chu|lao))",
+    r"^ngoai (hoi|muon|khong|chua|can|dang|nho|xin|moi|thay|lo|hay|chup|dang)\b",
 )  # fmt: skip
 _TEACHER = (
     r"^(toi|tui|minh|em|co|thay) la (giao vien|co giao|thay giao|gv|gvcn|can bo|hieu truong"

@@ -71,6 +71,8 @@ from bot.conversation.audience import Audience, read_message
         # session 21 (multiturn17): other adults, and a teenager's "17t"
         ("Chào Đồng Hành, mình là bí thư Đoàn xã, tháng sau mình tổ chức buổi", "adult", True),
         ("em là dược sĩ, có bé gái tới mua nhiều thuốc ngủ", "adult", True),
+        ("con ơi ngoại hỏi con cái nè ngoại hay chụp hình hai đứa cháu", "grandparent", True),
+        ("con oi ngoai hoi con cai nay", "grandparent", True),
         ("tôi ở nhà bên cạnh, đêm nào cũng nghe thằng bé khóc", "adult", True),
         ("Hi, mình 17t. Người yêu cũ của mình đăng tin nhắn riêng lên story", "child", True),
         ("Facebook của mình bị hack, lấy lại thế nào", None, False),
