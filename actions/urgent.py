@@ -859,15 +859,13 @@ class ActionUrgent(Action):
             # the self-harm protocol goes on (115 while needed); a danger a rule reads ("11h đêm
             # nay anh kia về đón ở đầu ngõ") starts the danger protocol instead
             return self_harm_next(turn)
+        step = turn.content.urgent_step(turn.text)  # one of the danger's steps the words name
         if (
             not turn.payload
             and not turn.waiting
             # someone bleeding is 115 whatever rule reads the message ("đầu nó chảy máu quá
             # trời… ói hai lần": multiturn15 m03)
-            and (
-                not said_self_harm(turn)
-                or turn.content.urgent_step(turn.text) == "someone_bleeding"
-            )
+            and (not said_self_harm(turn) or step == "someone_bleeding")
             and (done := turn.danger_step()) is not None
         ):
             # "tôi có nên chạy xe qua đón cháu về nhà tôi?", read as a danger by the model alone,
@@ -877,9 +875,7 @@ class ActionUrgent(Action):
         # a step of the danger already told ("Thế bà có chuyển tiền không cháu, họ dọa không chuyển
         # thì nó bị làm sao?" inside a ransom call: multiturn17 m15) continues it, whatever other
         # situation the rules read in its words ("dọa": a threat)
-        step_of_told = told not in (None, "general") and turn.content.urgent_step(turn.text) in (
-            CONTINUING_STEPS
-        )
+        step_of_told = told not in (None, "general") and step in CONTINUING_STEPS
         same = turn.protocol == "urgent_danger" and (
             situation in (told, "general") or told == "bystander" or step_of_told
         )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from bot.conversation.audience import GRANDCHILD_OF_ONG, GRANDFATHER_VERBS
+
 TERMS = ("chị", "anh", "bà", "ông", "cô", "thầy", "chú", "bác", "dì")
 # A professional who is not a teacher (a social worker, a commune officer) reads the teacher's
 # content, addressed "anh/chị" instead of "thầy/cô".
@@ -82,8 +84,7 @@ _GRANDPARENT_SELF = re.compile(
 # A grandfather typing without accents: "chau oi ong hoi", "chau gai ong 9 tuoi" (multiturn16 m14);
 # "ông" has no other reading, unlike "ba" (bố or bà); "cháu ông ấy" is someone else's grandchild.
 _GRANDFATHER_PLAIN = re.compile(
-    r"^(?:chau oi,? )?ong (?:hoi|muon|nho|xin|khong|chua|can|dang|moi|thay|lo|go|doc|phai)\b"
-    r"|\bchau (?:gai |trai |noi |ngoai )?ong\b(?! (?:ay|ta|kia|do|nay|hang xom|chu|lao))"
+    rf"^(?:chau oi,? )?ong (?:{GRANDFATHER_VERBS}|phai)\b|{GRANDCHILD_OF_ONG}"
 )
 # The same typed without accents; "ba" (father, or bà) and "co" (cô, or có) are left out.
 _PLAIN = {"chi": "chị", "anh": "anh", "chu": "chú", "bac": "bác", "di": "dì", "ong": "ông"}

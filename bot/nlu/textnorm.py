@@ -6,6 +6,7 @@ import functools
 import importlib.util
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -329,14 +330,17 @@ def _from_vni(word: str) -> str | None:
     return _known(_with_tone("".join(letters), tone))
 
 
-def _syllables(glued: str) -> list[str] | None:
-    """The fewest dictionary syllables that make `glued` ("emmuốnbiếnmất"), or None."""
+def _syllables(glued: str, is_word: Callable[[str], bool]) -> list[str] | None:
+    """The fewest syllables, each one `is_word` accepts, that make `glued`, or None.
+
+    "emmuốnbiếnmất" with the dictionary's syllables; "embibatnhot" with them typed without accents.
+    """
     best: list[list[str] | None] = [[]] + [None] * len(glued)
     for end in range(1, len(glued) + 1):
         for start in range(max(0, end - 7), end):
             before = best[start]
             piece = glued[start:end]
-            if before is None or _known(piece) is None:
+            if before is None or not is_word(piece):
                 continue
             if best[end] is None or len(before) + 1 < len(best[end] or []):
                 best[end] = [*before, piece]
@@ -359,20 +363,6 @@ def _vietnamese_pair(syllable: str) -> bool:
     return bool(_VI_PAIRS.search(syllable))
 
 
-def _plain_syllables(glued: str) -> list[str] | None:
-    """The fewest unaccented dictionary syllables that make `glued` ("embibatnhot"), or None."""
-    known = _plain_dictionary()
-    best: list[list[str] | None] = [[]] + [None] * len(glued)
-    for end in range(1, len(glued) + 1):
-        for start in range(max(0, end - 7), end):
-            before = best[start]
-            if before is None or glued[start:end] not in known:
-                continue
-            if best[end] is None or len(before) + 1 < len(best[end] or []):
-                best[end] = [*before, glued[start:end]]
-    return best[-1]
-
-
 def _toneless_word(word: str) -> str:
     return "".join(_toneless(ch) for ch in word)
 
@@ -389,12 +379,12 @@ def retyped(word: str) -> str | None:
         if found is None and len(word) >= GLUED_PLAIN and word.isalpha():
             # "embibatnhottrongkho" (caps lock, no spaces): at least four syllables, each a word,
             # two of them with a Vietnamese letter pair ("communication" splits, but has none)
-            parts = _plain_syllables(word)
+            parts = _syllables(word, _plain_dictionary().__contains__)
             if parts is not None and len(parts) >= 4 and sum(map(_vietnamese_pair, parts)) >= 2:
                 return " ".join(parts)
         return found
     if len(word) >= GLUED and word.isalpha() and _split_syllable(_toneless_word(word)) is None:
-        parts = _syllables(word)
+        parts = _syllables(word, lambda piece: _known(piece) is not None)
         if parts is not None and len(parts) >= 3 and sum(map(has_diacritics, parts)) >= 2:
             return " ".join(parts)
     return None
